@@ -1,0 +1,62 @@
+import { Router } from "@koa/router";
+import Koa from "koa";
+
+import { healthz } from "./api/health/healthz.js";
+import { readyz } from "./api/health/readyz.js";
+import type { Config } from "./config.js";
+import { Drain } from "./framework/drain.js";
+import { errorHandler, notFoundHandler } from "./framework/errors.js";
+import { requestLogging, type Logger } from "./framework/logging.js";
+import { createMetrics, requestMetrics, type Metrics } from "./framework/metrics.js";
+import { jobs as builtInJobs } from "./jobs/index.js";
+import type { Job } from "./jobs/job.js";
+import { jobRoutes } from "./webhook/routes.js";
+
+export interface AppDependencies {
+  config: Config;
+  logger: Logger;
+  /** Shared with the server's shutdown; a fresh one when not given. */
+  drain?: Drain;
+  metrics?: Metrics;
+  jobs?: readonly Job[];
+}
+
+// Probes and scrapes come every few seconds: logged at debug, not info.
+const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+
+/** Builds the Koa app from its middleware and routes. It never listens: see listen.ts. */
+export function createApp({
+  config,
+  logger,
+  drain = new Drain(),
+  metrics = createMetrics(),
+  jobs = builtInJobs,
+}: AppDependencies): Koa {
+  const app = new Koa();
+  // Errors are answered by errorHandler; this only sees failures outside the middleware (a socket error).
+  app.on("error", (err: unknown) => logger.warn({ err }, "unhandled Koa error"));
+
+  const router = new Router();
+  router
+    .get("/healthz", healthz)
+    .get("/readyz", readyz(drain))
+    .get("/metrics", async (ctx) => {
+      ctx.type = metrics.registry.contentType;
+      ctx.body = await metrics.registry.metrics();
+    });
+  jobRoutes(router, jobs, { config });
+
+  app
+    .use(requestMetrics(metrics))
+    .use(requestLogging(logger, QUIET_PATHS))
+    .use(errorHandler())
+    .use(async (ctx, next) => {
+      // While draining, every answer asks the client to reconnect (to a pod that is not going away).
+      if (drain.draining) ctx.set("Connection", "close");
+      await next();
+    })
+    .use(notFoundHandler())
+    .use(router.routes())
+    .use(router.allowedMethods());
+  return app;
+}

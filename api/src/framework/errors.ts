@@ -1,0 +1,97 @@
+import type { Context, Middleware } from "koa";
+import type { Logger } from "pino";
+
+/** The one shape of every error this API answers with. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+/** An error with a status and a stable machine-readable code, safe to show to the client. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+// Codes for the errors that Koa, co-body and raw-body raise with a status of their own.
+const CODE_BY_STATUS: Record<number, string> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  408: "request_timeout",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  503: "unavailable",
+};
+
+const CODE_BY_TYPE: Record<string, string> = {
+  "entity.too.large": "payload_too_large",
+  "encoding.unsupported": "unsupported_media_type",
+  "charset.unsupported": "unsupported_media_type",
+  "request.aborted": "request_aborted",
+  "request.size.invalid": "bad_request",
+};
+
+export function sendError(ctx: Context, status: number, code: string, message: string): void {
+  ctx.status = status;
+  ctx.body = { error: { code, message } } satisfies ErrorBody;
+}
+
+function toHttpError(error: unknown): HttpError | undefined {
+  if (error instanceof HttpError) return error;
+  const e = error as { status?: unknown; statusCode?: unknown; expose?: unknown; type?: unknown; message?: unknown };
+  const status = typeof e?.status === "number" ? e.status : typeof e?.statusCode === "number" ? e.statusCode : 500;
+  if (status < 400 || status >= 500 || e.expose === false) return undefined;
+  const code = (typeof e.type === "string" && CODE_BY_TYPE[e.type]) || CODE_BY_STATUS[status] || "client_error";
+  return new HttpError(status, code, String(e.message));
+}
+
+/**
+ * Maps every failure below it to `{"error":{"code","message"}}`. Client errors keep their message;
+ * anything else is a 500 whose details go to the log only.
+ */
+export function errorHandler(): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      const known = toHttpError(error);
+      if (known) {
+        ctx.set(known.headers);
+        sendError(ctx, known.status, known.code, known.message);
+        return;
+      }
+      (ctx.state.log as Logger | undefined)?.error({ err: error }, "request failed");
+      sendError(ctx, 500, "internal_error", "The server failed to handle the request.");
+    }
+  };
+}
+
+/**
+ * Gives the answers the router leaves bodiless the same JSON shape: unknown route 404, wrong method 405
+ * (the router has set `Allow`; a method it does not know at all, its 501, is a wrong method here too).
+ */
+export function notFoundHandler(): Middleware {
+  return async (ctx, next) => {
+    await next();
+    if (ctx.body !== undefined && ctx.body !== null) return;
+    if (ctx.status === 405 || ctx.status === 501) {
+      sendError(ctx, 405, "method_not_allowed", `${ctx.method} is not allowed on ${shortPath(ctx.path)}.`);
+    } else if (ctx.status === 404) {
+      sendError(ctx, 404, "not_found", `No route for ${ctx.method} ${shortPath(ctx.path)}.`);
+    }
+  };
+}
+
+/** Echo at most a short prefix of a client's path. */
+function shortPath(path: string): string {
+  return path.length > 100 ? `${path.slice(0, 100)}...` : path;
+}

@@ -1,0 +1,43 @@
+import type { Middleware } from "koa";
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+import { routeOf } from "./route.js";
+
+/** The process's Prometheus registry with the HTTP metrics; features add their own metrics to it. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const labelNames = ["method", "route", "status"] as const;
+  return {
+    registry,
+    requests: new Counter({
+      name: "http_requests_total",
+      help: "HTTP requests answered, by method, route and status.",
+      labelNames,
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: "http_request_duration_seconds",
+      help: "Time to answer HTTP requests, by method, route and status.",
+      labelNames,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Counts and times every request by route pattern and status. */
+export function requestMetrics(metrics: Metrics): Middleware {
+  return async (ctx, next) => {
+    const start = performance.now();
+    try {
+      await next();
+    } finally {
+      const labels = { method: ctx.method, route: routeOf(ctx), status: ctx.status };
+      metrics.requests.inc(labels);
+      metrics.duration.observe(labels, (performance.now() - start) / 1000);
+    }
+  };
+}

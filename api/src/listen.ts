@@ -1,0 +1,43 @@
+import { createApp } from "./app.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { Drain } from "./framework/drain.js";
+import { createLogger } from "./framework/logging.js";
+import { boundPort, listen, shutdown } from "./framework/server.js";
+
+/** The process entry point: read the settings, serve, and drain on SIGTERM/SIGINT. */
+let config: Config;
+try {
+  config = loadConfig(process.env, process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const logger = createLogger(config.LOG_LEVEL);
+const drain = new Drain();
+const app = createApp({ config, logger, drain });
+
+const server = await listen(app.callback(), config.HOST, config.PORT).catch((error: NodeJS.ErrnoException): never => {
+  logger.fatal(`cannot listen on ${config.HOST}:${config.PORT}: ${error.code ?? error.message}`);
+  process.exit(1);
+});
+logger.info({ host: config.HOST, port: boundPort(server) }, "listening");
+
+let stopping = false;
+async function stop(reason: string, exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ reason }, "shutting down");
+  const clean = await shutdown(server, drain, config.DRAIN_TIMEOUT_MS, logger);
+  process.exit(clean ? exitCode : 1);
+}
+
+process.once("SIGTERM", () => void stop("SIGTERM", 0));
+process.once("SIGINT", () => void stop("SIGINT", 0));
+// Nothing a client sends should get here; if something does, log it and keep serving.
+process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
+process.on("uncaughtException", (error) => {
+  logger.fatal({ err: error }, "uncaught exception: draining and exiting");
+  void stop("uncaughtException", 1);
+});

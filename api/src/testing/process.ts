@@ -1,0 +1,52 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const ENTRY = fileURLToPath(new URL("../listen.ts", import.meta.url));
+
+export interface ApiProcess {
+  child: ChildProcess;
+  url: string;
+  /** Every stdout line so far (JSON log lines). */
+  lines: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the real entry point (`listen.ts`, through tsx) as its own process on a free port. */
+export async function startApiProcess(env: Record<string, string> = {}, args: string[] = []): Promise<ApiProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", ENTRY, ...args], {
+    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      lines.push(line);
+      const entry = JSON.parse(line) as { msg?: string; port?: number };
+      if (entry.msg === "listening" && entry.port) resolve(entry.port);
+    });
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    void exited.then(({ code }) => reject(new Error(`the API exited (${code}) before listening: ${stderr}`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}`, lines, exited };
+}
+
+/** Runs the entry point to completion and returns its exit code and output (for start-up failures). */
+export function runApiProcess(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", ENTRY, ...args], {
+      env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once("exit", (code) => resolve({ code, stdout, stderr }));
+    setTimeout(() => child.kill("SIGTERM"), 10_000).unref();
+  });
+}
