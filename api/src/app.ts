@@ -10,6 +10,7 @@ import { requestLogging, type Logger } from "./framework/logging.js";
 import { createMetrics, requestMetrics, type Metrics } from "./framework/metrics.js";
 import { jobs as builtInJobs } from "./jobs/index.js";
 import type { Job } from "./jobs/job.js";
+import { createJobMetrics } from "./webhook/metrics.js";
 import { jobRoutes } from "./webhook/routes.js";
 
 export interface AppDependencies {
@@ -44,7 +45,7 @@ export function createApp({
       ctx.type = metrics.registry.contentType;
       ctx.body = await metrics.registry.metrics();
     });
-  jobRoutes(router, jobs, { config });
+  jobRoutes(router, jobs, { config, drain, logger, metrics: createJobMetrics(metrics.registry) });
 
   app
     .use(requestMetrics(metrics))

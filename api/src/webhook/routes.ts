@@ -1,34 +1,115 @@
+import { randomUUID } from "node:crypto";
+
 import type { Router } from "@koa/router";
+import type { Context } from "koa";
 import { z } from "zod";
 
 import { authentication } from "../auth/index.js";
 import type { Config } from "../config.js";
 import { jsonBody } from "../framework/body.js";
-import { HttpError } from "../framework/errors.js";
+import type { Drain } from "../framework/drain.js";
+import { HttpError, sendError } from "../framework/errors.js";
 import type { Logger } from "../framework/logging.js";
 import type { Job } from "../jobs/job.js";
+import { CallbackSender } from "./callback.js";
+import { checkCallbackUri, type CallbackPolicy } from "./callbackUri.js";
+import type { JobMetrics } from "./metrics.js";
+import { callbackBody, JobRunner } from "./runner.js";
 
 export interface JobRouteDependencies {
   config: Config;
+  drain: Drain;
+  metrics: JobMetrics;
+  logger: Logger;
 }
 
-/** `POST /<job>` for every job, and `GET /<job>` for those that answer it. */
-export function jobRoutes(router: Router, jobs: readonly Job[], { config }: JobRouteDependencies): void {
+/**
+ * ADF's two ways of calling a job, at `POST /<job>`:
+ * - Webhook activity: the body carries `callBackUri`. Input and URI are checked first (400 on a bad one,
+ *   so the activity fails at once), then 202 with a receipt; the job runs in the background and its
+ *   outcome is POSTed to callBackUri as `{Output, Error?, StatusCode}`.
+ * - Web activity: no `callBackUri`. The job runs while the caller waits: 200 with its output, or its
+ *   error status with a JSON error.
+ * Jobs marked `get` also answer `GET /<job>` (the original endpoints).
+ */
+export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain, metrics, logger }: JobRouteDependencies): void {
   const auth = authentication(config);
+  const runner = new JobRunner(config, metrics);
+  const sender = new CallbackSender(
+    {
+      timeoutMs: config.CALLBACK_TIMEOUT_MS,
+      maxAttempts: config.CALLBACK_MAX_ATTEMPTS,
+      retryBaseMs: config.CALLBACK_RETRY_BASE_MS,
+      allowInsecure: config.CALLBACK_ALLOW_INSECURE,
+    },
+    metrics,
+  );
+  const policy: CallbackPolicy = { allowedHosts: config.CALLBACK_ALLOWED_HOSTS, allowInsecure: config.CALLBACK_ALLOW_INSECURE };
+  if (policy.allowInsecure) logger.warn("CALLBACK_ALLOW_INSECURE=true: callbacks may use http and loopback. For local testing only.");
+
+  /** Web activity: run now, answer with the outcome. */
+  async function respond(ctx: Context, job: Job, input: unknown): Promise<void> {
+    const release = runner.reserve(job);
+    try {
+      const log = (ctx.state.log as Logger).child({ job: job.name });
+      const outcome = await runner.run(job, input, log, clientGone(ctx));
+      if (outcome.ok) ctx.body = outcome.output;
+      else sendError(ctx, outcome.statusCode, outcome.errorCode, outcome.message);
+    } finally {
+      release();
+    }
+  }
+
+  /** Webhook activity: accept, then run and call back in the background, inside the drain. */
+  async function accept(ctx: Context, job: Job, input: unknown, callBackUri: unknown): Promise<void> {
+    const target = await checkCallbackUri(callBackUri, policy);
+    if (drain.draining) throw new HttpError(503, "draining", "This instance is shutting down; retry.", { "Retry-After": "1" });
+    const release = runner.reserve(job);
+    const jobId = randomUUID();
+    // The callBackUri is a secret (its path and query authorise the callback): only its host is logged.
+    const log = (ctx.state.log as Logger).child({ jobId, job: job.name });
+    metrics.jobs.inc({ job: job.name, outcome: "accepted" });
+    log.info({ callbackHost: target.host }, "job accepted");
+    const work = runner
+      .run(job, input, log)
+      .then((outcome) => sender.deliver(target, callbackBody(outcome), log))
+      .catch((error: unknown) => log.error({ err: error }, "job or callback failed unexpectedly"))
+      .finally(release);
+    void drain.track(work);
+    ctx.status = 202;
+    ctx.body = { jobId, job: job.name, status: "accepted" };
+  }
+
   const names = new Set<string>();
   for (const job of jobs) {
     if (names.has(job.name)) throw new Error(`two jobs are named "${job.name}"`);
     names.add(job.name);
 
-    if (job.get) {
-      router.get(`/${job.name}`, auth, async (ctx) => {
-        ctx.body = await job.run(job.input.parse({}), { signal: AbortSignal.timeout(config.DRAIN_TIMEOUT_MS), log: ctx.state.log as Logger });
-      });
-    }
+    if (job.get) router.get(`/${job.name}`, auth, (ctx) => respond(ctx, job, parseInput(job, {})));
     router.post(`/${job.name}`, auth, jsonBody(config.BODY_LIMIT), async (ctx) => {
-      const parsed = job.input.safeParse(ctx.request.body);
-      if (!parsed.success) throw new HttpError(400, "invalid_input", z.prettifyError(parsed.error));
-      ctx.body = await job.run(parsed.data, { signal: AbortSignal.timeout(config.DRAIN_TIMEOUT_MS), log: ctx.state.log as Logger });
+      const body: unknown = ctx.request.body;
+      if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        throw new HttpError(400, "invalid_input", "The body must be a JSON object.");
+      }
+      const { callBackUri, ...fields } = body as Record<string, unknown>;
+      const input = parseInput(job, fields);
+      if (callBackUri === undefined) await respond(ctx, job, input);
+      else await accept(ctx, job, input, callBackUri);
     });
   }
+}
+
+function parseInput(job: Job, fields: unknown): unknown {
+  const parsed = job.input.safeParse(fields);
+  if (!parsed.success) throw new HttpError(400, "invalid_input", `Invalid input for ${job.name}: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Aborts when the caller closes the connection before its answer was sent. */
+function clientGone(ctx: Context): AbortSignal {
+  const controller = new AbortController();
+  ctx.res.once("close", () => {
+    if (!ctx.res.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }

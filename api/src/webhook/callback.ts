@@ -1,0 +1,111 @@
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import type { Logger } from "../framework/logging.js";
+import type { JsonObject } from "../jobs/job.js";
+import { BlockedAddressError, guardedLookup } from "./callbackUri.js";
+import type { JobMetrics } from "./metrics.js";
+
+/** The body ADF expects on callBackUri (with `reportStatusOnCallBack`, StatusCode >= 400 fails the activity). */
+export type CallbackBody =
+  | { Output: JsonObject; StatusCode: "200" }
+  | { Output: JsonObject; Error: { ErrorCode: string; Message: string }; StatusCode: string };
+
+export interface DeliverySettings {
+  timeoutMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  allowInsecure: boolean;
+}
+
+const MAX_DELAY_MS = 30_000;
+
+type AttemptResult = { kind: "delivered"; status: number } | { kind: "retry"; why: string; retryAfterMs?: number } | { kind: "reject"; why: string };
+
+/**
+ * POSTs `body` to the callback URL until it is delivered once: a timeout per attempt; retries with
+ * exponential backoff and jitter on network errors, 408, 429 and 5xx; no retry on other answers; never
+ * follows a redirect. Resolves true when delivered; a give-up is logged and counted, never thrown.
+ */
+export class CallbackSender {
+  readonly #agents: { http: HttpAgent; https: HttpsAgent };
+
+  constructor(
+    private readonly settings: DeliverySettings,
+    private readonly metrics: JobMetrics,
+  ) {
+    // Keep-alive: a burst of jobs calls back the same few ADF hosts.
+    const lookup = guardedLookup(settings.allowInsecure);
+    this.#agents = {
+      http: new HttpAgent({ keepAlive: true, maxSockets: 64, lookup } as object),
+      https: new HttpsAgent({ keepAlive: true, maxSockets: 64, lookup } as object),
+    };
+  }
+
+  async deliver(url: URL, body: CallbackBody, log: Logger): Promise<boolean> {
+    const payload = JSON.stringify(body);
+    const { maxAttempts, retryBaseMs } = this.settings;
+    for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) this.metrics.callbackRetries.inc();
+      const result = await this.#attempt(url, payload);
+      if (result.kind === "delivered") {
+        this.metrics.callbackAttempts.inc({ result: "delivered" });
+        log.info({ attempt, status: result.status }, "callback delivered");
+        return true;
+      }
+      this.metrics.callbackAttempts.inc({ result: result.kind === "retry" ? "retryable" : "rejected" });
+      if (result.kind === "reject" || attempt >= maxAttempts) {
+        const reason = result.kind === "reject" ? "rejected" : "exhausted";
+        this.metrics.callbackGiveUps.inc({ reason });
+        log.error({ attempt, reason, why: result.why }, "callback given up: ADF will report the activity as timed out");
+        return false;
+      }
+      const backoff = Math.min(MAX_DELAY_MS, retryBaseMs * 2 ** (attempt - 1));
+      const delay = Math.max(result.retryAfterMs ?? 0, backoff / 2 + Math.random() * (backoff / 2));
+      log.warn({ attempt, why: result.why, retryInMs: Math.round(delay) }, "callback attempt failed; retrying");
+      await sleep(delay);
+    }
+  }
+
+  #attempt(url: URL, payload: string): Promise<AttemptResult> {
+    const secure = url.protocol === "https:";
+    const request = secure ? httpsRequest : httpRequest;
+    return new Promise((resolve) => {
+      const req = request(url, {
+        method: "POST",
+        agent: secure ? this.#agents.https : this.#agents.http,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      });
+      req.once("response", (res) => {
+        // The status line is the receiver's answer: the body does not matter, and a connection
+        // closed after it must not cause a second delivery.
+        res.on("error", () => {});
+        res.resume();
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) resolve({ kind: "delivered", status });
+        else if (status === 408 || status === 429 || status >= 500) {
+          resolve({ kind: "retry", why: `answered ${status}`, retryAfterMs: retryAfterMs(res.headers["retry-after"]) });
+        } else resolve({ kind: "reject", why: `answered ${status}` });
+      });
+      req.once("error", (error: NodeJS.ErrnoException) => {
+        if (error instanceof BlockedAddressError) resolve({ kind: "reject", why: error.message });
+        else if (error.name === "AbortError" || error.name === "TimeoutError") resolve({ kind: "retry", why: `no answer within ${this.settings.timeoutMs} ms` });
+        else resolve({ kind: "retry", why: error.code ?? error.message });
+      });
+      req.end(payload);
+    });
+  }
+
+  close(): void {
+    this.#agents.http.destroy();
+    this.#agents.https.destroy();
+  }
+}
+
+/** Retry-After in seconds (dates are rare from callback receivers and ignored), capped. */
+function retryAfterMs(header: string | undefined): number | undefined {
+  const seconds = Number(header);
+  return header && Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds * 1000, MAX_DELAY_MS) : undefined;
+}

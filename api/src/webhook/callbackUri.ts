@@ -1,0 +1,130 @@
+import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import { BlockList, isIP } from "node:net";
+
+import { HttpError } from "../framework/errors.js";
+
+/** Where callbacks may go: CALLBACK_ALLOWED_HOSTS, and CALLBACK_ALLOW_INSECURE for local testing. */
+export interface CallbackPolicy {
+  allowedHosts: readonly string[];
+  allowInsecure: boolean;
+}
+
+/**
+ * Addresses a callback must never reach, whatever a name resolves to: cloud metadata and link-local
+ * (always), and loopback plus private ranges (unless CALLBACK_ALLOW_INSECURE allows loopback).
+ */
+const ALWAYS_BLOCKED = new BlockList();
+ALWAYS_BLOCKED.addSubnet("0.0.0.0", 8, "ipv4");
+ALWAYS_BLOCKED.addSubnet("169.254.0.0", 16, "ipv4"); // link-local, including 169.254.169.254 (IMDS)
+ALWAYS_BLOCKED.addAddress("168.63.129.16", "ipv4"); // Azure's platform endpoint (WireServer)
+ALWAYS_BLOCKED.addSubnet("224.0.0.0", 3, "ipv4"); // multicast and reserved
+ALWAYS_BLOCKED.addSubnet("fe80::", 10, "ipv6");
+ALWAYS_BLOCKED.addSubnet("ff00::", 8, "ipv6");
+ALWAYS_BLOCKED.addAddress("::", "ipv6");
+
+const PRIVATE = new BlockList();
+PRIVATE.addSubnet("10.0.0.0", 8, "ipv4");
+PRIVATE.addSubnet("172.16.0.0", 12, "ipv4");
+PRIVATE.addSubnet("192.168.0.0", 16, "ipv4");
+PRIVATE.addSubnet("100.64.0.0", 10, "ipv4"); // carrier-grade NAT, used by some cluster networks
+PRIVATE.addSubnet("198.18.0.0", 15, "ipv4");
+PRIVATE.addSubnet("fc00::", 7, "ipv6");
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
+
+/** Why an address may not be called back, or undefined when it may. */
+export function blockedReason(address: string, allowInsecure: boolean): string | undefined {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1]; // IPv4-mapped IPv6
+  const ip = mapped ?? address;
+  const type = isIP(ip) === 6 ? "ipv6" : "ipv4";
+  if (ALWAYS_BLOCKED.check(ip, type)) return "a link-local, metadata or reserved address";
+  if (PRIVATE.check(ip, type)) return "a private address";
+  if (LOOPBACK.check(ip, type) && !allowInsecure) return "a loopback address";
+  return undefined;
+}
+
+function hostAllowed(host: string, allowedHosts: readonly string[]): boolean {
+  return allowedHosts.some((suffix) => {
+    const s = suffix.toLowerCase().replace(/^\*?\./, "");
+    return host === s || host.endsWith(`.${s}`);
+  });
+}
+
+const isLoopbackName = (host: string) => host === "localhost" || host.endsWith(".localhost");
+
+function refuse(reason: string): HttpError {
+  return new HttpError(400, "invalid_callback_uri", `callBackUri refused: ${reason}.`);
+}
+
+/**
+ * Checks a callBackUri before a job is accepted, so a bad one fails the ADF activity at once.
+ * The same address rules are enforced again when connecting (see `guardedLookup`), against DNS rebinding.
+ */
+export async function checkCallbackUri(value: unknown, policy: CallbackPolicy): Promise<URL> {
+  if (typeof value !== "string" || value.length === 0) throw refuse("it must be a non-empty string");
+  if (value.length > 4096) throw refuse("it is longer than 4096 characters");
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw refuse("it is not an absolute URI");
+  }
+  if (url.protocol !== "https:" && !(policy.allowInsecure && url.protocol === "http:")) {
+    throw refuse(policy.allowInsecure ? "only http and https are allowed" : "it must use https");
+  }
+  if (url.username || url.password) throw refuse("it must not carry credentials");
+
+  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  if (isIP(host)) {
+    const reason = blockedReason(host, policy.allowInsecure);
+    if (reason) throw refuse(`its host is ${reason}`);
+    if (!(policy.allowInsecure && LOOPBACK.check(host, isIP(host) === 6 ? "ipv6" : "ipv4"))) {
+      throw refuse("its host is an IP address, not a name");
+    }
+    return url;
+  }
+  const localTest = policy.allowInsecure && isLoopbackName(host);
+  if (!localTest && !hostAllowed(host, policy.allowedHosts)) {
+    throw refuse(`its host is not under CALLBACK_ALLOWED_HOSTS (${policy.allowedHosts.join(", ")})`);
+  }
+  const addresses = await resolve(host).catch(() => {
+    throw refuse("its host does not resolve");
+  });
+  for (const { address } of addresses) {
+    const reason = blockedReason(address, policy.allowInsecure);
+    if (reason) throw refuse(`its host resolves to ${reason}`);
+  }
+  return url;
+}
+
+function resolve(host: string): Promise<LookupAddress[]> {
+  return new Promise((resolvePromise, reject) =>
+    dnsLookup(host, { all: true }, (error, addresses) => (error ? reject(error) : resolvePromise(addresses))),
+  );
+}
+
+/** Raised when a callback's host resolves to an address it may not reach; never retried. */
+export class BlockedAddressError extends Error {
+  override name = "BlockedAddressError";
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/** A `lookup` for http.request that refuses blocked addresses at connect time. */
+export function guardedLookup(allowInsecure: boolean) {
+  return (hostname: string, options: object, callback: LookupCallback): void => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, []);
+      const blocked = addresses.find(({ address }) => blockedReason(address, allowInsecure));
+      if (blocked) {
+        return callback(new BlockedAddressError(`callback host resolves to ${blockedReason(blocked.address, allowInsecure)}`), []);
+      }
+      const all = (options as { all?: boolean }).all;
+      if (all) return callback(null, addresses);
+      const [first] = addresses;
+      return callback(null, first!.address, first!.family);
+    });
+  };
+}
