@@ -95,7 +95,8 @@ function portFromArgs(argv: readonly string[]): string | undefined {
     const { values } = parseArgs({ args: [...argv], options: { port: { type: "string", short: "p" } }, strict: true });
     return values.port;
   } catch (error) {
-    throw new ConfigError(`invalid arguments: ${(error as Error).message} (usage: [-p|--port N])`);
+    const firstLine = (error as Error).message.split("\n")[0];
+    throw new ConfigError(`invalid arguments: ${firstLine} (usage: [-p|--port N])`);
   }
 }
 

@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+
+import { ConfigError, DEFAULT_CALLBACK_HOSTS, loadConfig } from "./config.js";
+
+describe("config", () => {
+  it("has the documented defaults", () => {
+    const config = loadConfig({});
+    assert.equal(config.PORT, 5002);
+    assert.equal(config.HOST, "0.0.0.0");
+    assert.equal(config.LOG_LEVEL, "info");
+    assert.equal(config.BODY_LIMIT, 1024 * 1024);
+    assert.equal(config.DRAIN_TIMEOUT_MS, 20_000);
+    assert.equal(config.JOB_TIMEOUT_MS, 600_000);
+    assert.equal(config.MAX_CONCURRENT_JOBS, 100);
+    assert.deepEqual(config.CALLBACK_ALLOWED_HOSTS, DEFAULT_CALLBACK_HOSTS);
+    assert.equal(config.CALLBACK_ALLOW_INSECURE, false);
+    assert.equal(config.AUTH_MODE, "none");
+  });
+
+  it("reads the environment, treating empty variables as unset", () => {
+    const config = loadConfig({ PORT: "8080", HOST: "127.0.0.1", BODY_LIMIT: "896kb", LOG_LEVEL: "", CALLBACK_ALLOWED_HOSTS: " a.example , b.example ," });
+    assert.equal(config.PORT, 8080);
+    assert.equal(config.HOST, "127.0.0.1");
+    assert.equal(config.BODY_LIMIT, 896 * 1024);
+    assert.equal(config.LOG_LEVEL, "info");
+    assert.deepEqual(config.CALLBACK_ALLOWED_HOSTS, ["a.example", "b.example"]);
+  });
+
+  it("takes the original -p/--port flag over PORT", () => {
+    assert.equal(loadConfig({ PORT: "1" }, ["-p", "6000"]).PORT, 6000);
+    assert.equal(loadConfig({}, ["--port=6001"]).PORT, 6001);
+  });
+
+  for (const [env, args, expected] of [
+    [{ PORT: "abc" }, [], /PORT must be a whole number between 0 and 65535 \(got "abc"\)/],
+    [{ PORT: "70000" }, [], /PORT must be between 0 and 65535/],
+    [{}, ["--port", "-1"], /invalid arguments|PORT/],
+    [{}, ["--verbose"], /invalid arguments: .*verbose.* \(usage: \[-p\|--port N\]\)/],
+    [{ BODY_LIMIT: "lots" }, [], /BODY_LIMIT must be a size such as 512kb/],
+    [{ LOG_LEVEL: "loud" }, [], /LOG_LEVEL/],
+    [{ CALLBACK_ALLOW_INSECURE: "yes" }, [], /CALLBACK_ALLOW_INSECURE must be true or false/],
+    [{ AUTH_MODE: "basic", BASIC_AUTH_USERNAME: "adf" }, [], /BASIC_AUTH_PASSWORD is required when AUTH_MODE=basic \(not set\)/],
+    [{ AUTH_MODE: "entra" }, [], /ENTRA_TENANT_ID is required when AUTH_MODE=entra.*ENTRA_AUDIENCE is required/],
+  ] as const) {
+    it(`refuses ${JSON.stringify({ ...env, args })} with one clear message`, () => {
+      assert.throws(() => loadConfig(env, args), (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, expected);
+        assert.doesNotMatch(error.message, /\n/);
+        return true;
+      });
+    });
+  }
+
+  it("never echoes a secret setting in its errors", () => {
+    assert.throws(
+      () => loadConfig({ AUTH_MODE: "basic", BASIC_AUTH_PASSWORD: "hunter2" }),
+      (error: Error) => !error.message.includes("hunter2") && /BASIC_AUTH_USERNAME/.test(error.message),
+    );
+  });
+});

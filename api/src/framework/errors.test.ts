@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+
+import { z } from "zod";
+
+import { defineJob } from "../jobs/job.js";
+import { jobs } from "../jobs/index.js";
+import { startApi, type RunningApi } from "../testing/api.js";
+
+const exploding = defineJob({
+  name: "explode",
+  description: "Throws an error carrying internals.",
+  input: z.object({}),
+  run: async () => {
+    throw new Error("db password=hunter2 at /srv/secret.ts:42");
+  },
+});
+
+function assertErrorShape(body: unknown, code: string) {
+  assert.deepEqual(Object.keys(body as object), ["error"]);
+  const { error } = body as { error: { code: unknown; message: unknown } };
+  assert.equal(error.code, code);
+  assert.equal(typeof error.message, "string");
+}
+
+describe("errors: every failure is a JSON error with a stable shape", () => {
+  let api: RunningApi;
+  before(async () => {
+    api = await startApi({ BODY_LIMIT: "1kb" }, { jobs: [...jobs, exploding] });
+  });
+  after(() => api.close());
+
+  const post = (path: string, body: string, type = "application/json") =>
+    fetch(`${api.url}${path}`, { method: "POST", headers: { "content-type": type }, body });
+
+  it("unknown route: 404 not_found", async () => {
+    const res = await fetch(`${api.url}/nope`);
+    assert.equal(res.status, 404);
+    assert.match(res.headers.get("content-type") ?? "", /application\/json/);
+    assertErrorShape(await res.json(), "not_found");
+  });
+
+  it("wrong method: 405 with an Allow header", async () => {
+    const res = await fetch(`${api.url}/helloworld`, { method: "DELETE" });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get("allow"), "HEAD, GET, POST");
+    assertErrorShape(await res.json(), "method_not_allowed");
+    const probe = await fetch(`${api.url}/healthz`, { method: "POST" });
+    assert.equal(probe.status, 405);
+    assertErrorShape(await probe.json(), "method_not_allowed");
+  });
+
+  it("malformed JSON: 400 malformed_json", async () => {
+    const res = await post("/helloworld", '{"a":');
+    assert.equal(res.status, 400);
+    assertErrorShape(await res.json(), "malformed_json");
+  });
+
+  it("JSON that is not an object: 400", async () => {
+    for (const body of ["42", '"text"', "[1,2]"]) {
+      const res = await post("/helloworld", body);
+      assert.equal(res.status, 400, body);
+      assertErrorShape(await res.json(), body === "[1,2]" ? "invalid_input" : "malformed_json");
+    }
+  });
+
+  it("body over BODY_LIMIT: 413 payload_too_large", async () => {
+    const res = await post("/helloworld", JSON.stringify({ pad: "x".repeat(2048) }));
+    assert.equal(res.status, 413);
+    assertErrorShape(await res.json(), "payload_too_large");
+  });
+
+  it("a POST whose body is not JSON: 415 unsupported_media_type", async () => {
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", "application/xml"]) {
+      const res = await post("/helloworld", "a=1", type);
+      assert.equal(res.status, 415, type);
+      assertErrorShape(await res.json(), "unsupported_media_type");
+    }
+  });
+
+  it("input the job does not accept: 400 invalid_input naming the field", async () => {
+    const res = await post("/simulate", JSON.stringify({ durationMs: -5 }));
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: { message: string } };
+    assertErrorShape(body, "invalid_input");
+    assert.match(body.error.message, /durationMs/);
+  });
+
+  it("an unexpected failure: 500 without internals, details in the log only", async () => {
+    const res = await post("/explode", "{}");
+    assert.equal(res.status, 500);
+    const text = await res.text();
+    assert.doesNotMatch(text, /hunter2|secret\.ts|stack/);
+    assertErrorShape(JSON.parse(text), "JobFailed");
+    assert.ok(api.logs.some((line) => JSON.stringify(line).includes("hunter2")), "the log keeps the cause");
+  });
+
+  it("keeps serving after all of that", async () => {
+    const res = await fetch(`${api.url}/helloworld`);
+    assert.equal(res.status, 200);
+  });
+});

@@ -1,0 +1,78 @@
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** How the receiver answers one callback POST. */
+export type Behaviour = number | "hang" | "destroy" | "close-mid-response";
+
+export interface Received {
+  path: string;
+  body: Record<string, unknown>;
+  at: number;
+}
+
+/**
+ * A real callback receiver on 127.0.0.1, standing in for ADF's callBackUri endpoint. It answers each
+ * POST by the next behaviour in `script` (then 200), and records the callbacks it acknowledged with 2xx.
+ */
+export async function startReceiver(script: Behaviour[] = []) {
+  const delivered: Received[] = [];
+  let attempts = 0;
+  const waiters: Array<() => void> = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      attempts++;
+      const behaviour = script.shift() ?? 200;
+      if (behaviour === "hang") return; // never answers
+      if (behaviour === "destroy") return void req.socket.destroy();
+      const record = () => {
+        delivered.push({ path: req.url ?? "", body: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>, at: Date.now() });
+        waiters.splice(0).forEach((wake) => wake());
+      };
+      if (behaviour === "close-mid-response") {
+        record();
+        res.writeHead(200, { "content-type": "text/plain", "content-length": "100" });
+        res.write("partial");
+        return void setTimeout(() => req.socket.destroy(), 10);
+      }
+      if (behaviour >= 200 && behaviour < 300) record();
+      res.writeHead(behaviour, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    base,
+    delivered,
+    get attempts() {
+      return attempts;
+    },
+    /** Resolves once `count` callbacks were acknowledged (or rejects after `timeoutMs`). */
+    async waitFor(count: number, timeoutMs = 5_000): Promise<Received[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (delivered.length < count) {
+        if (Date.now() > deadline) throw new Error(`expected ${count} callbacks, got ${delivered.length} after ${timeoutMs} ms`);
+        await Promise.race([new Promise<void>((wake) => waiters.push(wake)), new Promise((r) => setTimeout(r, 50))]);
+      }
+      return delivered;
+    },
+    close(): Promise<void> {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** POSTs JSON with fetch; returns status, headers and parsed body. */
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+}
