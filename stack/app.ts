@@ -1,0 +1,232 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import {
+  API_PORT,
+  PRE_STOP_SECONDS,
+  terminationGracePeriodSeconds,
+  toEnvironment,
+  type ApiSecrets,
+  type ApiSettings,
+  type AppConfig,
+} from "./config";
+
+/** The image's user (node:24-bookworm-slim's `node`), numeric so runAsNonRoot can be verified. */
+export const RUN_AS_USER = 1000;
+export const RUN_AS_GROUP = 1000;
+
+export interface WebhookAppArgs {
+  app: AppConfig;
+  api: ApiSettings;
+  apiSecrets: ApiSecrets;
+  /** The image by digest (`repository@sha256:...`), never by tag. */
+  image: pulumi.Input<string>;
+  /** Object ids added to ENTRA_ALLOWED_CALLERS (the Data Factory's managed identity). */
+  extraAllowedCallers?: pulumi.Input<string>[];
+  /** For a non-Azure private registry only: an imagePullSecret. AKS pulls through AcrPull instead. */
+  pullCredentials?: { server: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> };
+}
+
+/** The API on Kubernetes: namespace, settings, Deployment, Service, PodDisruptionBudget and optional HPA. */
+export class WebhookApp extends pulumi.ComponentResource {
+  public readonly namespace: pulumi.Output<string>;
+  public readonly serviceName: pulumi.Output<string>;
+  public readonly deploymentName: pulumi.Output<string>;
+  /** The LoadBalancer's IP (or host name); undefined for a ClusterIP Service. */
+  public readonly loadBalancerAddress: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: WebhookAppArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("adf-webhook-aks:app:WebhookApp", name, {}, opts);
+    const { app, api } = args;
+    const parent = { parent: this };
+
+    // The pods' labels, and exactly the Service's, the PDB's and the spread constraint's selector.
+    const selector = { "app.kubernetes.io/name": app.name, "app.kubernetes.io/component": "api" };
+    const labels = { ...selector, "app.kubernetes.io/part-of": "adf-webhook", "app.kubernetes.io/managed-by": "pulumi" };
+
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-ns`,
+      {
+        metadata: {
+          name: app.namespace,
+          labels: {
+            ...labels,
+            // The pods below meet the "restricted" Pod Security Standard: enforce it.
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/enforce-version": "latest",
+          },
+        },
+      },
+      parent,
+    );
+    const ns = namespace.metadata.name;
+
+    // Auto-named (name + suffix): a change of settings replaces them and so rolls the pods.
+    const callers = pulumi.all(args.extraAllowedCallers ?? []);
+    const settings = new k8s.core.v1.ConfigMap(
+      `${name}-settings`,
+      {
+        metadata: { namespace: ns, labels },
+        data: callers.apply((extra) => {
+          const allowed = [...(api.ENTRA_ALLOWED_CALLERS ?? []), ...extra];
+          return toEnvironment({ ...api, ENTRA_ALLOWED_CALLERS: allowed.length > 0 ? allowed : undefined });
+        }),
+      },
+      parent,
+    );
+    const secretData: Record<string, pulumi.Output<string>> = {};
+    for (const [key, value] of Object.entries(args.apiSecrets) as [string, pulumi.Output<string> | undefined][]) {
+      if (value !== undefined) secretData[key] = pulumi.secret(value);
+    }
+    const secrets = new k8s.core.v1.Secret(
+      `${name}-secrets`,
+      { metadata: { namespace: ns, labels }, type: "Opaque", stringData: secretData },
+      parent,
+    );
+
+    let imagePullSecrets: { name: pulumi.Output<string> }[] | undefined;
+    if (args.pullCredentials) {
+      const { server, username, password } = args.pullCredentials;
+      const pull = new k8s.core.v1.Secret(
+        `${name}-pull`,
+        {
+          metadata: { namespace: ns, labels },
+          type: "kubernetes.io/dockerconfigjson",
+          stringData: {
+            ".dockerconfigjson": pulumi.secret(
+              pulumi.all([server, username, password]).apply(([s, u, p]) =>
+                JSON.stringify({ auths: { [s]: { username: u, password: p, auth: Buffer.from(`${u}:${p}`).toString("base64") } } }),
+              ),
+            ),
+          },
+        },
+        parent,
+      );
+      imagePullSecrets = [{ name: pull.metadata.name }];
+    }
+
+    const seccompProfile = { type: "RuntimeDefault" };
+    const deployment = new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: { name: app.name, namespace: ns, labels },
+        spec: {
+          // With an HPA, the HPA owns the replica count.
+          replicas: app.hpa ? undefined : app.replicas,
+          revisionHistoryLimit: 5,
+          selector: { matchLabels: selector },
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          template: {
+            metadata: { labels: selector },
+            spec: {
+              automountServiceAccountToken: false,
+              enableServiceLinks: false,
+              imagePullSecrets,
+              // preStop pause, then the API's drain, then a margin before SIGKILL.
+              terminationGracePeriodSeconds: terminationGracePeriodSeconds(api),
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: RUN_AS_USER,
+                runAsGroup: RUN_AS_GROUP,
+                fsGroup: app.fsGroup,
+                seccompProfile,
+              },
+              topologySpreadConstraints: [
+                {
+                  maxSkew: 1,
+                  topologyKey: "kubernetes.io/hostname",
+                  // A one-node dev cluster still schedules every replica.
+                  whenUnsatisfiable: "ScheduleAnyway",
+                  labelSelector: { matchLabels: selector },
+                },
+              ],
+              containers: [
+                {
+                  name: "api",
+                  image: args.image,
+                  imagePullPolicy: "IfNotPresent",
+                  ports: [{ name: "http", containerPort: API_PORT, protocol: "TCP" }],
+                  envFrom: [{ configMapRef: { name: settings.metadata.name } }, { secretRef: { name: secrets.metadata.name } }],
+                  startupProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 30 },
+                  livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+                  readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+                  resources: {
+                    requests: { cpu: app.resources.cpuRequest, memory: app.resources.memoryRequest },
+                    limits: { cpu: app.resources.cpuLimit, memory: app.resources.memoryLimit },
+                  },
+                  securityContext: {
+                    runAsNonRoot: true,
+                    runAsUser: RUN_AS_USER,
+                    runAsGroup: RUN_AS_GROUP,
+                    allowPrivilegeEscalation: false,
+                    privileged: false,
+                    readOnlyRootFilesystem: true,
+                    capabilities: { drop: ["ALL"] },
+                    seccompProfile,
+                  },
+                  // Endpoints controllers and load balancers stop sending before SIGTERM starts the drain.
+                  lifecycle: { preStop: { exec: { command: ["sleep", String(PRE_STOP_SECONDS)] } } },
+                  volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                },
+              ],
+              volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+            },
+          },
+        },
+      },
+      parent,
+    );
+
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: { name: app.name, namespace: ns, labels },
+        spec: {
+          type: app.serviceType,
+          selector,
+          ports: [{ name: "http", port: API_PORT, targetPort: "http", protocol: "TCP" }],
+        },
+      },
+      parent,
+    );
+
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-pdb`,
+      { metadata: { name: app.name, namespace: ns, labels }, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
+      parent,
+    );
+
+    if (app.hpa) {
+      new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+        `${name}-hpa`,
+        {
+          metadata: { name: app.name, namespace: ns, labels },
+          spec: {
+            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name },
+            minReplicas: app.hpa.minReplicas,
+            maxReplicas: app.hpa.maxReplicas,
+            metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: app.hpa.cpuUtilization } } }],
+          },
+        },
+        parent,
+      );
+    }
+
+    this.namespace = ns;
+    this.serviceName = service.metadata.name;
+    this.deploymentName = deployment.metadata.name;
+    this.loadBalancerAddress =
+      app.serviceType === "LoadBalancer"
+        ? service.status.apply((status) => {
+            const ingress = status?.loadBalancer?.ingress?.[0];
+            return ingress?.ip ?? ingress?.hostname;
+          })
+        : pulumi.output(undefined);
+    this.registerOutputs({
+      namespace: this.namespace,
+      serviceName: this.serviceName,
+      deploymentName: this.deploymentName,
+      loadBalancerAddress: this.loadBalancerAddress,
+    });
+  }
+}

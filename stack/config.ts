@@ -1,0 +1,356 @@
+import type * as pulumi from "@pulumi/pulumi";
+
+/**
+ * The stack's configuration, read once from Pulumi config into one typed, validated object.
+ *
+ * `loadConfig` is a pure function of a config reader (a `pulumi.Config` in the program, a plain
+ * object in the tests), so every configuration shape can be checked without the Pulumi engine.
+ * Every key is documented in Pulumi.dev.yaml and in the README's "Deploy from your workstation".
+ */
+
+/** What the program reads config from: `new pulumi.Config()` satisfies it. */
+export interface ConfigReader {
+  get(key: string): string | undefined;
+  getSecret(key: string): pulumi.Output<string> | undefined;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** The container port, fixed: the image, the probes and the Service all use it. */
+export const API_PORT = 5002;
+
+export type AuthMode = "none" | "basic" | "entra";
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+/**
+ * The API's non-secret settings, keyed by the environment variable the API reads. The ConfigMap
+ * is built from this object as it is (see `toEnvironment`), so no name is listed twice.
+ * `undefined` means "not set": the API's own default applies.
+ */
+export interface ApiSettings {
+  PORT: number;
+  HOST: string;
+  LOG_LEVEL: LogLevel;
+  BODY_LIMIT: string;
+  DRAIN_TIMEOUT_MS: number;
+  JOB_TIMEOUT_MS: number;
+  MAX_CONCURRENT_JOBS: number;
+  /** Host suffixes allowed for callBackUri; unset = the API's default (Data Factory/Synapse domains). */
+  CALLBACK_ALLOWED_HOSTS?: string[];
+  CALLBACK_ALLOW_INSECURE: boolean;
+  AUTH_MODE: AuthMode;
+  BASIC_AUTH_USERNAME?: string;
+  ENTRA_TENANT_ID?: string;
+  ENTRA_AUDIENCE?: string[];
+  /** Object ids allowed to call; the Data Factory's managed identity is added when it is deployed. */
+  ENTRA_ALLOWED_CALLERS?: string[];
+  ENTRA_JWKS_URI?: string;
+}
+
+/** The API's secret settings, keyed by environment variable; they go to a Kubernetes Secret. */
+export interface ApiSecrets {
+  BASIC_AUTH_PASSWORD?: pulumi.Output<string>;
+}
+
+/** Where the cluster and the registry come from. */
+export type Target =
+  | {
+      /** Create a resource group, an ACR (Basic) and an AKS cluster. */
+      kind: "new";
+      location: string;
+      resourceGroupName?: string;
+      registryName?: string;
+      clusterName?: string;
+      nodeCount: number;
+      nodeVmSize: string;
+      kubernetesVersion?: string;
+    }
+  | {
+      /** Use an existing ACR and an existing AKS cluster. */
+      kind: "existing";
+      location: string;
+      registryName: string;
+      registryResourceGroup: string;
+      clusterName: string;
+      clusterResourceGroup: string;
+      /** Create the AcrPull role assignment for the kubelet identity (off when already attached). */
+      grantAcrPull: boolean;
+    }
+  | {
+      /** Any cluster by kubeconfig and any registry: no Azure at all (unless dataFactory is on). */
+      kind: "kubeconfig";
+      location: string;
+      kubeconfig: pulumi.Output<string>;
+      kubeContext?: string;
+      registryServer: string;
+      registryUsername?: string;
+      registryPassword?: pulumi.Output<string>;
+    };
+
+/** How `docker push` authenticates: ACR admin credentials, explicit credentials, or the host's docker login. */
+export type RegistryAuth = "admin" | "credentials" | "docker-login";
+
+export interface ImageConfig {
+  /** Repository inside the registry, e.g. `adf-webhook-api`. */
+  repository: string;
+  tag: string;
+  registryAuth: RegistryAuth;
+}
+
+export interface AppConfig {
+  name: string;
+  namespace: string;
+  replicas: number;
+  serviceType: "ClusterIP" | "LoadBalancer";
+  resources: { cpuRequest: string; cpuLimit: string; memoryRequest: string; memoryLimit: string };
+  fsGroup?: number;
+  hpa?: { minReplicas: number; maxReplicas: number; cpuUtilization: number };
+}
+
+export interface DataFactoryConfig {
+  name?: string;
+  /** Resource group for the factory; defaults to the stack's (new) or the cluster's (existing). */
+  resourceGroupName?: string;
+  location: string;
+}
+
+export interface StackConfig {
+  target: Target;
+  image: ImageConfig;
+  app: AppConfig;
+  api: ApiSettings;
+  apiSecrets: ApiSecrets;
+  dataFactory?: DataFactoryConfig;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const QUANTITY = /^\d+(\.\d+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Reads and validates the whole configuration. Throws one ConfigError listing every problem, each
+ * naming its key (`replicas: must be ...`).
+ */
+export function loadConfig(config: ConfigReader): StackConfig {
+  const problems: string[] = [];
+  const fail = (key: string, message: string, got?: string): undefined => {
+    problems.push(`${key}: ${message}${got === undefined ? "" : ` (got ${JSON.stringify(got)})`}`);
+    return undefined;
+  };
+  const raw = (key: string): string | undefined => {
+    const value = config.get(key)?.trim();
+    return value ? value : undefined; // an empty value means "not set"
+  };
+  const str = (key: string, fallback?: string): string | undefined => raw(key) ?? fallback;
+  const required = (key: string, why: string): string => {
+    const value = raw(key);
+    if (value === undefined) fail(key, `is required ${why}`);
+    return value ?? "";
+  };
+  const int = (key: string, fallback: number, min: number, max: number): number => {
+    const value = raw(key);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) fail(key, `must be a whole number between ${min} and ${max}`, value);
+    return n;
+  };
+  const optionalInt = (key: string, min: number, max: number): number | undefined =>
+    raw(key) === undefined ? undefined : int(key, 0, min, max);
+  const bool = (key: string, fallback: boolean): boolean => {
+    const value = raw(key);
+    if (value === undefined) return fallback;
+    if (value !== "true" && value !== "false") fail(key, "must be true or false", value);
+    return value === "true";
+  };
+  const oneOf = <T extends string>(key: string, values: readonly T[], fallback: T): T => {
+    const value = raw(key);
+    if (value === undefined) return fallback;
+    if (!(values as readonly string[]).includes(value)) return fail(key, `must be one of ${values.join(", ")}`, value) ?? fallback;
+    return value as T;
+  };
+  const list = (key: string, check?: (item: string) => boolean, what?: string): string[] | undefined => {
+    const value = raw(key);
+    if (value === undefined) return undefined;
+    const items = value.split(",").map((item) => item.trim()).filter(Boolean);
+    const bad = check ? items.filter((item) => !check(item)) : [];
+    if (bad.length > 0) fail(key, `must be a comma-separated list of ${what}`, bad.join(","));
+    return items.length > 0 ? items : undefined;
+  };
+  const quantity = (key: string, fallback: string): string => {
+    const value = str(key, fallback) ?? fallback;
+    if (!QUANTITY.test(value)) fail(key, "must be a Kubernetes quantity such as 250m, 1, 128Mi or 1Gi", value);
+    return value;
+  };
+  const secret = (key: string): pulumi.Output<string> | undefined => config.getSecret(key);
+
+  // --- target -----------------------------------------------------------------------------------
+  const kind = oneOf("target", ["new", "existing", "kubeconfig"] as const, "new");
+  const location = str("location", "westeurope") ?? "westeurope";
+  let target: Target;
+  if (kind === "new") {
+    const registryName = str("registryName");
+    if (registryName !== undefined && !/^[a-zA-Z0-9]{5,50}$/.test(registryName)) {
+      fail("registryName", "must be 5 to 50 letters or digits (an Azure Container Registry name)", registryName);
+    }
+    target = {
+      kind,
+      location,
+      resourceGroupName: str("resourceGroupName"),
+      registryName,
+      clusterName: str("clusterName"),
+      nodeCount: int("nodeCount", 2, 1, 10),
+      nodeVmSize: str("nodeVmSize", "Standard_D2s_v5") ?? "Standard_D2s_v5",
+      kubernetesVersion: str("kubernetesVersion"),
+    };
+  } else if (kind === "existing") {
+    const why = "when target is existing";
+    target = {
+      kind,
+      location,
+      registryName: required("registryName", why),
+      registryResourceGroup: required("registryResourceGroup", why),
+      clusterName: required("clusterName", why),
+      clusterResourceGroup: required("clusterResourceGroup", why),
+      grantAcrPull: bool("grantAcrPull", true),
+    };
+  } else {
+    const why = "when target is kubeconfig";
+    const kubeconfig = secret("kubeconfig");
+    if (kubeconfig === undefined) fail("kubeconfig", `is required ${why} (pulumi config set --secret kubeconfig "$(cat ~/.kube/config)")`);
+    const registryUsername = str("registryUsername");
+    const registryPassword = secret("registryPassword");
+    if ((registryUsername === undefined) !== (registryPassword === undefined)) {
+      fail(registryUsername === undefined ? "registryUsername" : "registryPassword", "registryUsername and registryPassword go together: set both or neither");
+    }
+    target = {
+      kind,
+      location,
+      kubeconfig: kubeconfig as pulumi.Output<string>,
+      kubeContext: str("kubeContext"),
+      registryServer: required("registryServer", why),
+      registryUsername,
+      registryPassword,
+    };
+  }
+
+  // --- image ------------------------------------------------------------------------------------
+  let registryAuth: RegistryAuth;
+  if (target.kind === "kubeconfig") {
+    if (raw("registryAuth") !== undefined) fail("registryAuth", "applies to an Azure Container Registry only; with target kubeconfig set registryUsername/registryPassword or rely on docker login");
+    registryAuth = target.registryUsername !== undefined ? "credentials" : "docker-login";
+  } else {
+    registryAuth = oneOf("registryAuth", ["admin", "docker-login"] as const, "admin");
+  }
+  const repository = str("imageRepository", "adf-webhook-api") ?? "adf-webhook-api";
+  if (!/^[a-z0-9]+([._/-][a-z0-9]+)*$/.test(repository)) fail("imageRepository", "must be a lower-case repository name such as adf-webhook-api", repository);
+  const tag = str("imageTag", "latest") ?? "latest";
+  if (!/^[\w][\w.-]{0,127}$/.test(tag)) fail("imageTag", "must be a valid image tag", tag);
+  const image: ImageConfig = { repository, tag, registryAuth };
+
+  // --- app --------------------------------------------------------------------------------------
+  const replicas = int("replicas", 2, 1, 50);
+  const hpaEnabled = bool("hpaEnabled", false);
+  let hpa: AppConfig["hpa"];
+  if (hpaEnabled) {
+    const minReplicas = int("hpaMinReplicas", replicas, 1, 100);
+    const maxReplicas = int("hpaMaxReplicas", Math.max(5, minReplicas), 1, 100);
+    if (maxReplicas < minReplicas) fail("hpaMaxReplicas", `must be at least hpaMinReplicas (${minReplicas})`, String(maxReplicas));
+    hpa = { minReplicas, maxReplicas, cpuUtilization: int("hpaCpuUtilization", 70, 1, 100) };
+  }
+  const namespace = str("namespace", "adf-webhook") ?? "adf-webhook";
+  const name = str("appName", "adf-webhook-api") ?? "adf-webhook-api";
+  const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+  if (!dnsLabel.test(namespace)) fail("namespace", "must be a DNS label (lower-case letters, digits and '-')", namespace);
+  if (!dnsLabel.test(name)) fail("appName", "must be a DNS label (lower-case letters, digits and '-')", name);
+  const app: AppConfig = {
+    name,
+    namespace,
+    replicas,
+    serviceType: oneOf("serviceType", ["ClusterIP", "LoadBalancer"] as const, "ClusterIP"),
+    resources: {
+      cpuRequest: quantity("cpuRequest", "100m"),
+      cpuLimit: quantity("cpuLimit", "1"),
+      memoryRequest: quantity("memoryRequest", "128Mi"),
+      memoryLimit: quantity("memoryLimit", "256Mi"),
+    },
+    fsGroup: optionalInt("fsGroup", 1, 65535),
+    hpa,
+  };
+
+  // --- the API's settings -------------------------------------------------------------------------
+  const authMode = oneOf("authMode", ["none", "basic", "entra"] as const, "none");
+  const bodyLimit = str("bodyLimit", "1mb") ?? "1mb";
+  if (!/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i.test(bodyLimit)) fail("bodyLimit", "must be a size such as 512kb, 1mb or 1048576", bodyLimit);
+  const callbackAllowInsecure = bool("callbackAllowInsecure", false);
+  if (callbackAllowInsecure && target.kind !== "kubeconfig") {
+    fail("callbackAllowInsecure", "allows http:// callbacks to any host and is for local clusters only (target kubeconfig); never in a real cluster");
+  }
+  const api: ApiSettings = {
+    PORT: API_PORT,
+    HOST: "0.0.0.0",
+    LOG_LEVEL: oneOf("logLevel", LOG_LEVELS, "info"),
+    BODY_LIMIT: bodyLimit,
+    DRAIN_TIMEOUT_MS: int("drainTimeoutMs", 20_000, 0, 300_000),
+    JOB_TIMEOUT_MS: int("jobTimeoutMs", 600_000, 1_000, 86_400_000),
+    MAX_CONCURRENT_JOBS: int("maxConcurrentJobs", 100, 1, 100_000),
+    CALLBACK_ALLOWED_HOSTS: list("callbackAllowedHosts", (h) => /^\.?[a-z0-9.-]+$/i.test(h), "host names or suffixes"),
+    CALLBACK_ALLOW_INSECURE: callbackAllowInsecure,
+    AUTH_MODE: authMode,
+  };
+  const apiSecrets: ApiSecrets = {};
+  if (authMode === "basic") {
+    api.BASIC_AUTH_USERNAME = required("basicAuthUsername", "when authMode is basic");
+    apiSecrets.BASIC_AUTH_PASSWORD = secret("basicAuthPassword");
+    if (apiSecrets.BASIC_AUTH_PASSWORD === undefined) {
+      fail("basicAuthPassword", "is required when authMode is basic (pulumi config set --secret basicAuthPassword <password>)");
+    }
+  } else if (authMode === "entra") {
+    const tenant = required("entraTenantId", "when authMode is entra");
+    if (tenant && !UUID.test(tenant)) fail("entraTenantId", "must be a tenant id (a GUID)", tenant);
+    api.ENTRA_TENANT_ID = tenant;
+    api.ENTRA_AUDIENCE = list("entraAudience");
+    if (api.ENTRA_AUDIENCE === undefined) fail("entraAudience", "is required when authMode is entra (the App ID URI or client id the tokens are issued for)");
+    api.ENTRA_ALLOWED_CALLERS = list("entraAllowedCallers", (id) => UUID.test(id), "object ids (GUIDs)");
+    api.ENTRA_JWKS_URI = str("entraJwksUri");
+    if (api.ENTRA_JWKS_URI !== undefined && !/^https:\/\//.test(api.ENTRA_JWKS_URI)) fail("entraJwksUri", "must be an https:// URL", api.ENTRA_JWKS_URI);
+  }
+
+  // --- Data Factory -------------------------------------------------------------------------------
+  let dataFactory: DataFactoryConfig | undefined;
+  if (bool("dataFactory", false)) {
+    if (app.serviceType !== "LoadBalancer") {
+      fail("dataFactory", "the sample pipeline calls the API from Azure and needs a public endpoint: set serviceType to LoadBalancer");
+    }
+    const resourceGroupName = str("dataFactoryResourceGroup");
+    if (target.kind === "kubeconfig" && resourceGroupName === undefined) {
+      fail("dataFactoryResourceGroup", "is required when dataFactory is on with target kubeconfig (an existing resource group for the factory)");
+    }
+    dataFactory = { name: str("dataFactoryName"), resourceGroupName, location: str("dataFactoryLocation", location) ?? location };
+  } else if (authMode === "entra" && api.ENTRA_ALLOWED_CALLERS === undefined) {
+    fail("entraAllowedCallers", "is required when authMode is entra and dataFactory is off (the object ids allowed to call)");
+  }
+
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid stack configuration:\n  - ${problems.join("\n  - ")}\nSee Pulumi.dev.yaml for every key.`);
+  }
+  return { target, image, app, api, apiSecrets, dataFactory };
+}
+
+/** The environment variables of a settings object: unset values dropped, lists comma-joined. */
+export function toEnvironment(settings: object): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(settings)) {
+    if (value === undefined) continue;
+    env[key] = Array.isArray(value) ? value.join(",") : String(value);
+  }
+  return env;
+}
+
+/** preStop pause + the API's drain + a margin: what Kubernetes must wait before SIGKILL. */
+export const PRE_STOP_SECONDS = 5;
+export const TERMINATION_MARGIN_SECONDS = 5;
+export function terminationGracePeriodSeconds(api: Pick<ApiSettings, "DRAIN_TIMEOUT_MS">): number {
+  return PRE_STOP_SECONDS + Math.ceil(api.DRAIN_TIMEOUT_MS / 1000) + TERMINATION_MARGIN_SECONDS;
+}

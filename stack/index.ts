@@ -1,0 +1,21 @@
+import * as pulumi from "@pulumi/pulumi";
+
+import { loadConfig } from "./config";
+import { runStack } from "./program";
+
+// Wiring only: read the config once, run the program, export its outputs.
+const outputs = runStack(loadConfig(new pulumi.Config()));
+
+export const imageRef = outputs.imageRef;
+export const namespace = outputs.namespace;
+export const serviceName = outputs.serviceName;
+export const endpoint = outputs.endpoint;
+export const webhookUrl = outputs.webhookUrl;
+export const portForwardCommand = outputs.portForwardCommand;
+export const clusterName = outputs.clusterName;
+export const registryName = outputs.registryName;
+export const registryServer = outputs.registryServer;
+export const kubeconfig = outputs.kubeconfig;
+export const resourceGroupName = outputs.resourceGroupName;
+export const dataFactoryName = outputs.dataFactoryName;
+export const dataFactoryPipelineName = outputs.dataFactoryPipelineName;

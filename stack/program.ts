@@ -1,0 +1,103 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import { WebhookApp } from "./app";
+import { createAzure, existingAzure, externalPlatform, type AzureInfo } from "./azure";
+import { API_PORT, type StackConfig } from "./config";
+import { createFactory, createSamplePipeline, factoryPrincipalId, SAMPLE_PIPELINE_NAME } from "./datafactory";
+import { buildApiImage } from "./image";
+
+/** The stack outputs, by name (`pulumi stack output <name>`). */
+export interface StackOutputs {
+  /** The deployed image by digest: `<registry>/<repository>@sha256:...`. */
+  imageRef: pulumi.Output<string>;
+  namespace: pulumi.Output<string>;
+  serviceName: pulumi.Output<string>;
+  /** `http://<LoadBalancer IP>:5002`, or the in-cluster URL for a ClusterIP Service. */
+  endpoint: pulumi.Output<string>;
+  /** A URL to paste into a Data Factory Webhook activity (or curl, after the port-forward for ClusterIP). */
+  webhookUrl: pulumi.Output<string>;
+  portForwardCommand: pulumi.Output<string>;
+  clusterName: pulumi.Output<string>;
+  registryName: pulumi.Output<string>;
+  registryServer: pulumi.Output<string>;
+  /** Secret: the cluster's admin kubeconfig (Azure targets only). */
+  kubeconfig: pulumi.Output<string> | undefined;
+  resourceGroupName: pulumi.Output<string> | undefined;
+  dataFactoryName: pulumi.Output<string> | undefined;
+  dataFactoryPipelineName: pulumi.Output<string> | undefined;
+}
+
+function platformFor(config: StackConfig): AzureInfo {
+  switch (config.target.kind) {
+    case "new":
+      return createAzure(config.target, config.image.registryAuth);
+    case "existing":
+      return existingAzure(config.target, config.image.registryAuth);
+    case "kubeconfig":
+      return externalPlatform(config.target);
+  }
+}
+
+/** The whole program for one validated configuration; index.ts calls it with the stack's config. */
+export function runStack(config: StackConfig): StackOutputs {
+  const platform = platformFor(config);
+
+  const provider = new k8s.Provider("k8s", {
+    kubeconfig: platform.cluster.kubeconfig,
+    context: platform.cluster.kubeContext,
+  });
+
+  const image = buildApiImage(platform.registry, config.image);
+
+  const factoryGroup = config.dataFactory?.resourceGroupName ?? platform.resourceGroupName;
+  const factory = config.dataFactory && factoryGroup ? createFactory(config.dataFactory, factoryGroup) : undefined;
+
+  const app = new WebhookApp(
+    "adf-webhook",
+    {
+      app: config.app,
+      api: config.api,
+      apiSecrets: config.apiSecrets,
+      image: image.repoDigest,
+      // For entra, the factory's managed identity is an allowed caller.
+      extraAllowedCallers: factory && config.api.AUTH_MODE === "entra" ? [factoryPrincipalId(factory)] : [],
+      // Only a non-Azure private registry needs a pull secret; AKS pulls through AcrPull.
+      pullCredentials:
+        config.target.kind === "kubeconfig" && platform.registry.credentials
+          ? { server: platform.registry.server, ...platform.registry.credentials }
+          : undefined,
+    },
+    { providers: [provider], dependsOn: platform.pullAccess },
+  );
+
+  const endpoint: pulumi.Output<string> =
+    config.app.serviceType === "LoadBalancer"
+      ? app.loadBalancerAddress.apply((address) => {
+          if (!address) throw new Error("the LoadBalancer Service got no address");
+          return `http://${address}:${API_PORT}`;
+        })
+      : pulumi.interpolate`http://${app.serviceName}.${app.namespace}.svc.cluster.local:${API_PORT}`;
+
+  const pipeline =
+    factory && factoryGroup ? createSamplePipeline(factory, factoryGroup, endpoint, config.api, config.apiSecrets) : undefined;
+
+  return {
+    imageRef: image.repoDigest,
+    namespace: app.namespace,
+    serviceName: app.serviceName,
+    endpoint,
+    webhookUrl:
+      config.app.serviceType === "LoadBalancer"
+        ? pulumi.interpolate`${endpoint}/helloworld`
+        : pulumi.output(`http://localhost:${API_PORT}/helloworld`),
+    portForwardCommand: pulumi.interpolate`kubectl --namespace ${app.namespace} port-forward service/${app.serviceName} ${API_PORT}:${API_PORT}`,
+    clusterName: platform.cluster.name,
+    registryName: platform.registry.name,
+    registryServer: platform.registry.server,
+    kubeconfig: config.target.kind === "kubeconfig" ? undefined : pulumi.secret(platform.cluster.kubeconfig),
+    resourceGroupName: platform.resourceGroupName,
+    dataFactoryName: factory?.name,
+    dataFactoryPipelineName: pipeline ? pipeline.name.apply(() => SAMPLE_PIPELINE_NAME) : undefined,
+  };
+}
