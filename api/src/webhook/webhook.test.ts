@@ -1,0 +1,230 @@
+import assert from "node:assert/strict";
+
+import { startApi, type RunningApi } from "../testing/api.js";
+import { startApiProcess } from "../testing/process.js";
+import { postJson, startReceiver } from "../testing/receiver.js";
+
+// Fast retries so the fault cases finish in well under a second each.
+const FAST = { CALLBACK_ALLOW_INSECURE: "true", CALLBACK_RETRY_BASE_MS: "20", CALLBACK_TIMEOUT_MS: "300" };
+
+const metricValue = async (api: RunningApi, pattern: RegExp) => {
+  const text = await (await fetch(`${api.url}/metrics`)).text();
+  return Number(pattern.exec(text)?.[1] ?? 0);
+};
+
+describe("webhook activity: 202, then a callback ADF understands", () => {
+  let api: RunningApi;
+  before(async () => {
+    api = await startApi({ ...FAST, JOB_TIMEOUT_MS: "300" });
+  });
+  after(() => api.close());
+
+  it("accepts with a receipt and calls back the output with StatusCode 200", async () => {
+    const receiver = await startReceiver();
+    try {
+      const accepted = await postJson(`${api.url}/helloworld`, { callBackUri: `${receiver.base}/cb/1?sig=s3cret` });
+      assert.equal(accepted.status, 202);
+      assert.equal(accepted.body?.status, "accepted");
+      assert.match(accepted.body?.jobId, /^[0-9a-f-]{36}$/);
+      const [callback] = await receiver.waitFor(1);
+      assert.equal(callback!.path, "/cb/1?sig=s3cret");
+      assert.deepEqual(callback!.body, { Output: { message: "Hello World" }, StatusCode: "200" });
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("reports a job's failure as Error and StatusCode (reportStatusOnCallBack)", async () => {
+    const receiver = await startReceiver();
+    try {
+      const input = { fail: true, statusCode: 409, errorCode: "RowsRejected", message: "3 rows rejected", output: { rejected: 3 } };
+      const accepted = await postJson(`${api.url}/simulate`, { ...input, callBackUri: `${receiver.base}/cb` });
+      assert.equal(accepted.status, 202);
+      const [callback] = await receiver.waitFor(1);
+      assert.deepEqual(callback!.body, {
+        Output: { rejected: 3 },
+        Error: { ErrorCode: "RowsRejected", Message: "3 rows rejected" },
+        StatusCode: "409",
+      });
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("reports a job that outlives JOB_TIMEOUT_MS as a timeout failure instead of hanging", async () => {
+    const receiver = await startReceiver();
+    try {
+      await postJson(`${api.url}/simulate`, { durationMs: 60_000, callBackUri: `${receiver.base}/cb` });
+      const [callback] = await receiver.waitFor(1);
+      assert.equal(callback!.body.StatusCode, "504");
+      assert.equal((callback!.body.Error as { ErrorCode: string }).ErrorCode, "JobTimedOut");
+      assert.ok(await metricValue(api, /jobs_total\{job="simulate",outcome="timed_out"\} (\d+)/) >= 1);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("refuses invalid input before accepting, so the activity fails fast", async () => {
+    const res = await postJson(`${api.url}/simulate`, { durationMs: "soon", callBackUri: "http://127.0.0.1:9/cb" });
+    assert.equal(res.status, 400);
+    assert.equal(res.body?.error.code, "invalid_input");
+  });
+
+  it("never logs the callBackUri's path or query", async () => {
+    const receiver = await startReceiver();
+    try {
+      await postJson(`${api.url}/test`, { callBackUri: `${receiver.base}/callback/abc-secret-path?token=t0ps3cret` });
+      await receiver.waitFor(1);
+      const logs = JSON.stringify(api.logs);
+      assert.doesNotMatch(logs, /t0ps3cret|abc-secret-path/);
+      assert.match(logs, /"callbackHost":"127\.0\.0\.1:\d+"/);
+      assert.ok(api.logs.filter((l) => l.msg === "callback delivered").every((l) => typeof l.jobId === "string"));
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
+describe("callback delivery: retries until delivered once, gives up visibly", () => {
+  let api: RunningApi;
+  before(async () => {
+    api = await startApi({ ...FAST, CALLBACK_MAX_ATTEMPTS: "5" });
+  });
+  after(() => api.close());
+
+  it("retries 503s and delivers exactly once", async () => {
+    const receiver = await startReceiver([503, 503, 503]);
+    try {
+      await postJson(`${api.url}/helloworld`, { callBackUri: `${receiver.base}/cb` });
+      await receiver.waitFor(1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(receiver.attempts, 4);
+      assert.equal(receiver.delivered.length, 1);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("retries a receiver that hangs past CALLBACK_TIMEOUT_MS, then delivers", async () => {
+    const receiver = await startReceiver(["hang"]);
+    try {
+      await postJson(`${api.url}/helloworld`, { callBackUri: `${receiver.base}/cb` });
+      await receiver.waitFor(1);
+      assert.equal(receiver.attempts, 2);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("retries a receiver that refuses connections, once it comes back", async () => {
+    const receiver = await startReceiver(["destroy", "destroy"]);
+    try {
+      await postJson(`${api.url}/helloworld`, { callBackUri: `${receiver.base}/cb` });
+      await receiver.waitFor(1);
+      assert.equal(receiver.delivered.length, 1);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("does not retry a 4xx answer, and never follows a redirect", async () => {
+    for (const status of [404, 302]) {
+      const receiver = await startReceiver([status]);
+      try {
+        await postJson(`${api.url}/helloworld`, { callBackUri: `${receiver.base}/cb` });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(receiver.attempts, 1, `status ${status}`);
+      } finally {
+        await receiver.close();
+      }
+    }
+    assert.ok(await metricValue(api, /callback_give_ups_total\{reason="rejected"\} (\d+)/) >= 2);
+  });
+
+  it("gives up on a receiver down for good: logged and counted", async () => {
+    const receiver = await startReceiver();
+    const url = `${receiver.base}/cb`;
+    await receiver.close();
+    const before = await metricValue(api, /callback_give_ups_total\{reason="exhausted"\} (\d+)/);
+    const accepted = await postJson(`${api.url}/helloworld`, { callBackUri: url });
+    assert.equal(accepted.status, 202);
+    const deadline = Date.now() + 5_000;
+    while (!api.logs.some((l) => l.msg?.toString().startsWith("callback given up") && l.jobId === accepted.body?.jobId)) {
+      assert.ok(Date.now() < deadline, "the give-up is logged");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(await metricValue(api, /callback_give_ups_total\{reason="exhausted"\} (\d+)/), before + 1);
+    assert.ok((await metricValue(api, /callback_retries_total (\d+)/)) >= 4);
+  });
+});
+
+describe("web activity (no callBackUri): synchronous", () => {
+  let api: RunningApi;
+  before(async () => {
+    api = await startApi({ JOB_TIMEOUT_MS: "200" });
+  });
+  after(() => api.close());
+
+  it("answers 200 with the job's output object", async () => {
+    const res = await postJson(`${api.url}/simulate`, { output: { rows: 10 } });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { rows: 10 });
+  });
+
+  it("answers the job's error status with a JSON error", async () => {
+    const res = await postJson(`${api.url}/simulate`, { fail: true, statusCode: 422, errorCode: "BadRows", message: "bad rows" });
+    assert.equal(res.status, 422);
+    assert.deepEqual(res.body, { error: { code: "BadRows", message: "bad rows" } });
+  });
+
+  it("answers 504 when the job outlives JOB_TIMEOUT_MS", async () => {
+    const res = await postJson(`${api.url}/simulate`, { durationMs: 10_000 });
+    assert.equal(res.status, 504);
+    assert.equal(res.body?.error.code, "JobTimedOut");
+  });
+});
+
+describe("job limits", () => {
+  it("beyond MAX_CONCURRENT_JOBS: 503 with Retry-After, then accepts again", async () => {
+    const api = await startApi({ ...FAST, MAX_CONCURRENT_JOBS: "1" });
+    const receiver = await startReceiver();
+    try {
+      const first = await postJson(`${api.url}/simulate`, { durationMs: 300, callBackUri: `${receiver.base}/cb` });
+      assert.equal(first.status, 202);
+      const second = await postJson(`${api.url}/simulate`, { callBackUri: `${receiver.base}/cb` });
+      assert.equal(second.status, 503);
+      assert.equal(second.headers.get("retry-after"), "5");
+      assert.equal(second.body?.error.code, "busy");
+      const sync = await postJson(`${api.url}/simulate`, {});
+      assert.equal(sync.status, 503);
+      await receiver.waitFor(1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal((await postJson(`${api.url}/simulate`, {})).status, 200);
+    } finally {
+      await receiver.close();
+      await api.close();
+    }
+  });
+});
+
+describe("drain with jobs in flight", function () {
+  this.timeout(30_000);
+
+  it("delivers every accepted job's callback before the process exits 0", async () => {
+    const receiver = await startReceiver();
+    const api = await startApiProcess({ CALLBACK_ALLOW_INSECURE: "true", DRAIN_TIMEOUT_MS: "10000" });
+    try {
+      const accepted = await Promise.all(
+        [300, 600, 900].map((durationMs) => postJson(`${api.url}/simulate`, { durationMs, callBackUri: `${receiver.base}/cb/${durationMs}` })),
+      );
+      assert.deepEqual(accepted.map((a) => a.status), [202, 202, 202]);
+      api.child.kill("SIGTERM");
+      const exit = await api.exited;
+      assert.deepEqual(exit, { code: 0, signal: null });
+      assert.deepEqual(receiver.delivered.map((d) => d.path).sort(), ["/cb/300", "/cb/600", "/cb/900"]);
+    } finally {
+      api.child.kill("SIGKILL");
+      await receiver.close();
+    }
+  });
+});
