@@ -189,7 +189,10 @@ export function externalPlatform(target: Extract<Target, { kind: "kubeconfig" }>
           : undefined,
     },
     cluster: {
-      name: pulumi.output(target.kubeContext ?? "kubeconfig"),
+      // The context used: the configured one, else the kubeconfig's current-context (a name, not a secret).
+      name: target.kubeContext
+        ? pulumi.output(target.kubeContext)
+        : pulumi.unsecret(target.kubeconfig.apply((text) => /^current-context:\s*["']?([^"'\s]+)/m.exec(text)?.[1] ?? "(kubeconfig)")),
       kubeconfig: pulumi.secret(target.kubeconfig),
       kubeContext: target.kubeContext,
     },

@@ -1,0 +1,196 @@
+import * as assert from "node:assert/strict";
+
+import { ConfigError, loadConfig, terminationGracePeriodSeconds, toEnvironment } from "./config";
+import { reader, resolve } from "./test-harness";
+
+const KUBE = { target: "kubeconfig", registryServer: "localhost:5001" };
+const KUBE_SECRETS = { kubeconfig: "apiVersion: v1\nkind: Config\n" };
+const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const CALLER = "33333333-3333-3333-3333-333333333333";
+
+/** Asserts that loading fails, and that the message names every given key. */
+function failsNaming(values: Record<string, string>, secrets: Record<string, string>, ...keys: string[]): string {
+  let message = "";
+  assert.throws(
+    () => loadConfig(reader(values, secrets)),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError, "a ConfigError");
+      message = error.message;
+      return true;
+    },
+  );
+  for (const key of keys) assert.match(message, new RegExp(`- ${key}: `), `names ${key}: ${message}`);
+  return message;
+}
+
+describe("stack config", () => {
+  describe("defaults", () => {
+    it("creates Azure resources with 2 replicas, ClusterIP, no HPA, no Data Factory", () => {
+      const config = loadConfig(reader({}));
+      assert.equal(config.target.kind, "new");
+      assert.equal(config.target.location, "westeurope");
+      assert.equal(config.target.kind === "new" && config.target.nodeCount, 2);
+      assert.deepEqual(config.image, { repository: "adf-webhook-api", tag: "latest", registryAuth: "admin" });
+      assert.equal(config.app.replicas, 2);
+      assert.equal(config.app.serviceType, "ClusterIP");
+      assert.equal(config.app.namespace, "adf-webhook");
+      assert.equal(config.app.hpa, undefined);
+      assert.equal(config.dataFactory, undefined);
+    });
+
+    it("has the API's documented defaults, and leaves CALLBACK_ALLOWED_HOSTS to the API", () => {
+      const { api, apiSecrets } = loadConfig(reader({}));
+      assert.deepEqual(api, {
+        PORT: 5002,
+        HOST: "0.0.0.0",
+        LOG_LEVEL: "info",
+        BODY_LIMIT: "1mb",
+        DRAIN_TIMEOUT_MS: 20000,
+        JOB_TIMEOUT_MS: 600000,
+        MAX_CONCURRENT_JOBS: 100,
+        CALLBACK_ALLOWED_HOSTS: undefined,
+        CALLBACK_ALLOW_INSECURE: false,
+        AUTH_MODE: "none",
+      });
+      assert.deepEqual(apiSecrets, {});
+    });
+
+    it("turns settings into environment variables without listing their names again", () => {
+      const env = toEnvironment(loadConfig(reader({ callbackAllowedHosts: ".example.com, hooks.example.org" })).api);
+      assert.deepEqual(env, {
+        PORT: "5002",
+        HOST: "0.0.0.0",
+        LOG_LEVEL: "info",
+        BODY_LIMIT: "1mb",
+        DRAIN_TIMEOUT_MS: "20000",
+        JOB_TIMEOUT_MS: "600000",
+        MAX_CONCURRENT_JOBS: "100",
+        CALLBACK_ALLOWED_HOSTS: ".example.com,hooks.example.org",
+        CALLBACK_ALLOW_INSECURE: "false",
+        AUTH_MODE: "none",
+      });
+    });
+
+    it("derives terminationGracePeriodSeconds from DRAIN_TIMEOUT_MS (preStop + drain + margin)", () => {
+      assert.equal(terminationGracePeriodSeconds({ DRAIN_TIMEOUT_MS: 20_000 }), 30);
+      assert.equal(terminationGracePeriodSeconds({ DRAIN_TIMEOUT_MS: 45_500 }), 56);
+      assert.equal(terminationGracePeriodSeconds(loadConfig(reader({ drainTimeoutMs: "60000" })).api), 70);
+    });
+  });
+
+  describe("shapes", () => {
+    it("existing ACR and AKS by name and resource group", () => {
+      const config = loadConfig(
+        reader({ target: "existing", registryName: "myacr", registryResourceGroup: "rg-acr", clusterName: "aks1", clusterResourceGroup: "rg-aks" }),
+      );
+      assert.deepEqual(
+        { ...config.target },
+        { kind: "existing", location: "westeurope", registryName: "myacr", registryResourceGroup: "rg-acr", clusterName: "aks1", clusterResourceGroup: "rg-aks", grantAcrPull: true },
+      );
+    });
+
+    it("kubeconfig: any registry, credentials optional and secret, docker login otherwise", async () => {
+      const plain = loadConfig(reader(KUBE, KUBE_SECRETS));
+      assert.equal(plain.image.registryAuth, "docker-login");
+      const withCredentials = loadConfig(reader({ ...KUBE, registryUsername: "me" }, { ...KUBE_SECRETS, registryPassword: "pw" }));
+      assert.equal(withCredentials.image.registryAuth, "credentials");
+      assert.ok(withCredentials.target.kind === "kubeconfig");
+      assert.equal(await resolve(withCredentials.target.registryPassword), "pw");
+    });
+
+    it("HPA with min, max and CPU target", () => {
+      assert.deepEqual(loadConfig(reader({ hpaEnabled: "true" })).app.hpa, { minReplicas: 2, maxReplicas: 5, cpuUtilization: 70 });
+      assert.deepEqual(
+        loadConfig(reader({ hpaEnabled: "true", hpaMinReplicas: "3", hpaMaxReplicas: "9", hpaCpuUtilization: "60" })).app.hpa,
+        { minReplicas: 3, maxReplicas: 9, cpuUtilization: 60 },
+      );
+    });
+
+    it("basic auth: the username in the ConfigMap's settings, the password only as a secret", async () => {
+      const config = loadConfig(reader({ authMode: "basic", basicAuthUsername: "adf" }, { basicAuthPassword: "s3cret" }));
+      assert.equal(config.api.BASIC_AUTH_USERNAME, "adf");
+      assert.equal("BASIC_AUTH_PASSWORD" in config.api, false);
+      assert.equal(await resolve(config.apiSecrets.BASIC_AUTH_PASSWORD), "s3cret");
+    });
+
+    it("entra: tenant, audiences and callers as lists", () => {
+      const { api } = loadConfig(
+        reader({ authMode: "entra", entraTenantId: TENANT, entraAudience: "api://adf-webhook, 44444444-4444-4444-4444-444444444444", entraAllowedCallers: CALLER }),
+      );
+      assert.equal(api.ENTRA_TENANT_ID, TENANT);
+      assert.deepEqual(api.ENTRA_AUDIENCE, ["api://adf-webhook", "44444444-4444-4444-4444-444444444444"]);
+      assert.deepEqual(api.ENTRA_ALLOWED_CALLERS, [CALLER]);
+    });
+
+    it("Data Factory with a LoadBalancer", () => {
+      const config = loadConfig(reader({ dataFactory: "true", serviceType: "LoadBalancer", dataFactoryName: "adf-demo" }));
+      assert.deepEqual(config.dataFactory, { name: "adf-demo", resourceGroupName: undefined, location: "westeurope" });
+    });
+  });
+
+  describe("errors name the key", () => {
+    it("bad numbers, booleans and choices", () => {
+      const message = failsNaming(
+        { replicas: "two", hpaEnabled: "yes", serviceType: "NodePort", logLevel: "loud", drainTimeoutMs: "-1", target: "gke" },
+        {},
+        "replicas",
+        "hpaEnabled",
+        "serviceType",
+        "logLevel",
+        "drainTimeoutMs",
+        "target",
+      );
+      assert.match(message, /replicas: must be a whole number between 1 and 50 \(got "two"\)/);
+      assert.match(message, /serviceType: must be one of ClusterIP, LoadBalancer \(got "NodePort"\)/);
+      assert.match(message, /target: must be one of new, existing, kubeconfig/);
+    });
+
+    it("existing target without names", () => {
+      failsNaming({ target: "existing" }, {}, "registryName", "registryResourceGroup", "clusterName", "clusterResourceGroup");
+    });
+
+    it("kubeconfig target without a kubeconfig or a registry, or with half the credentials", () => {
+      const message = failsNaming({ target: "kubeconfig" }, {}, "kubeconfig", "registryServer");
+      assert.match(message, /pulumi config set --secret kubeconfig/);
+      failsNaming({ ...KUBE, registryUsername: "me" }, KUBE_SECRETS, "registryPassword");
+      failsNaming({ ...KUBE, registryAuth: "admin" }, KUBE_SECRETS, "registryAuth");
+    });
+
+    it("basic auth without credentials", () => {
+      const message = failsNaming({ authMode: "basic" }, {}, "basicAuthUsername", "basicAuthPassword");
+      assert.match(message, /pulumi config set --secret basicAuthPassword/);
+    });
+
+    it("entra without tenant or audience, or with a bad caller id", () => {
+      failsNaming({ authMode: "entra" }, {}, "entraTenantId", "entraAudience", "entraAllowedCallers");
+      failsNaming({ authMode: "entra", entraTenantId: "contoso", entraAudience: "api://x", entraAllowedCallers: "bob" }, {}, "entraTenantId", "entraAllowedCallers");
+    });
+
+    it("Data Factory needs a LoadBalancer (a public endpoint)", () => {
+      const message = failsNaming({ dataFactory: "true" }, {}, "dataFactory");
+      assert.match(message, /needs a public endpoint: set serviceType to LoadBalancer/);
+    });
+
+    it("Data Factory with a kubeconfig target needs a resource group", () => {
+      failsNaming({ ...KUBE, dataFactory: "true", serviceType: "LoadBalancer" }, KUBE_SECRETS, "dataFactoryResourceGroup");
+    });
+
+    it("insecure callbacks only on a local (kubeconfig) cluster", () => {
+      const message = failsNaming({ callbackAllowInsecure: "true" }, {}, "callbackAllowInsecure");
+      assert.match(message, /never in a real cluster/);
+      assert.equal(loadConfig(reader({ ...KUBE, callbackAllowInsecure: "true" }, KUBE_SECRETS)).api.CALLBACK_ALLOW_INSECURE, true);
+    });
+
+    it("quantities, names and HPA bounds", () => {
+      failsNaming(
+        { cpuLimit: "lots", memoryRequest: "128MB", namespace: "My_NS", registryName: "my-acr", hpaEnabled: "true", hpaMinReplicas: "4", hpaMaxReplicas: "3" },
+        {},
+        "cpuLimit",
+        "memoryRequest",
+        "namespace",
+        "registryName",
+        "hpaMaxReplicas",
+      );
+    });
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * Runs the program under Pulumi's unit-test mocks: no engine, CLI, Docker or cloud. Every
+ * resource registration and provider call is recorded, with mocked outputs standing in for what
+ * Azure, Docker and Kubernetes would return.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+import { loadConfig, type ConfigReader, type StackConfig } from "./config";
+import { runStack, type StackOutputs } from "./program";
+
+export const DIGEST = `sha256:${"ab12".repeat(16)}`;
+export const SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000001";
+export const TENANT_ID = "00000000-0000-0000-0000-0000000000aa";
+export const KUBELET_OBJECT_ID = "11111111-1111-1111-1111-111111111111";
+export const ADF_PRINCIPAL_ID = "22222222-2222-2222-2222-222222222222";
+export const LB_IP = "20.30.40.50";
+export const ADMIN_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n# admin\n";
+
+export interface Registration {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  state: Record<string, unknown>;
+  provider?: string;
+}
+
+export interface Run {
+  resources: Registration[];
+  calls: pulumi.runtime.MockCallArgs[];
+  outputs: { [K in keyof StackOutputs]: unknown };
+  ofType(type: string): Registration[];
+  one(type: string): Registration;
+}
+
+/** A config reader over plain values; the keys in `secrets` come back as Pulumi secrets. */
+export function reader(values: Record<string, string>, secrets: Record<string, string> = {}): ConfigReader {
+  return {
+    get: (key) => values[key] ?? secrets[key],
+    getSecret: (key) => {
+      const value = secrets[key] ?? values[key];
+      return value === undefined ? undefined : pulumi.secret(value);
+    },
+  };
+}
+
+/** `myacr.azurecr.io/adf-webhook-api:latest` -> `myacr.azurecr.io/adf-webhook-api@sha256:...`. */
+export function repoDigestOf(imageName: string): string {
+  const slash = imageName.lastIndexOf("/");
+  const colon = imageName.lastIndexOf(":");
+  const repository = colon > slash ? imageName.slice(0, colon) : imageName;
+  return `${repository}@${DIGEST}`;
+}
+
+function registryId(group: string, name: string): string {
+  return `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${group}/providers/Microsoft.ContainerRegistry/registries/${name}`;
+}
+
+function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;
+  switch (type) {
+    case "azure-native:resources:ResourceGroup":
+      return { ...inputs, name: inputs.resourceGroupName ?? `${name}1a2b3c4d` };
+    case "azure-native:containerregistry:Registry": {
+      const registryName = String(inputs.registryName);
+      return { ...inputs, name: registryName, loginServer: `${registryName}.azurecr.io`, id: registryId(String(inputs.resourceGroupName), registryName) };
+    }
+    case "azure-native:containerservice:ManagedCluster":
+      return { ...inputs, name: inputs.resourceName ?? `${name}5e6f7a8b`, identityProfile: { kubeletidentity: { objectId: KUBELET_OBJECT_ID } } };
+    case "azure-native:datafactory:Factory":
+      return { ...inputs, name: inputs.factoryName ?? `${name}9c0d1e2f`, identity: { type: "SystemAssigned", principalId: ADF_PRINCIPAL_ID, tenantId: TENANT_ID } };
+    case "azure-native:datafactory:Pipeline":
+      return { ...inputs, name: inputs.pipelineName ?? name };
+    case "docker:index/image:Image":
+      return { ...inputs, repoDigest: repoDigestOf(String(inputs.imageName)) };
+    case "kubernetes:core/v1:Service": {
+      const spec = (inputs.spec ?? {}) as Record<string, unknown>;
+      const status = spec.type === "LoadBalancer" ? { loadBalancer: { ingress: [{ ip: LB_IP }] } } : { loadBalancer: {} };
+      return { ...inputs, metadata: { ...metadata, name: metadata.name ?? `${name}-x1y2z3` }, status };
+    }
+    default:
+      if (type.startsWith("kubernetes:")) return { ...inputs, metadata: { ...metadata, name: metadata.name ?? `${name}-x1y2z3` } };
+      return { ...inputs, name: inputs.name ?? name };
+  }
+}
+
+function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+  const inputs = args.inputs as Record<string, string>;
+  switch (args.token) {
+    case "azure-native:authorization:getClientConfig":
+      return { subscriptionId: SUBSCRIPTION_ID, tenantId: TENANT_ID, clientId: "client", objectId: "object" };
+    case "azure-native:containerregistry:listRegistryCredentials":
+      return { username: inputs.registryName, passwords: [{ name: "password", value: "acr-admin-password" }, { name: "password2", value: "other" }] };
+    case "azure-native:containerservice:listManagedClusterAdminCredentials":
+      return { kubeconfigs: [{ name: "clusterAdmin", value: Buffer.from(ADMIN_KUBECONFIG).toString("base64") }] };
+    case "azure-native:containerregistry:getRegistry":
+      return { id: registryId(inputs.resourceGroupName, inputs.registryName), name: inputs.registryName, loginServer: `${inputs.registryName}.azurecr.io` };
+    case "azure-native:containerservice:getManagedCluster":
+      return { id: `/subscriptions/${SUBSCRIPTION_ID}/x/${inputs.resourceName}`, name: inputs.resourceName, identityProfile: { kubeletidentity: { objectId: KUBELET_OBJECT_ID } } };
+    default:
+      throw new Error(`unexpected provider call ${args.token}`);
+  }
+}
+
+/** Resolves an output (or plain value) as the engine would; undefined stays undefined. */
+export function resolve<T>(value: pulumi.Input<T> | undefined): Promise<T | undefined> {
+  if (value === undefined) return Promise.resolve(undefined);
+  return new Promise((done) => pulumi.output(value).apply((v) => done(v as T)));
+}
+
+/** Runs the program for a validated config and waits for every registration. */
+export async function runWith(config: StackConfig): Promise<Run> {
+  const resources: Registration[] = [];
+  const calls: pulumi.runtime.MockCallArgs[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const state = mockState(args.type, args.name, args.inputs as Record<string, unknown>);
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown>, state, provider: args.provider });
+        return { id: `${args.name}-id`, state };
+      },
+      call(args) {
+        calls.push(args);
+        return mockCall(args);
+      },
+    },
+    "adf-webhook-aks",
+    "test",
+    false,
+  );
+
+  const stackOutputs = runStack(config);
+  const outputs = {} as Run["outputs"];
+  for (const [key, value] of Object.entries(stackOutputs) as [keyof StackOutputs, pulumi.Output<unknown> | undefined][]) {
+    outputs[key] = await resolve(value);
+  }
+  // Registrations that hang off outputs (the pipeline, the HPA...) finish after the outputs do.
+  await pulumi.runtime.disconnect();
+
+  return {
+    resources,
+    calls,
+    outputs,
+    ofType: (type) => resources.filter((r) => r.type === type),
+    one(type) {
+      const found = resources.filter((r) => r.type === type);
+      if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+      return found[0] as Registration;
+    },
+  };
+}
+
+/** Loads the config from plain values and runs the program. */
+export function run(values: Record<string, string>, secrets: Record<string, string> = {}): Promise<Run> {
+  return runWith(loadConfig(reader(values, secrets)));
+}
