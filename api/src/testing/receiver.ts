@@ -66,6 +66,14 @@ export async function startReceiver(script: Behaviour[] = []) {
   };
 }
 
+/** The fields tests read from our answers: an error, a webhook receipt, or a job's output. */
+export interface ApiAnswer {
+  error?: { code: string; message: string };
+  jobId?: string;
+  status?: string;
+  [field: string]: unknown;
+}
+
 /** POSTs JSON with fetch; returns status, headers and parsed body. */
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(url, {
@@ -74,5 +82,5 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+  return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as ApiAnswer) : undefined };
 }

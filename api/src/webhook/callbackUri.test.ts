@@ -58,7 +58,7 @@ describe("callBackUri safety (SSRF)", () => {
     try {
       const res = await postJson(`${api.url}/helloworld`, { callBackUri: "https://169.254.169.254/metadata" });
       assert.equal(res.status, 400);
-      assert.equal(res.body?.error.code, "invalid_callback_uri");
+      assert.equal(res.body?.error?.code, "invalid_callback_uri");
     } finally {
       await api.close();
     }
