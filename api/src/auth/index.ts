@@ -1,16 +1,37 @@
 import type { Middleware } from "koa";
 
 import type { Config } from "../config.js";
+import { basicAuthentication } from "./basic.js";
+import { entraAuthentication } from "./entra.js";
 
 /**
  * Who may start jobs, by AUTH_MODE: `none`, `basic` or `entra`. Guards the job routes only:
- * probes and metrics stay open.
+ * probes and metrics stay open. Call it once per app: it builds the verifier (and, for `entra`,
+ * the cached key set) that every guarded route shares.
  */
 export function authentication(config: Config): Middleware {
   switch (config.AUTH_MODE) {
     case "none":
       return (_ctx, next) => next();
-    default:
-      throw new Error(`AUTH_MODE=${config.AUTH_MODE} is not implemented yet`);
+    case "basic":
+      return basicAuthentication({
+        username: required(config.BASIC_AUTH_USERNAME, "BASIC_AUTH_USERNAME", "basic"),
+        password: required(config.BASIC_AUTH_PASSWORD, "BASIC_AUTH_PASSWORD", "basic"),
+      });
+    case "entra":
+      return entraAuthentication({
+        tenantId: required(config.ENTRA_TENANT_ID, "ENTRA_TENANT_ID", "entra"),
+        audiences: required(config.ENTRA_AUDIENCE, "ENTRA_AUDIENCE", "entra"),
+        allowedCallers: config.ENTRA_ALLOWED_CALLERS,
+        jwksUri: config.ENTRA_JWKS_URI,
+      });
   }
+}
+
+// loadConfig already refuses these; this keeps a hand-built Config honest too.
+function required<T>(value: T | undefined, name: string, mode: string): T {
+  if (value === undefined || (Array.isArray(value) && value.length === 0)) {
+    throw new Error(`${name} is required when AUTH_MODE=${mode}`);
+  }
+  return value;
 }

@@ -1,0 +1,154 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import type { Middleware } from "koa";
+
+import { HttpError } from "../framework/errors.js";
+import type { Logger } from "../framework/logging.js";
+
+export interface EntraOptions {
+  /** The Entra ID tenant (a GUID) whose tokens are accepted. */
+  tenantId: string;
+  /** Accepted `aud` values: the resource the caller asked a token for (e.g. `api://adf-webhook`) and/or its client id. */
+  audiences: readonly string[];
+  /** When set and not empty, only tokens whose `oid` (the caller's object id) is listed are accepted. */
+  allowedCallers?: readonly string[] | undefined;
+  /** Where the tenant's signing keys are; defaults to the tenant's Entra ID JWKS. */
+  jwksUri?: string | undefined;
+  /** Slack for `exp` and `nbf`, in seconds. */
+  clockToleranceSeconds?: number;
+}
+
+/** Entra ID's signing keys of a tenant (the `jwks_uri` of its OpenID configuration). */
+export const defaultJwksUri = (tenantId: string) => `https://login.microsoftonline.com/${tenantId}/discovery/v2.0/keys`;
+
+/** The issuers of a tenant's tokens: v1 (`sts.windows.net`) and v2 (`login.microsoftonline.com`). */
+export const entraIssuers = (tenantId: string) => [
+  `https://sts.windows.net/${tenantId}/`,
+  `https://login.microsoftonline.com/${tenantId}/v2.0`,
+];
+
+const REALM = 'realm="adf-webhook-api"';
+// RFC 6750: a token68 after `Bearer`. A JWT's characters are base64url plus the dots.
+const BEARER_HEADER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/** The signing keys could not be fetched: the caller is not at fault. */
+class KeysUnavailable extends Error {
+  override name = "KeysUnavailable";
+}
+
+function refuse(message: string, tokenSent: boolean): HttpError {
+  const challenge = tokenSent ? `Bearer ${REALM}, error="invalid_token"` : `Bearer ${REALM}`;
+  return new HttpError(401, "unauthorized", message, { "WWW-Authenticate": challenge });
+}
+
+/** Why a token was refused, in general terms: never any of its content. */
+function reasonFor(error: unknown): string | undefined {
+  if (error instanceof errors.JWTExpired) return "The token has expired.";
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case "nbf":
+        return "The token is not valid yet.";
+      case "aud":
+        return "The token's audience is not accepted by this API.";
+      case "iss":
+        return "The token was not issued by this API's Entra ID tenant.";
+      case "exp":
+        return "The token has no valid expiry.";
+      default:
+        return "The token's claims are invalid.";
+    }
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "The token's signature is invalid.";
+  if (error instanceof errors.JOSEAlgNotAllowed) return "The token's signing algorithm is not accepted (RS256 only).";
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+    return "The token was not signed by a known key of this API's Entra ID tenant.";
+  }
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return "The token is malformed.";
+  if (error instanceof errors.JOSENotSupported) return "The token uses an unsupported feature.";
+  return undefined;
+}
+
+/**
+ * `AUTH_MODE=entra`: an Entra ID bearer JWT, such as the one a Data Factory sends with managed identity
+ * authentication. Checks the RS256 signature against the tenant's keys (fetched once and cached; fetched
+ * again for an unknown key id, at most every 30 s), `exp`/`nbf` with a small tolerance, the issuer (v1 or
+ * v2 of the tenant), the audience and, when a list is set, the caller's object id. The caller's `oid`
+ * goes to `ctx.state.caller`.
+ */
+export function entraAuthentication(options: EntraOptions): Middleware {
+  const tenantId = options.tenantId.toLowerCase();
+  const issuer = entraIssuers(tenantId);
+  const audience = [...options.audiences];
+  const allowed = options.allowedCallers?.length ? new Set(options.allowedCallers.map((id) => id.toLowerCase())) : undefined;
+  const clockTolerance = options.clockToleranceSeconds ?? 60;
+
+  const remote = createRemoteJWKSet(new URL(options.jwksUri ?? defaultJwksUri(tenantId)), {
+    timeoutDuration: 5_000,
+    cooldownDuration: 30_000,
+    cacheMaxAge: 3_600_000,
+  });
+  // Anything but "no such key" from the key set is a failure to fetch or read it: a 503, not the caller's fault.
+  const keys: JWTVerifyGetKey = async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+      throw new KeysUnavailable("the signing keys could not be fetched", { cause: error });
+    }
+  };
+
+  async function verify(token: string, log: Logger | undefined): Promise<JWTPayload> {
+    try {
+      const { payload } = await jwtVerify(token, keys, {
+        algorithms: ["RS256"],
+        issuer,
+        audience,
+        clockTolerance,
+        requiredClaims: ["exp", "iss", "aud"],
+      });
+      return payload;
+    } catch (error) {
+      if (error instanceof KeysUnavailable) {
+        log?.warn({ err: error.cause }, "authentication unavailable: the Entra ID signing keys could not be fetched");
+        throw new HttpError(503, "auth_unavailable", "The identity provider's signing keys could not be fetched; retry shortly.", {
+          "Retry-After": "5",
+        });
+      }
+      const reason = reasonFor(error);
+      if (reason === undefined) throw error;
+      log?.info({ authMode: "entra", reason }, "authentication refused");
+      throw refuse(reason, true);
+    }
+  }
+
+  return async (ctx, next) => {
+    const log = ctx.state.log as Logger | undefined;
+    const header = ctx.get("authorization");
+    if (!header || !/^Bearer(\s|$)/i.test(header)) {
+      log?.info({ authMode: "entra", reason: "no bearer token" }, "authentication refused");
+      throw refuse("A bearer token is required (Authorization: Bearer ...).", false);
+    }
+    const match = BEARER_HEADER.exec(header);
+    if (!match) {
+      log?.info({ authMode: "entra", reason: "malformed Authorization header" }, "authentication refused");
+      throw refuse("The Authorization header is not a valid bearer token.", true);
+    }
+    const payload = await verify(match[1]!, log);
+
+    const refused = (reason: string) => {
+      log?.info({ authMode: "entra", reason }, "authentication refused");
+      return refuse(reason, true);
+    };
+    if (typeof payload.tid === "string" && payload.tid.toLowerCase() !== tenantId) {
+      throw refused("The token was issued for another tenant.");
+    }
+    const oid = typeof payload.oid === "string" ? payload.oid : undefined;
+    if (allowed && !(oid && allowed.has(oid.toLowerCase()))) {
+      throw refused("The caller is not allowed to use this API.");
+    }
+    const caller = oid ?? payload.sub ?? "unknown";
+    ctx.state.caller = caller;
+    const appId = typeof payload.appid === "string" ? payload.appid : typeof payload.azp === "string" ? payload.azp : undefined;
+    log?.debug({ authMode: "entra", caller, appId, tokenVersion: payload.ver }, "caller authenticated");
+    await next();
+  };
+}
