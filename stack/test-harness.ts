@@ -19,7 +19,10 @@ export const ADMIN_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n# a
 export interface Registration {
   type: string;
   name: string;
+  /** The inputs as plain values (secrets unwrapped). */
   inputs: Record<string, unknown>;
+  /** Dotted paths of the inputs that arrived as secrets, e.g. `registry.password`. */
+  secretPaths: string[];
   state: Record<string, unknown>;
   provider?: string;
 }
@@ -28,6 +31,8 @@ export interface Run {
   resources: Registration[];
   calls: pulumi.runtime.MockCallArgs[];
   outputs: { [K in keyof StackOutputs]: unknown };
+  /** The stack outputs that are secrets. */
+  secretOutputs: string[];
   ofType(type: string): Registration[];
   one(type: string): Registration;
 }
@@ -41,6 +46,27 @@ export function reader(values: Record<string, string>, secrets: Record<string, s
       return value === undefined ? undefined : pulumi.secret(value);
     },
   };
+}
+
+function isSecretValue(value: unknown): value is { value: unknown } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig
+  );
+}
+
+/** Unwraps the engine's secret markers, collecting where they were. */
+export function unwrapSecrets(value: unknown, at = "", found: string[] = []): unknown {
+  if (isSecretValue(value)) {
+    found.push(at);
+    return unwrapSecrets(value.value, at, found);
+  }
+  if (Array.isArray(value)) return value.map((item, i) => unwrapSecrets(item, `${at}[${i}]`, found));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v, at ? `${at}.${k}` : k, found)]));
+  }
+  return value;
 }
 
 /** `myacr.azurecr.io/adf-webhook-api:latest` -> `myacr.azurecr.io/adf-webhook-api@sha256:...`. */
@@ -114,9 +140,11 @@ export async function runWith(config: StackConfig): Promise<Run> {
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const state = mockState(args.type, args.name, args.inputs as Record<string, unknown>);
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown>, state, provider: args.provider });
-        return { id: `${args.name}-id`, state };
+        const secretPaths: string[] = [];
+        const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
+        const state = mockState(args.type, args.name, inputs);
+        resources.push({ type: args.type, name: args.name, inputs, secretPaths, state, provider: args.provider });
+        return { id: typeof state.id === "string" ? state.id : `${args.name}-id`, state };
       },
       call(args) {
         calls.push(args);
@@ -130,8 +158,10 @@ export async function runWith(config: StackConfig): Promise<Run> {
 
   const stackOutputs = runStack(config);
   const outputs = {} as Run["outputs"];
+  const secretOutputs: string[] = [];
   for (const [key, value] of Object.entries(stackOutputs) as [keyof StackOutputs, pulumi.Output<unknown> | undefined][]) {
     outputs[key] = await resolve(value);
+    if (value !== undefined && (await pulumi.isSecret(value))) secretOutputs.push(key);
   }
   // Registrations that hang off outputs (the pipeline, the HPA...) finish after the outputs do.
   await pulumi.runtime.disconnect();
@@ -140,6 +170,7 @@ export async function runWith(config: StackConfig): Promise<Run> {
     resources,
     calls,
     outputs,
+    secretOutputs,
     ofType: (type) => resources.filter((r) => r.type === type),
     one(type) {
       const found = resources.filter((r) => r.type === type);
