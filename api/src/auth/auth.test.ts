@@ -2,9 +2,12 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
+import Koa from "koa";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
 
 import { ConfigError, loadConfig } from "../config.js";
+import { errorHandler } from "../framework/errors.js";
+import { entraAuthentication } from "./entra.js";
 import { startApi, type RunningApi } from "../testing/api.js";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -23,19 +26,21 @@ const now = () => Math.floor(Date.now() / 1000);
 interface JwksServer {
   url: string;
   fetches: number;
+  /** The status it answers with from now on. */
+  status: number;
   close(): Promise<void>;
 }
 
 /** The tenant's key set, as Entra ID serves it, on 127.0.0.1. */
 async function startJwksServer(keys: JWK[], status = 200): Promise<JwksServer> {
-  const state = { fetches: 0 };
+  const state = { fetches: 0, status };
   const server: Server = createServer((req, res) => {
     state.fetches++;
     if (req.url !== "/keys") {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(status, { "content-type": "application/json" }).end(status === 200 ? JSON.stringify({ keys }) : "{}");
+    res.writeHead(state.status, { "content-type": "application/json" }).end(state.status === 200 ? JSON.stringify({ keys }) : "{}");
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -43,6 +48,12 @@ async function startJwksServer(keys: JWK[], status = 200): Promise<JwksServer> {
     url: `http://127.0.0.1:${port}/keys`,
     get fetches() {
       return state.fetches;
+    },
+    get status() {
+      return state.status;
+    },
+    set status(value: number) {
+      state.status = value;
     },
     close: () =>
       new Promise((resolve) => {
@@ -66,6 +77,7 @@ describe("authentication, chosen by AUTH_MODE", function () {
 
   let signingKey: CryptoKey;
   let otherKey: CryptoKey;
+  let publicKey: CryptoKey;
   let jwks: JwksServer;
   /** Every credential sent in these tests: none may show up in a log line. */
   const secretsSent: string[] = [];
@@ -74,6 +86,7 @@ describe("authentication, chosen by AUTH_MODE", function () {
   before(async () => {
     const pair = await generateKeyPair("RS256");
     signingKey = pair.privateKey;
+    publicKey = pair.publicKey;
     otherKey = (await generateKeyPair("RS256")).privateKey;
     const publicJwk = { ...(await exportJWK(pair.publicKey)), kid: KID, alg: "RS256", use: "sig" };
     jwks = await startJwksServer([publicJwk]);
@@ -270,6 +283,37 @@ describe("authentication, chosen by AUTH_MODE", function () {
         assert.equal(((await res.json()) as { error: { code: string } }).error.code, "auth_unavailable");
       } finally {
         await failing.close();
+      }
+    });
+  });
+
+  describe("entra middleware on its own", () => {
+    it("sets ctx.state.caller, and keeps the keys it has while a refresh of the key set fails", async () => {
+      const flaky = await startJwksServer([{ ...(await exportJWK(publicKey)), kid: KID, alg: "RS256" }]);
+      const app = new Koa()
+        .use(errorHandler())
+        .use(entraAuthentication({ tenantId: TENANT.toUpperCase(), audiences: [AUDIENCE], jwksUri: flaky.url, keysMaxAgeMs: 0 }))
+        .use((ctx) => {
+          ctx.body = { caller: ctx.state.caller };
+        });
+      const server = createServer(app.callback());
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const get = async (token: string) => fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      try {
+        const first = await get(await mint());
+        assert.equal(first.status, 200);
+        assert.deepEqual(await first.json(), { caller: FACTORY_OID });
+        flaky.status = 503;
+        const fetchesBefore = flaky.fetches;
+        const second = await get(await mint());
+        assert.equal(second.status, 200, "the keys fetched before still verify");
+        assert.ok(flaky.fetches > fetchesBefore, "a refresh was attempted");
+        assert.equal((await get(await mint({}, { key: otherKey }))).status, 401);
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await flaky.close();
       }
     });
   });

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import type { Middleware } from "koa";
 
 import { HttpError } from "../framework/errors.js";
@@ -15,6 +15,8 @@ export interface EntraOptions {
   jwksUri?: string | undefined;
   /** Slack for `exp` and `nbf`, in seconds. */
   clockToleranceSeconds?: number;
+  /** How long fetched keys are used before they are fetched again (default 1 hour). */
+  keysMaxAgeMs?: number;
 }
 
 /** Entra ID's signing keys of a tenant (the `jwks_uri` of its OpenID configuration). */
@@ -69,8 +71,8 @@ function reasonFor(error: unknown): string | undefined {
 
 /**
  * `AUTH_MODE=entra`: an Entra ID bearer JWT, such as the one a Data Factory sends with managed identity
- * authentication. Checks the RS256 signature against the tenant's keys (fetched once and cached; fetched
- * again for an unknown key id, at most every 30 s), `exp`/`nbf` with a small tolerance, the issuer (v1 or
+ * authentication. Checks the RS256 signature against the tenant's keys (fetched once and cached for an
+ * hour; fetched again for an unknown key id, at most every 30 s; the last ones kept while a refresh fails), `exp`/`nbf` with a small tolerance, the issuer (v1 or
  * v2 of the tenant), the audience and, when a list is set, the caller's object id. The caller's `oid`
  * goes to `ctx.state.caller`.
  */
@@ -84,21 +86,27 @@ export function entraAuthentication(options: EntraOptions): Middleware {
   const remote = createRemoteJWKSet(new URL(options.jwksUri ?? defaultJwksUri(tenantId)), {
     timeoutDuration: 5_000,
     cooldownDuration: 30_000,
-    cacheMaxAge: 3_600_000,
+    cacheMaxAge: options.keysMaxAgeMs ?? 3_600_000,
   });
-  // Anything but "no such key" from the key set is a failure to fetch or read it: a 503, not the caller's fault.
-  const keys: JWTVerifyGetKey = async (header, token) => {
-    try {
-      return await remote(header, token);
-    } catch (error) {
-      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
-      throw new KeysUnavailable("the signing keys could not be fetched", { cause: error });
-    }
-  };
+  // Anything but "no such key" from the key set is a failure to fetch or read it. With keys fetched before,
+  // those are used until a fetch succeeds again; with none, it is a 503: not the caller's fault.
+  const keysFor =
+    (log: Logger | undefined): JWTVerifyGetKey =>
+    async (header, token) => {
+      try {
+        return await remote(header, token);
+      } catch (error) {
+        if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+        const lastKnown = remote.jwks();
+        if (!lastKnown) throw new KeysUnavailable("the signing keys could not be fetched", { cause: error });
+        log?.warn({ err: error }, "the Entra ID signing keys could not be fetched again: using the ones fetched before");
+        return createLocalJWKSet(lastKnown)(header, token);
+      }
+    };
 
   async function verify(token: string, log: Logger | undefined): Promise<JWTPayload> {
     try {
-      const { payload } = await jwtVerify(token, keys, {
+      const { payload } = await jwtVerify(token, keysFor(log), {
         algorithms: ["RS256"],
         issuer,
         audience,
