@@ -1,4 +1,8 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import YAML from "yaml";
 
 import { ConfigError, loadConfig, terminationGracePeriodSeconds, toEnvironment } from "./config";
 import { reader, resolve } from "./test-harness";
@@ -192,5 +196,40 @@ describe("stack config", () => {
         "hpaMaxReplicas",
       );
     });
+  });
+});
+
+describe("Pulumi.dev.yaml", () => {
+  const file = fs.readFileSync(path.join(__dirname, "..", "Pulumi.dev.yaml"), "utf8");
+  const PREFIX = "adf-webhook-aks:";
+
+  it("is a valid configuration, and sets no secret in clear", () => {
+    const config = (YAML.parse(file) as { config: Record<string, string> }).config;
+    const values: Record<string, string> = {};
+    for (const [key, value] of Object.entries(config)) {
+      assert.ok(key.startsWith(PREFIX), `${key} is the project's`);
+      assert.equal(typeof value, "string", `${key} is a string (quote numbers and booleans)`);
+      values[key.slice(PREFIX.length)] = value;
+    }
+    for (const secretKey of ["basicAuthPassword", "registryPassword", "kubeconfig"]) assert.equal(values[secretKey], undefined);
+    assert.deepEqual(loadConfig(reader(values)), loadConfig(reader({})), "the file spells out the defaults");
+  });
+
+  it("documents every key the program reads, and no other", () => {
+    const documented = new Set([...file.matchAll(/adf-webhook-aks:(\w+)/g)].map((m) => m[1]));
+    for (const m of file.matchAll(/config set --secret (\w+)/g)) documented.add(m[1]);
+    const read = new Set<string>();
+    const recording = (values: Record<string, string>, secrets: Record<string, string> = {}) => {
+      const inner = reader(values, secrets);
+      return {
+        get: (key: string) => (read.add(key), inner.get(key)),
+        getSecret: (key: string) => (read.add(key), inner.getSecret(key)),
+      };
+    };
+    loadConfig(recording({ hpaEnabled: "true", authMode: "basic", basicAuthUsername: "u" }, { basicAuthPassword: "p" }));
+    loadConfig(recording({ target: "existing", registryName: "a", registryResourceGroup: "b", clusterName: "c", clusterResourceGroup: "d" }));
+    loadConfig(recording({ ...KUBE, registryUsername: "u", serviceType: "LoadBalancer", dataFactory: "true", dataFactoryResourceGroup: "rg" }, { ...KUBE_SECRETS, registryPassword: "p" }));
+    loadConfig(recording({ authMode: "entra", entraTenantId: TENANT, entraAudience: "api://x", entraAllowedCallers: CALLER }));
+    assert.deepEqual([...documented].sort(), [...read].sort());
   });
 });
