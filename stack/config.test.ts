@@ -54,6 +54,9 @@ describe("stack config", () => {
         MAX_CONCURRENT_JOBS: 100,
         CALLBACK_ALLOWED_HOSTS: undefined,
         CALLBACK_ALLOW_INSECURE: false,
+        CALLBACK_TIMEOUT_MS: undefined,
+        CALLBACK_MAX_ATTEMPTS: undefined,
+        CALLBACK_RETRY_BASE_MS: undefined,
         AUTH_MODE: "none",
       });
       assert.deepEqual(apiSecrets, {});

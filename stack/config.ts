@@ -40,6 +40,10 @@ export interface ApiSettings {
   /** Host suffixes allowed for callBackUri; unset = the API's default (Data Factory/Synapse domains). */
   CALLBACK_ALLOWED_HOSTS?: string[];
   CALLBACK_ALLOW_INSECURE: boolean;
+  /** Callback delivery tuning; unset = the API's defaults. */
+  CALLBACK_TIMEOUT_MS?: number;
+  CALLBACK_MAX_ATTEMPTS?: number;
+  CALLBACK_RETRY_BASE_MS?: number;
   AUTH_MODE: AuthMode;
   BASIC_AUTH_USERNAME?: string;
   ENTRA_TENANT_ID?: string;
@@ -293,10 +297,13 @@ export function loadConfig(config: ConfigReader): StackConfig {
     LOG_LEVEL: oneOf("logLevel", LOG_LEVELS, "info"),
     BODY_LIMIT: bodyLimit,
     DRAIN_TIMEOUT_MS: int("drainTimeoutMs", 20_000, 0, 300_000),
-    JOB_TIMEOUT_MS: int("jobTimeoutMs", 600_000, 1_000, 86_400_000),
+    JOB_TIMEOUT_MS: int("jobTimeoutMs", 600_000, 1_000, 7 * 86_400_000),
     MAX_CONCURRENT_JOBS: int("maxConcurrentJobs", 100, 1, 100_000),
     CALLBACK_ALLOWED_HOSTS: list("callbackAllowedHosts", (h) => /^\.?[a-z0-9.-]+$/i.test(h), "host names or suffixes"),
     CALLBACK_ALLOW_INSECURE: callbackAllowInsecure,
+    CALLBACK_TIMEOUT_MS: optionalInt("callbackTimeoutMs", 1, 600_000),
+    CALLBACK_MAX_ATTEMPTS: optionalInt("callbackMaxAttempts", 1, 100),
+    CALLBACK_RETRY_BASE_MS: optionalInt("callbackRetryBaseMs", 0, 600_000),
     AUTH_MODE: authMode,
   };
   const apiSecrets: ApiSecrets = {};

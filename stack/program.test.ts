@@ -355,9 +355,13 @@ describe("stack program (Pulumi mocks)", function () {
       assert.deepEqual(secret.secretPaths, ["stringData"]);
     });
 
-    it("sets CALLBACK_ALLOWED_HOSTS only when configured", async () => {
+    it("sets CALLBACK_ALLOWED_HOSTS and the callback tuning only when configured", async () => {
       assert.equal("CALLBACK_ALLOWED_HOSTS" in configMapOf(await run({})), false);
       assert.equal(configMapOf(await run({ callbackAllowedHosts: ".example.com" })).CALLBACK_ALLOWED_HOSTS, ".example.com");
+      const tuned = configMapOf(await run({ callbackMaxAttempts: "4", callbackTimeoutMs: "5000" }));
+      assert.equal(tuned.CALLBACK_MAX_ATTEMPTS, "4");
+      assert.equal(tuned.CALLBACK_TIMEOUT_MS, "5000");
+      assert.equal("CALLBACK_RETRY_BASE_MS" in tuned, false);
     });
   });
 
