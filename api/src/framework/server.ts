@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { createServer, type RequestListener, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { Server as NetServer, type AddressInfo } from "node:net";
 
 import type { Drain } from "./drain.js";
 import type { Logger } from "./logging.js";
@@ -47,27 +47,37 @@ export function boundPort(server: Server): number {
   return (server.address() as AddressInfo).port;
 }
 
+/** How long connections that are idle at SIGTERM are left open, in case a request is on its way. */
+const IDLE_GRACE_MS = 1_000;
+
 /**
- * Graceful shutdown: readiness turns 503 at once, the server stops accepting, requests in flight finish
- * (answers carry `Connection: close` from now on), idle keep-alive connections close, and tracked work
- * (webhook jobs, callbacks) settles. Resolves true if all of it finished before `timeoutMs`; otherwise
- * the remaining connections are cut and it resolves false.
+ * Graceful shutdown: readiness turns 503 at once and the server stops accepting connections; requests in
+ * flight finish (answers carry `Connection: close` from now on); connections idle at the signal get a
+ * short grace, then close; and tracked work (webhook jobs, callbacks) settles. Resolves true if all of it
+ * finished before `timeoutMs`; otherwise the remaining connections are cut and it resolves false.
  */
 export async function shutdown(server: Server, drain: Drain, timeoutMs: number, log: Logger): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   drain.begin();
   log.info({ pendingWork: drain.pending, timeoutMs }, "draining");
 
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  // Connections that were busy when close() was called become idle later; keep closing them.
-  const sweeper = setInterval(() => server.closeIdleConnections(), 100);
+  // Not server.close(): that also closes every connection without a request in progress, including one
+  // just accepted whose request is still on its way, which its client sees as a reset. net.Server's
+  // close only stops accepting; the connections are closed below, after a grace.
+  const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+  let sweeper: NodeJS.Timeout | undefined;
+  const grace = setTimeout(() => {
+    server.closeIdleConnections();
+    // Connections busy until now become idle later (keep-alive clients that ignore `Connection: close`).
+    sweeper = setInterval(() => server.closeIdleConnections(), 100);
+  }, Math.min(IDLE_GRACE_MS, timeoutMs / 2));
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
   });
   const finished = Promise.all([closed, drain.settled(deadline)]).then(([, settled]) => settled);
   const clean = await Promise.race([finished, timedOut]);
+  clearTimeout(grace);
   clearInterval(sweeper);
   clearTimeout(timer);
   if (clean) {
