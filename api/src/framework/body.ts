@@ -16,11 +16,13 @@ export function jsonBody(limitBytes: number): Middleware {
     jsonStrict: true,
     encoding: "utf-8",
     onError: (error) => {
-      // co-body marks its JSON syntax errors with status 400 and nothing else; the rest carry a type.
+      // co-body marks its JSON syntax errors with status 400 and nothing else; raw-body's carry a type
+      // and a status (413, 415, ...); a body that does not inflate (bad gzip) has no status at all.
       const { status, type } = error as { status?: number; type?: string };
       if (status === 400 && type === undefined) {
         throw new HttpError(400, "malformed_json", "The request body is not valid JSON (a JSON object is expected).");
       }
+      if (status === undefined) throw new HttpError(400, "unreadable_body", "The request body could not be decoded (check Content-Encoding).");
       throw error;
     },
   });
@@ -28,6 +30,26 @@ export function jsonBody(limitBytes: number): Middleware {
     if (METHODS_WITH_BODY.has(ctx.method) && ctx.is("application/json", "application/*+json") === false) {
       throw new HttpError(415, "unsupported_media_type", "Send the body as JSON, with Content-Type: application/json.");
     }
-    await parse(ctx, next);
+    await parse(ctx, async () => {
+      if (depthExceeds(ctx.request.body, MAX_DEPTH)) {
+        throw new HttpError(400, "invalid_input", `The body is nested more than ${MAX_DEPTH} levels deep.`);
+      }
+      await next();
+    });
   };
+}
+
+/** Deeper than any real ADF payload; deep enough input would overflow recursive code further on. */
+const MAX_DEPTH = 64;
+
+/** Whether a parsed JSON value nests deeper than `max`, found without recursion. */
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== "object" || node === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
 }

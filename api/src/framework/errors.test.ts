@@ -15,6 +15,17 @@ const exploding = defineJob({
   },
 });
 
+const circular = defineJob({
+  name: "circular",
+  description: "Returns an output JSON cannot serialise.",
+  input: z.object({}),
+  run: async () => {
+    const output: Record<string, unknown> = {};
+    output.self = output;
+    return output;
+  },
+});
+
 function assertErrorShape(body: unknown, code: string) {
   assert.deepEqual(Object.keys(body as object), ["error"]);
   const { error } = body as { error: { code: unknown; message: unknown } };
@@ -25,7 +36,7 @@ function assertErrorShape(body: unknown, code: string) {
 describe("errors: every failure is a JSON error with a stable shape", () => {
   let api: RunningApi;
   before(async () => {
-    api = await startApi({ BODY_LIMIT: "1kb" }, { jobs: [...jobs, exploding] });
+    api = await startApi({ BODY_LIMIT: "1kb" }, { jobs: [...jobs, exploding, circular] });
   });
   after(() => api.close());
 
@@ -92,6 +103,28 @@ describe("errors: every failure is a JSON error with a stable shape", () => {
     assert.doesNotMatch(text, /hunter2|secret\.ts|stack/);
     assertErrorShape(JSON.parse(text), "JobFailed");
     assert.ok(api.logs.some((line) => JSON.stringify(line).includes("hunter2")), "the log keeps the cause");
+  });
+
+  it("a body that does not decode as its Content-Encoding says: 400 unreadable_body", async () => {
+    const res = await fetch(`${api.url}/helloworld`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      body: "{}",
+    });
+    assert.equal(res.status, 400);
+    assertErrorShape(await res.json(), "unreadable_body");
+  });
+
+  it("a body nested deeper than 64 levels: 400 invalid_input", async () => {
+    const res = await post("/simulate", `{"output":{"a":${"[".repeat(100)}${"]".repeat(100)}}}`);
+    assert.equal(res.status, 400);
+    assertErrorShape(await res.json(), "invalid_input");
+  });
+
+  it("an answer that cannot be serialised: a JSON 500, not Koa's plain text", async () => {
+    const res = await fetch(`${api.url}/circular`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    assert.equal(res.status, 500);
+    assertErrorShape(await res.json(), "internal_error");
   });
 
   it("keeps serving after all of that", async () => {

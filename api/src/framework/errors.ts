@@ -1,3 +1,5 @@
+import { Stream } from "node:stream";
+
 import type { Context, Middleware } from "koa";
 import type { Logger } from "pino";
 
@@ -62,6 +64,12 @@ export function errorHandler(): Middleware {
   return async (ctx, next) => {
     try {
       await next();
+      // Serialise here rather than in Koa's responder, so that a body that cannot be serialised
+      // (a circular or BigInt job output) is answered by the catch below, not by Koa's plain-text 500.
+      if (isJsonBody(ctx.body)) {
+        ctx.body = JSON.stringify(ctx.body);
+        ctx.type = "application/json";
+      }
     } catch (error) {
       const known = toHttpError(error);
       if (known) {
@@ -73,6 +81,10 @@ export function errorHandler(): Middleware {
       sendError(ctx, 500, "internal_error", "The server failed to handle the request.");
     }
   };
+}
+
+function isJsonBody(body: unknown): boolean {
+  return typeof body === "object" && body !== null && !Buffer.isBuffer(body) && !(body instanceof Stream);
 }
 
 /**

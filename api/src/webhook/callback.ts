@@ -44,7 +44,7 @@ export class CallbackSender {
   }
 
   async deliver(url: URL, body: CallbackBody, log: Logger): Promise<boolean> {
-    const payload = JSON.stringify(body);
+    const payload = serialise(body, log);
     const { maxAttempts, retryBaseMs } = this.settings;
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1) this.metrics.callbackRetries.inc();
@@ -108,4 +108,19 @@ export class CallbackSender {
 function retryAfterMs(header: string | undefined): number | undefined {
   const seconds = Number(header);
   return header && Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds * 1000, MAX_DELAY_MS) : undefined;
+}
+
+/** The callback's JSON; a job output that cannot be serialised becomes a failure ADF can show. */
+function serialise(body: CallbackBody, log: Logger): string {
+  try {
+    return JSON.stringify(body);
+  } catch (error) {
+    log.error({ err: error }, "job output is not serialisable as JSON");
+    const failure: CallbackBody = {
+      Output: {},
+      Error: { ErrorCode: "JobOutputInvalid", Message: "The job's output could not be serialised as JSON." },
+      StatusCode: "500",
+    };
+    return JSON.stringify(failure);
+  }
 }
