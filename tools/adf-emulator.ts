@@ -345,7 +345,9 @@ async function startReceiver(start: number, maxBytes: number, onProgress: (line:
         return;
       }
       received = true;
-      resolveFirst(callback);
+      // Settle once the answer is written, so that closing the receiver cannot cut it off
+      // (a caller that saw its callback reset would retry it).
+      res.once("close", () => resolveFirst(callback));
     });
     req.on("error", () => res.destroy());
   });
@@ -361,8 +363,13 @@ async function startReceiver(start: number, maxBytes: number, onProgress: (line:
     first,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        // Idle keep-alive connections go at once; a request still being answered gets a moment.
+        const force = setTimeout(() => server.closeAllConnections(), 500);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
       }),
   };
 }
