@@ -3,6 +3,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   EXIT_USAGE,
+  formatMs,
   formatReport,
   formatTimespan,
   interpretCallback,
@@ -112,6 +113,13 @@ describe("ADF emulator", () => {
       assert.equal(formatTimespan(600_000), "00:10:00");
       assert.equal(formatTimespan(86_400_000 + 3_723_000), "1.01:02:03");
       assert.equal(formatTimespan(1500), "00:00:01.5");
+    });
+
+    it("formats durations for people", () => {
+      assert.equal(formatMs(12.4), "12 ms");
+      assert.equal(formatMs(1530), "1.53 s");
+      assert.equal(formatMs(60_000), "1 min");
+      assert.equal(formatMs(90_500), "1 min 30.5 s");
     });
 
     it("reads Retry-After as seconds or a date", () => {

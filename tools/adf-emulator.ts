@@ -627,7 +627,8 @@ export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
   const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${((ms - minutes * 60_000) / 1000).toFixed(1)} s`;
+  const seconds = Math.round((ms - minutes * 60_000) / 100) / 10;
+  return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
 }
 
 function indent(text: string, by = "  "): string {
