@@ -8,7 +8,8 @@ import { resolve } from "node:path";
 /** Everything the benchmarks talk to lives on loopback; nothing else is ever targeted. */
 export const HOST = "127.0.0.1";
 
-export const API_ENTRY = resolve(__dirname, "../api/dist/listen.js");
+/** BENCH_API_ENTRY runs another build (e.g. a patched copy, to measure a fix before it lands). */
+export const API_ENTRY = process.env.BENCH_API_ENTRY ?? resolve(__dirname, "../api/dist/listen.js");
 
 /** A free TCP port on 127.0.0.1 (the OS picks it; we release it for the child to take). */
 export async function freePort(): Promise<number> {
