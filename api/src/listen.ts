@@ -19,7 +19,8 @@ const drain = new Drain();
 const app = createApp({ config, logger, drain });
 
 const server = await listen(app.callback(), config.HOST, config.PORT).catch((error: NodeJS.ErrnoException): never => {
-  logger.fatal(`cannot listen on ${config.HOST}:${config.PORT}: ${error.code ?? error.message}`);
+  // One plain line on stderr, as for a bad setting: the process has not started serving.
+  console.error(`cannot listen on ${config.HOST}:${config.PORT}: ${error.code ?? error.message}`);
   process.exit(1);
 });
 logger.info({ host: config.HOST, port: boundPort(server) }, "listening");
@@ -30,7 +31,7 @@ async function stop(reason: string, exitCode: number): Promise<void> {
   stopping = true;
   logger.info({ reason }, "shutting down");
   const clean = await shutdown(server, drain, config.DRAIN_TIMEOUT_MS, logger);
-  process.exit(clean ? exitCode : 1);
+  logger.flush(() => process.exit(clean ? exitCode : 1));
 }
 
 process.once("SIGTERM", () => void stop("SIGTERM", 0));

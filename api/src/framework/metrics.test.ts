@@ -16,8 +16,8 @@ describe("GET /metrics", () => {
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
     const text = await res.text();
-    assert.match(text, /http_requests_total\{method="GET",route="\/helloworld",status="200"\} 1/);
-    assert.match(text, /http_requests_total\{method="GET",route="unmatched",status="404"\} 1/);
+    assert.match(text, /http_request_duration_seconds_count\{method="GET",route="\/helloworld",status="200"\} 1/);
+    assert.match(text, /http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} 1/);
     assert.match(text, /http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/helloworld",status="200"\}/);
     assert.match(text, /process_resident_memory_bytes/);
     assert.match(text, /jobs_total|callback_attempts_total/);

@@ -51,8 +51,7 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
   async function respond(ctx: Context, job: Job, input: unknown): Promise<void> {
     const release = runner.reserve(job);
     try {
-      const log = (ctx.state.log as Logger).child({ job: job.name });
-      const outcome = await runner.run(job, input, log, clientGone(ctx));
+      const outcome = await runner.run(job, input, ctx.state.log as Logger);
       if (outcome.ok) ctx.body = outcome.output;
       else sendError(ctx, outcome.statusCode, outcome.errorCode, outcome.message);
     } finally {
@@ -72,7 +71,10 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
     log.info({ callbackHost: target.host }, "job accepted");
     const work = runner
       .run(job, input, log)
-      .then((outcome) => sender.deliver(target, callbackBody(outcome), log))
+      .then((outcome) => {
+        if (outcome.ok) log.info("job succeeded");
+        return sender.deliver(target, callbackBody(outcome), log);
+      })
       .catch((error: unknown) => log.error({ err: error }, "job or callback failed unexpectedly"))
       .finally(release);
     void drain.track(work);
@@ -103,13 +105,4 @@ function parseInput(job: Job, fields: unknown): unknown {
   const parsed = job.input.safeParse(fields);
   if (!parsed.success) throw new HttpError(400, "invalid_input", `Invalid input for ${job.name}: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
-}
-
-/** Aborts when the caller closes the connection before its answer was sent. */
-function clientGone(ctx: Context): AbortSignal {
-  const controller = new AbortController();
-  ctx.res.once("close", () => {
-    if (!ctx.res.writableFinished) controller.abort();
-  });
-  return controller.signal;
 }

@@ -1,7 +1,7 @@
 import type { Config } from "../config.js";
 import { HttpError } from "../framework/errors.js";
 import type { Logger } from "../framework/logging.js";
-import { JobFailure, type Job, type JsonObject } from "../jobs/job.js";
+import { JobFailure, type Job, type JobContext, type JsonObject } from "../jobs/job.js";
 import type { CallbackBody } from "./callback.js";
 import type { JobMetrics } from "./metrics.js";
 
@@ -9,6 +9,16 @@ import type { JobMetrics } from "./metrics.js";
 export type JobOutcome =
   | { ok: true; output: JsonObject }
   | { ok: false; statusCode: number; errorCode: string; message: string; output: JsonObject };
+
+const JOB_TIMED_OUT = "JobTimedOut";
+
+/** The reason a job's signal aborts at JOB_TIMEOUT_MS. */
+class JobTimeout extends Error {
+  constructor(timeoutMs: number) {
+    super(`The job ran longer than JOB_TIMEOUT_MS (${timeoutMs} ms).`);
+    this.name = "JobTimeout";
+  }
+}
 
 /** Seconds a busy API asks callers to wait before trying again. */
 const BUSY_RETRY_AFTER_S = 5;
@@ -44,41 +54,53 @@ export class JobRunner {
     };
   }
 
-  /** Runs the job to an outcome; never rejects. `signal` can stop it early (a client that went away). */
-  async run(job: Job, input: unknown, log: Logger, signal?: AbortSignal): Promise<JobOutcome> {
-    const timeout = AbortSignal.timeout(this.config.JOB_TIMEOUT_MS);
-    const stop = signal ? AbortSignal.any([timeout, signal]) : timeout;
-    let onAbort: (() => void) | undefined;
-    // A job that ignores its signal still ends here at the deadline; its promise is left to settle alone.
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(stop.reason);
-      stop.addEventListener("abort", onAbort, { once: true });
+  /** Runs the job to an outcome; never rejects. Successes are the caller's to log; failures are logged here. */
+  async run(job: Job, input: unknown, log: Logger): Promise<JobOutcome> {
+    // One timer per job, cleared when it ends (AbortSignal.timeout's timer would outlive every job by
+    // JOB_TIMEOUT_MS, which under load is a lot of memory). The race ends a job that ignores its signal.
+    // The signal itself is made only for a job that reads it: most short jobs never do.
+    let stop: AbortController | undefined;
+    let timeout: JobTimeout | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timeout = new JobTimeout(this.config.JOB_TIMEOUT_MS);
+        stop?.abort(timeout);
+        reject(timeout);
+      }, this.config.JOB_TIMEOUT_MS);
     });
-    aborted.catch(() => {});
+    deadline.catch(() => {});
+    const context: JobContext = {
+      get signal() {
+        stop ??= new AbortController();
+        if (timeout) stop.abort(timeout);
+        return stop.signal;
+      },
+      log,
+    };
+
     const started = performance.now();
     let outcome: JobOutcome;
     try {
-      const output = await Promise.race([job.run(input, { signal: stop, log }), aborted]);
+      const output = await Promise.race([job.run(input, context), deadline]);
       outcome = { ok: true, output };
     } catch (error) {
-      outcome = this.#failure(error, timeout.aborted, signal?.aborted ?? false, log);
+      outcome = this.#failure(timeout ?? error, log);
     } finally {
-      if (onAbort) stop.removeEventListener("abort", onAbort);
+      clearTimeout(timer);
     }
-    const durationMs = Math.round(performance.now() - started);
-    const result = outcome.ok ? "succeeded" : outcome.errorCode === "JobTimedOut" ? "timed_out" : "failed";
+    const result = outcome.ok ? "succeeded" : outcome.errorCode === JOB_TIMED_OUT ? "timed_out" : "failed";
     this.metrics.jobs.inc({ job: job.name, outcome: result });
-    if (outcome.ok) log.info({ durationMs }, "job succeeded");
-    else log.warn({ durationMs, statusCode: outcome.statusCode, errorCode: outcome.errorCode }, `job ${result.replace("_", " ")}`);
+    if (!outcome.ok) {
+      const durationMs = Math.round(performance.now() - started);
+      log.warn({ job: job.name, durationMs, statusCode: outcome.statusCode, errorCode: outcome.errorCode }, `job ${result.replace("_", " ")}`);
+    }
     return outcome;
   }
 
-  #failure(error: unknown, timedOut: boolean, cancelled: boolean, log: Logger): JobOutcome {
-    if (cancelled && !timedOut) {
-      return { ok: false, statusCode: 499, errorCode: "JobCancelled", message: "The caller went away before the job finished.", output: {} };
-    }
-    if (timedOut) {
-      return { ok: false, statusCode: 504, errorCode: "JobTimedOut", message: `The job ran longer than JOB_TIMEOUT_MS (${this.config.JOB_TIMEOUT_MS} ms).`, output: {} };
+  #failure(error: unknown, log: Logger): JobOutcome {
+    if (error instanceof JobTimeout) {
+      return { ok: false, statusCode: 504, errorCode: JOB_TIMED_OUT, message: error.message, output: {} };
     }
     if (error instanceof JobFailure) {
       return { ok: false, statusCode: error.statusCode, errorCode: error.errorCode, message: error.message, output: error.output };
