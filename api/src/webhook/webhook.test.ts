@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 
+import { z } from "zod";
+
+import { jobs } from "../jobs/index.js";
+import { defineJob } from "../jobs/job.js";
 import { startApi, type RunningApi } from "../testing/api.js";
 import { startApiProcess } from "../testing/process.js";
 import { postJson, startReceiver } from "../testing/receiver.js";
@@ -81,6 +85,32 @@ describe("webhook activity: 202, then a callback ADF understands", () => {
       assert.ok(api.logs.filter((l) => l.msg === "callback delivered").every((l) => typeof l.jobId === "string"));
     } finally {
       await receiver.close();
+    }
+  });
+});
+
+describe("a job whose output cannot be serialised", () => {
+  it("still calls back: a JobOutputInvalid failure instead of silence", async () => {
+    const circular = defineJob({
+      name: "circular",
+      description: "Returns an output JSON cannot serialise.",
+      input: z.object({}),
+      run: async () => {
+        const output: Record<string, unknown> = {};
+        output.self = output;
+        return output;
+      },
+    });
+    const api = await startApi(FAST, { jobs: [...jobs, circular] });
+    const receiver = await startReceiver();
+    try {
+      assert.equal((await postJson(`${api.url}/circular`, { callBackUri: `${receiver.base}/cb` })).status, 202);
+      const [callback] = await receiver.waitFor(1);
+      assert.equal(callback!.body.StatusCode, "500");
+      assert.equal((callback!.body.Error as { ErrorCode: string }).ErrorCode, "JobOutputInvalid");
+    } finally {
+      await receiver.close();
+      await api.close();
     }
   });
 });
