@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
 
-import { blockedReason, checkCallbackUri, type CallbackPolicy } from "./callbackUri.js";
+import { Registry } from "prom-client";
+
+import { createLogger } from "../framework/logging.js";
 import { startApi } from "../testing/api.js";
-import { postJson } from "../testing/receiver.js";
+import { postJson, startReceiver } from "../testing/receiver.js";
+import { CallbackSender } from "./callback.js";
+import { blockedReason, checkCallbackUri, type CallbackPolicy } from "./callbackUri.js";
+import { createJobMetrics } from "./metrics.js";
 
 const strict: CallbackPolicy = { allowedHosts: ["datafactory.azure.com", "azuresynapse.net", "localhost"], allowInsecure: false };
 const insecure: CallbackPolicy = { ...strict, allowInsecure: true };
@@ -51,6 +56,25 @@ describe("callBackUri safety (SSRF)", () => {
     assert.match(blockedReason("100.64.0.1", true) ?? "", /private/);
     assert.match(blockedReason("::ffff:127.0.0.1", false) ?? "", /loopback/);
     assert.equal(blockedReason("127.0.0.1", true), undefined);
+  });
+
+  it("checks the address again when connecting (DNS rebinding): a name that now resolves to loopback is never called", async () => {
+    const receiver = await startReceiver();
+    const lines: string[] = [];
+    const sender = new CallbackSender(
+      { timeoutMs: 500, maxAttempts: 3, retryBaseMs: 1, allowInsecure: false },
+      createJobMetrics(new Registry()),
+    );
+    try {
+      const url = new URL(receiver.base.replace("127.0.0.1", "localhost"));
+      const delivered = await sender.deliver(url, { Output: {}, StatusCode: "200" }, createLogger("info", { write: (line: string) => void lines.push(line) }));
+      assert.equal(delivered, false);
+      assert.equal(receiver.attempts, 0);
+      assert.match(lines.join(""), /"reason":"rejected","why":"callback host resolves to a loopback address","msg":"callback given up/);
+    } finally {
+      sender.close();
+      await receiver.close();
+    }
   });
 
   it("answers 400 invalid_callback_uri over HTTP, before accepting the job", async () => {
