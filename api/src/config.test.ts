@@ -52,6 +52,17 @@ describe("config", () => {
     });
   }
 
+  it("takes secrets as they are, spaces included", () => {
+    const config = loadConfig({ AUTH_MODE: "basic", BASIC_AUTH_USERNAME: " adf ", BASIC_AUTH_PASSWORD: " pass word " });
+    assert.equal(config.BASIC_AUTH_USERNAME, "adf");
+    assert.equal(config.BASIC_AUTH_PASSWORD, " pass word ");
+  });
+
+  it("wants the Entra signing keys over https (http only on this machine)", () => {
+    assert.throws(() => loadConfig({ ENTRA_JWKS_URI: "http://keys.example.com/keys" }), /ENTRA_JWKS_URI must use https/);
+    assert.equal(loadConfig({ ENTRA_JWKS_URI: "http://127.0.0.1:8080/keys" }).ENTRA_JWKS_URI, "http://127.0.0.1:8080/keys");
+  });
+
   it("never echoes a secret setting in its errors", () => {
     assert.throws(
       () => loadConfig({ AUTH_MODE: "basic", BASIC_AUTH_PASSWORD: "hunter2" }),

@@ -63,7 +63,11 @@ const settingsSchema = z
     ENTRA_TENANT_ID: z.string().regex(/^[0-9a-f-]{36}$/i, "must be a tenant id (a GUID)").optional(),
     ENTRA_AUDIENCE: list.optional(),
     ENTRA_ALLOWED_CALLERS: list.optional(),
-    ENTRA_JWKS_URI: z.url({ protocol: /^https?$/ }).optional(),
+    // https, so nobody on the path can swap the signing keys; http only to this machine (local tests).
+    ENTRA_JWKS_URI: z
+      .url({ protocol: /^https?$/ })
+      .refine((uri) => uri.startsWith("https:") || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(uri), "must use https (http only for 127.0.0.1 or localhost)")
+      .optional(),
   })
   .superRefine((settings, ctx) => {
     const require = (key: keyof typeof settings, why: string) => {
@@ -104,8 +108,9 @@ function portFromArgs(argv: readonly string[]): string | undefined {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Config {
   const input: Record<string, string> = {};
   for (const key of Object.keys(settingsSchema.shape)) {
-    const value = env[key]?.trim();
-    if (value) input[key] = value; // an empty variable means "not set"
+    // An empty variable means "not set"; secrets are taken as they are (a space may be part of them).
+    const value = SECRET_SETTINGS.has(key) ? env[key] : env[key]?.trim();
+    if (value) input[key] = value;
   }
   const port = portFromArgs(argv);
   if (port !== undefined) input.PORT = port;

@@ -4,6 +4,7 @@ import type { Middleware } from "koa";
 import { HttpError } from "./errors.js";
 
 const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
+const JSON_TYPES = ["application/json", "application/*+json"] as const;
 
 /**
  * JSON bodies only, up to `limitBytes`: a body of another type is 415, malformed JSON 400 and an
@@ -12,6 +13,8 @@ const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
 export function jsonBody(limitBytes: number): Middleware {
   const parse = bodyParser({
     enableTypes: ["json"],
+    // Parse exactly what the 415 check below lets through, so no JSON type skips parsing (and the limit).
+    extendTypes: { json: [...JSON_TYPES] },
     jsonLimit: limitBytes,
     jsonStrict: true,
     encoding: "utf-8",
@@ -27,7 +30,7 @@ export function jsonBody(limitBytes: number): Middleware {
     },
   });
   return async (ctx, next) => {
-    if (METHODS_WITH_BODY.has(ctx.method) && ctx.is("application/json", "application/*+json") === false) {
+    if (METHODS_WITH_BODY.has(ctx.method) && ctx.is(...JSON_TYPES) === false) {
       throw new HttpError(415, "unsupported_media_type", "Send the body as JSON, with Content-Type: application/json.");
     }
     await parse(ctx, async () => {

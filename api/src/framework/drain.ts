@@ -6,6 +6,7 @@
 export class Drain {
   #draining = false;
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #wrapUp = new AbortController();
 
   /** True from the first shutdown signal on: readiness answers 503 and no new work should start. */
   get draining(): boolean {
@@ -25,9 +26,23 @@ export class Drain {
     return work;
   }
 
+  /**
+   * Aborts shortly before the drain's deadline: work that cannot finish in time stops and reports
+   * (a job fails as InstanceShuttingDown, a callback stops waiting between retries) instead of being cut
+   * off silently when the process exits.
+   */
+  get wrapUp(): AbortSignal {
+    return this.#wrapUp.signal;
+  }
+
   /** Marks the process as draining (readiness turns 503 at once). */
   begin(): void {
     this.#draining = true;
+  }
+
+  /** Time is nearly up: see `wrapUp`. */
+  wrapUpNow(): void {
+    this.#wrapUp.abort();
   }
 
   /**

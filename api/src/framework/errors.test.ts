@@ -88,6 +88,14 @@ describe("errors: every failure is a JSON error with a stable shape", () => {
     }
   });
 
+  it("any application/*+json type is parsed and limited like application/json", async () => {
+    const small = await post("/simulate", JSON.stringify({ output: { via: "+json" } }), "application/vnd.adf+json");
+    assert.equal(small.status, 200);
+    assert.deepEqual(await small.json(), { via: "+json" });
+    const large = await post("/helloworld", JSON.stringify({ pad: "x".repeat(2048) }), "application/vnd.adf+json");
+    assert.equal(large.status, 413);
+  });
+
   it("input the job does not accept: 400 invalid_input naming the field", async () => {
     const res = await post("/simulate", JSON.stringify({ durationMs: -5 }));
     assert.equal(res.status, 400);

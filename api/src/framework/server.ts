@@ -50,11 +50,15 @@ export function boundPort(server: Server): number {
 /** How long connections that are idle at SIGTERM are left open, in case a request is on its way. */
 const IDLE_GRACE_MS = 1_000;
 
+/** How long before the drain's deadline unfinished work is told to wrap up and report. */
+const WRAP_UP_MS = 5_000;
+
 /**
  * Graceful shutdown: readiness turns 503 at once and the server stops accepting connections; requests in
  * flight finish (answers carry `Connection: close` from now on); connections idle at the signal get a
- * short grace, then close; and tracked work (webhook jobs, callbacks) settles. Resolves true if all of it
- * finished before `timeoutMs`; otherwise the remaining connections are cut and it resolves false.
+ * short grace, then close; and tracked work (webhook jobs, callbacks) settles, told to wrap up and report
+ * shortly before the deadline. Resolves true if all of it finished before `timeoutMs`; otherwise the
+ * remaining connections are cut and it resolves false.
  */
 export async function shutdown(server: Server, drain: Drain, timeoutMs: number, log: Logger): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -71,6 +75,7 @@ export async function shutdown(server: Server, drain: Drain, timeoutMs: number, 
     // Connections busy until now become idle later (keep-alive clients that ignore `Connection: close`).
     sweeper = setInterval(() => server.closeIdleConnections(), 100);
   }, Math.min(IDLE_GRACE_MS, timeoutMs / 2));
+  const wrapUp = setTimeout(() => drain.wrapUpNow(), Math.max(timeoutMs - WRAP_UP_MS, timeoutMs * 0.75));
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
@@ -78,6 +83,7 @@ export async function shutdown(server: Server, drain: Drain, timeoutMs: number, 
   const finished = Promise.all([closed, drain.settled(deadline)]).then(([, settled]) => settled);
   const clean = await Promise.race([finished, timedOut]);
   clearTimeout(grace);
+  clearTimeout(wrapUp);
   clearInterval(sweeper);
   clearTimeout(timer);
   if (clean) {

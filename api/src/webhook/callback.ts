@@ -27,6 +27,8 @@ type AttemptResult = { kind: "delivered"; status: number } | { kind: "retry"; wh
  * POSTs `body` to the callback URL until it is delivered once: a timeout per attempt; retries with
  * exponential backoff and jitter on network errors, 408, 429 and 5xx; no retry on other answers; never
  * follows a redirect. Resolves true when delivered; a give-up is logged and counted, never thrown.
+ * Success is exactly one acknowledged (2xx) delivery; like any HTTP retry, a receiver that processed a
+ * callback but did not answer within the attempt's timeout can see it again.
  */
 export class CallbackSender {
   readonly #agents: { http: HttpAgent; https: HttpsAgent };
@@ -34,6 +36,8 @@ export class CallbackSender {
   constructor(
     private readonly settings: DeliverySettings,
     private readonly metrics: JobMetrics,
+    /** At shutdown's wrap-up: stop waiting between attempts, make one last one, then give up. */
+    private readonly wrapUp: AbortSignal = new AbortController().signal,
   ) {
     // Keep-alive: a burst of jobs calls back the same few ADF hosts.
     const lookup = guardedLookup(settings.allowInsecure);
@@ -55,8 +59,8 @@ export class CallbackSender {
         return true;
       }
       this.metrics.callbackAttempts.inc({ result: result.kind === "retry" ? "retryable" : "rejected" });
-      if (result.kind === "reject" || attempt >= maxAttempts) {
-        const reason = result.kind === "reject" ? "rejected" : "exhausted";
+      if (result.kind === "reject" || attempt >= maxAttempts || this.wrapUp.aborted) {
+        const reason = result.kind === "reject" ? "rejected" : this.wrapUp.aborted ? "shutdown" : "exhausted";
         this.metrics.callbackGiveUps.inc({ reason });
         log.error({ attempt, reason, why: result.why }, "callback given up: ADF will report the activity as timed out");
         return false;
@@ -64,7 +68,7 @@ export class CallbackSender {
       const backoff = Math.min(MAX_DELAY_MS, retryBaseMs * 2 ** (attempt - 1));
       const delay = Math.max(result.retryAfterMs ?? 0, backoff / 2 + Math.random() * (backoff / 2));
       log.warn({ attempt, why: result.why, retryInMs: Math.round(delay) }, "callback attempt failed; retrying");
-      await sleep(delay);
+      await sleep(delay, undefined, { signal: this.wrapUp }).catch(() => {});
     }
   }
 

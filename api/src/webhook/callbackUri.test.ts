@@ -56,6 +56,10 @@ describe("callBackUri safety (SSRF)", () => {
     assert.match(blockedReason("100.64.0.1", true) ?? "", /private/);
     assert.match(blockedReason("::ffff:127.0.0.1", false) ?? "", /loopback/);
     assert.equal(blockedReason("127.0.0.1", true), undefined);
+    assert.equal(blockedReason("::1", true), undefined);
+    for (const embedded of ["64:ff9b::a9fe:a9fe", "::a9fe:a9fe", "2002:a9fe:a9fe::1", "2001:0:4136:e378::1", "fec0::1"]) {
+      assert.match(blockedReason(embedded, true) ?? "", /reserved/, embedded);
+    }
   });
 
   it("checks the address again when connecting (DNS rebinding): a name that now resolves to loopback is never called", async () => {

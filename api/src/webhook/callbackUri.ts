@@ -21,6 +21,13 @@ ALWAYS_BLOCKED.addSubnet("224.0.0.0", 3, "ipv4"); // multicast and reserved
 ALWAYS_BLOCKED.addSubnet("fe80::", 10, "ipv6");
 ALWAYS_BLOCKED.addSubnet("ff00::", 8, "ipv6");
 ALWAYS_BLOCKED.addAddress("::", "ipv6");
+// IPv6 forms that embed or translate to an IPv4 address (which could be any of the above).
+ALWAYS_BLOCKED.addSubnet("::", 96, "ipv6"); // IPv4-compatible
+ALWAYS_BLOCKED.addSubnet("64:ff9b::", 96, "ipv6"); // NAT64
+ALWAYS_BLOCKED.addSubnet("64:ff9b:1::", 48, "ipv6"); // local-use NAT64
+ALWAYS_BLOCKED.addSubnet("2002::", 16, "ipv6"); // 6to4
+ALWAYS_BLOCKED.addSubnet("2001::", 32, "ipv6"); // Teredo
+ALWAYS_BLOCKED.addSubnet("fec0::", 10, "ipv6"); // site-local (deprecated)
 
 const PRIVATE = new BlockList();
 PRIVATE.addSubnet("10.0.0.0", 8, "ipv4");
@@ -39,9 +46,9 @@ export function blockedReason(address: string, allowInsecure: boolean): string |
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1]; // IPv4-mapped IPv6
   const ip = mapped ?? address;
   const type = isIP(ip) === 6 ? "ipv6" : "ipv4";
+  if (LOOPBACK.check(ip, type)) return allowInsecure ? undefined : "a loopback address";
   if (ALWAYS_BLOCKED.check(ip, type)) return "a link-local, metadata or reserved address";
   if (PRIVATE.check(ip, type)) return "a private address";
-  if (LOOPBACK.check(ip, type) && !allowInsecure) return "a loopback address";
   return undefined;
 }
 
@@ -89,8 +96,10 @@ export async function checkCallbackUri(value: unknown, policy: CallbackPolicy): 
   if (!localTest && !hostAllowed(host, policy.allowedHosts)) {
     throw refuse(`its host is not under CALLBACK_ALLOWED_HOSTS (${policy.allowedHosts.join(", ")})`);
   }
-  const addresses = await resolve(host).catch(() => {
-    throw refuse("its host does not resolve");
+  const addresses = await resolve(host).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOTFOUND" || error.code === "ENODATA") throw refuse("its host does not resolve");
+    // A DNS hiccup is not the caller's fault: let ADF retry rather than fail the activity for good.
+    throw new HttpError(503, "dns_unavailable", "The callBackUri's host could not be resolved right now; retry.", { "Retry-After": "5" });
   });
   for (const { address } of addresses) {
     const reason = blockedReason(address, policy.allowInsecure);

@@ -5,7 +5,7 @@ export function createJobMetrics(registry: Registry) {
   return {
     jobs: new Counter({
       name: "jobs_total",
-      help: "Jobs by name and outcome: accepted (webhook), rejected (busy), succeeded, failed, timed_out.",
+      help: "Jobs by name and outcome: accepted (webhook), rejected (busy), succeeded, failed, timed_out, interrupted (shutdown).",
       labelNames: ["job", "outcome"] as const,
       registers: [registry],
     }),
@@ -19,7 +19,7 @@ export function createJobMetrics(registry: Registry) {
     callbackRetries: new Counter({ name: "callback_retries_total", help: "Callback attempts that were retries.", registers: [registry] }),
     callbackGiveUps: new Counter({
       name: "callback_give_ups_total",
-      help: "Callbacks never delivered, by reason: rejected (a 3xx/4xx answer or a blocked address) or exhausted (attempts used up).",
+      help: "Callbacks never delivered, by reason: rejected (a 3xx/4xx answer or a blocked address), exhausted (attempts used up) or shutdown.",
       labelNames: ["reason"] as const,
       registers: [registry],
     }),

@@ -34,7 +34,7 @@ export interface JobRouteDependencies {
  */
 export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain, metrics, logger }: JobRouteDependencies): void {
   const auth = authentication(config);
-  const runner = new JobRunner(config, metrics);
+  const runner = new JobRunner(config, metrics, drain.wrapUp);
   const sender = new CallbackSender(
     {
       timeoutMs: config.CALLBACK_TIMEOUT_MS,
@@ -43,40 +43,41 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
       allowInsecure: config.CALLBACK_ALLOW_INSECURE,
     },
     metrics,
+    drain.wrapUp,
   );
   const policy: CallbackPolicy = { allowedHosts: config.CALLBACK_ALLOWED_HOSTS, allowInsecure: config.CALLBACK_ALLOW_INSECURE };
   if (policy.allowInsecure) logger.warn("CALLBACK_ALLOW_INSECURE=true: callbacks may use http and loopback. For local testing only.");
 
-  /** Web activity: run now, answer with the outcome. */
+  /**
+   * Web activity: run now, answer with the outcome. Still served while draining (the caller waits on
+   * this connection, and a job still running at the wrap-up is answered 503 InstanceShuttingDown).
+   */
   async function respond(ctx: Context, job: Job, input: unknown): Promise<void> {
-    const release = runner.reserve(job);
-    try {
-      const outcome = await runner.run(job, input, ctx.state.log as Logger);
-      if (outcome.ok) ctx.body = outcome.output;
-      else sendError(ctx, outcome.statusCode, outcome.errorCode, outcome.message);
-    } finally {
-      release();
-    }
+    const outcome = await runner.run(job, input, ctx.state.log as Logger, runner.reserve(job));
+    if (outcome.ok) ctx.body = outcome.output;
+    else sendError(ctx, outcome.statusCode, outcome.errorCode, outcome.message);
   }
 
-  /** Webhook activity: accept, then run and call back in the background, inside the drain. */
+  /**
+   * Webhook activity: accept, then run and call back in the background, inside the drain. Not accepted
+   * while draining: such work usually outlives the drain, and ADF can retry the activity elsewhere.
+   */
   async function accept(ctx: Context, job: Job, input: unknown, callBackUri: unknown): Promise<void> {
-    const target = await checkCallbackUri(callBackUri, policy);
     if (drain.draining) throw new HttpError(503, "draining", "This instance is shutting down; retry.", { "Retry-After": "1" });
+    const target = await checkCallbackUri(callBackUri, policy);
     const release = runner.reserve(job);
     const jobId = randomUUID();
     // The callBackUri is a secret (its path and query authorise the callback): only its host is logged.
-    const log = (ctx.state.log as Logger).child({ jobId, job: job.name });
+    const log = (ctx.state.log as Logger).child({ jobId });
     metrics.jobs.inc({ job: job.name, outcome: "accepted" });
-    log.info({ callbackHost: target.host }, "job accepted");
+    log.info({ job: job.name, callbackHost: target.host }, "job accepted");
     const work = runner
-      .run(job, input, log)
+      .run(job, input, log, release)
       .then((outcome) => {
-        if (outcome.ok) log.info("job succeeded");
+        if (outcome.ok) log.info({ job: job.name }, "job succeeded");
         return sender.deliver(target, callbackBody(outcome), log);
       })
-      .catch((error: unknown) => log.error({ err: error }, "job or callback failed unexpectedly"))
-      .finally(release);
+      .catch((error: unknown) => log.error({ err: error }, "job or callback failed unexpectedly"));
     void drain.track(work);
     ctx.status = 202;
     ctx.body = { jobId, job: job.name, status: "accepted" };

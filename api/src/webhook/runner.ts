@@ -10,13 +10,15 @@ export type JobOutcome =
   | { ok: true; output: JsonObject }
   | { ok: false; statusCode: number; errorCode: string; message: string; output: JsonObject };
 
-const JOB_TIMED_OUT = "JobTimedOut";
-
-/** The reason a job's signal aborts at JOB_TIMEOUT_MS. */
-class JobTimeout extends Error {
-  constructor(timeoutMs: number) {
-    super(`The job ran longer than JOB_TIMEOUT_MS (${timeoutMs} ms).`);
-    this.name = "JobTimeout";
+/** Why a job was stopped before it finished. */
+class JobStopped extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly errorCode: "JobTimedOut" | "InstanceShuttingDown",
+    message: string,
+  ) {
+    super(message);
+    this.name = "JobStopped";
   }
 }
 
@@ -25,17 +27,23 @@ const BUSY_RETRY_AFTER_S = 5;
 
 /**
  * Runs jobs within the limits: at most MAX_CONCURRENT_JOBS at once (beyond that, 503 with Retry-After
- * rather than unbounded memory), and at most JOB_TIMEOUT_MS each (then a timeout failure, not a hang).
+ * rather than unbounded memory), at most JOB_TIMEOUT_MS each (then a timeout failure, not a hang), and
+ * not past the drain's wrap-up at shutdown (then an InstanceShuttingDown failure, which ADF can retry).
  */
 export class JobRunner {
   #running = 0;
+  /** How to stop each job running now, for the wrap-up. */
+  readonly #stoppers = new Set<(reason: JobStopped) => void>();
 
   constructor(
     private readonly config: Pick<Config, "MAX_CONCURRENT_JOBS" | "JOB_TIMEOUT_MS">,
     private readonly metrics: JobMetrics,
-  ) {}
+    private readonly wrapUp: AbortSignal,
+  ) {
+    wrapUp.addEventListener("abort", () => this.#stoppers.forEach((stop) => stop(shuttingDown())), { once: true });
+  }
 
-  /** Takes a slot for one job, or throws a 503. Call the returned function exactly once when done. */
+  /** Takes a slot for one job, or throws a 503. Pass the returned release to `run`. */
   reserve(job: Job): () => void {
     if (this.#running >= this.config.MAX_CONCURRENT_JOBS) {
       this.metrics.jobs.inc({ job: job.name, outcome: "rejected" });
@@ -54,42 +62,59 @@ export class JobRunner {
     };
   }
 
-  /** Runs the job to an outcome; never rejects. Successes are the caller's to log; failures are logged here. */
-  async run(job: Job, input: unknown, log: Logger): Promise<JobOutcome> {
+  /**
+   * Runs the job to an outcome; never rejects. The slot is released when the job's own promise settles,
+   * even after a timeout: a job that ignores its signal keeps counting against the limit while it runs.
+   * Successes are the caller's to log; failures are logged here.
+   */
+  async run(job: Job, input: unknown, log: Logger, release: () => void): Promise<JobOutcome> {
     // One timer per job, cleared when it ends (AbortSignal.timeout's timer would outlive every job by
     // JOB_TIMEOUT_MS, which under load is a lot of memory). The race ends a job that ignores its signal.
     // The signal itself is made only for a job that reads it: most short jobs never do.
-    let stop: AbortController | undefined;
-    let timeout: JobTimeout | undefined;
+    let controller: AbortController | undefined;
+    let stopped: JobStopped | undefined;
+    let stop!: (reason: JobStopped) => void;
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        timeout = new JobTimeout(this.config.JOB_TIMEOUT_MS);
-        stop?.abort(timeout);
-        reject(timeout);
-      }, this.config.JOB_TIMEOUT_MS);
+    const halted = new Promise<never>((_, reject) => {
+      stop = (reason) => {
+        if (stopped) return;
+        stopped = reason;
+        controller?.abort(reason);
+        reject(reason);
+      };
+      timer = setTimeout(() => stop(timedOut(this.config.JOB_TIMEOUT_MS)), this.config.JOB_TIMEOUT_MS);
     });
-    deadline.catch(() => {});
+    halted.catch(() => {});
+    this.#stoppers.add(stop);
+    if (this.wrapUp.aborted) stop(shuttingDown());
     const context: JobContext = {
       get signal() {
-        stop ??= new AbortController();
-        if (timeout) stop.abort(timeout);
-        return stop.signal;
+        controller ??= new AbortController();
+        if (stopped) controller.abort(stopped);
+        return controller.signal;
       },
       log,
     };
 
     const started = performance.now();
+    let work: Promise<JsonObject>;
+    try {
+      work = job.run(input, context);
+    } catch (error) {
+      work = Promise.reject(error);
+    }
+    work.then(release, release);
     let outcome: JobOutcome;
     try {
-      const output = await Promise.race([job.run(input, context), deadline]);
-      outcome = { ok: true, output };
+      const output: unknown = await Promise.race([work, halted]);
+      outcome = isJsonObject(output) ? { ok: true, output } : invalidOutput();
     } catch (error) {
-      outcome = this.#failure(timeout ?? error, log);
+      outcome = this.#failure(stopped ?? error, log);
     } finally {
       clearTimeout(timer);
+      this.#stoppers.delete(stop);
     }
-    const result = outcome.ok ? "succeeded" : outcome.errorCode === JOB_TIMED_OUT ? "timed_out" : "failed";
+    const result = outcome.ok ? "succeeded" : outcome.errorCode === "JobTimedOut" ? "timed_out" : outcome.errorCode === "InstanceShuttingDown" ? "interrupted" : "failed";
     this.metrics.jobs.inc({ job: job.name, outcome: result });
     if (!outcome.ok) {
       const durationMs = Math.round(performance.now() - started);
@@ -99,15 +124,25 @@ export class JobRunner {
   }
 
   #failure(error: unknown, log: Logger): JobOutcome {
-    if (error instanceof JobTimeout) {
-      return { ok: false, statusCode: 504, errorCode: JOB_TIMED_OUT, message: error.message, output: {} };
-    }
-    if (error instanceof JobFailure) {
-      return { ok: false, statusCode: error.statusCode, errorCode: error.errorCode, message: error.message, output: error.output };
+    if (error instanceof JobStopped || error instanceof JobFailure) {
+      const output = error instanceof JobFailure ? error.output : {};
+      return { ok: false, statusCode: error.statusCode, errorCode: error.errorCode, message: error.message, output };
     }
     log.error({ err: error }, "job threw");
     return { ok: false, statusCode: 500, errorCode: "JobFailed", message: "The job failed unexpectedly; its log has the details.", output: {} };
   }
+}
+
+const timedOut = (timeoutMs: number) => new JobStopped(504, "JobTimedOut", `The job ran longer than JOB_TIMEOUT_MS (${timeoutMs} ms).`);
+const shuttingDown = () =>
+  new JobStopped(503, "InstanceShuttingDown", "The instance shut down before the job finished; run the activity again.");
+
+function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function invalidOutput(): JobOutcome {
+  return { ok: false, statusCode: 500, errorCode: "JobOutputInvalid", message: "The job returned no JSON object.", output: {} };
 }
 
 /** The callback body ADF expects for an outcome. */

@@ -89,6 +89,38 @@ describe("webhook activity: 202, then a callback ADF understands", () => {
   });
 });
 
+describe("jobs that misbehave", () => {
+  it("a job that ignores its signal keeps its slot until it really ends, after its caller got the timeout", async () => {
+    const stubborn = defineJob({
+      name: "stubborn",
+      description: "Ignores its signal and runs 400 ms.",
+      input: z.object({}),
+      run: () => new Promise((resolve) => setTimeout(() => resolve({ done: true }), 400)),
+    });
+    const api = await startApi({ JOB_TIMEOUT_MS: "50", MAX_CONCURRENT_JOBS: "1" }, { jobs: [...jobs, stubborn] });
+    try {
+      assert.equal((await postJson(`${api.url}/stubborn`, {})).status, 504);
+      assert.equal((await postJson(`${api.url}/helloworld`, {})).status, 503, "the slot is still taken");
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      assert.equal((await postJson(`${api.url}/helloworld`, {})).status, 200);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("a job that returns no JSON object fails as JobOutputInvalid", async () => {
+    const hollow = defineJob({ name: "hollow", description: "Returns nothing.", input: z.object({}), run: async () => undefined as never });
+    const api = await startApi({}, { jobs: [...jobs, hollow] });
+    try {
+      const res = await postJson(`${api.url}/hollow`, {});
+      assert.equal(res.status, 500);
+      assert.equal(res.body?.error?.code, "JobOutputInvalid");
+    } finally {
+      await api.close();
+    }
+  });
+});
+
 describe("a job whose output cannot be serialised", () => {
   it("still calls back: a JobOutputInvalid failure instead of silence", async () => {
     const circular = defineJob({
@@ -239,6 +271,36 @@ describe("job limits", () => {
 
 describe("drain with jobs in flight", function () {
   this.timeout(30_000);
+
+  it("while draining, refuses webhook jobs (503 draining) and still answers Web activity calls", async () => {
+    const api = await startApi(FAST);
+    try {
+      api.drain.begin();
+      const webhook = await postJson(`${api.url}/simulate`, { callBackUri: "http://127.0.0.1:9/cb" });
+      assert.equal(webhook.status, 503);
+      assert.equal(webhook.body?.error?.code, "draining");
+      assert.equal((await postJson(`${api.url}/simulate`, {})).status, 200);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("stops a job that would outlive the drain and reports it as InstanceShuttingDown before exiting", async () => {
+    const receiver = await startReceiver();
+    const api = await startApiProcess({ CALLBACK_ALLOW_INSECURE: "true", DRAIN_TIMEOUT_MS: "2000" });
+    try {
+      const accepted = await postJson(`${api.url}/simulate`, { durationMs: 60_000, callBackUri: `${receiver.base}/cb/long` });
+      assert.equal(accepted.status, 202);
+      api.child.kill("SIGTERM");
+      assert.deepEqual(await api.exited, { code: 0, signal: null });
+      assert.equal(receiver.delivered.length, 1);
+      assert.equal(receiver.delivered[0]!.body.StatusCode, "503");
+      assert.equal((receiver.delivered[0]!.body.Error as { ErrorCode: string }).ErrorCode, "InstanceShuttingDown");
+    } finally {
+      api.child.kill("SIGKILL");
+      await receiver.close();
+    }
+  });
 
   it("delivers every accepted job's callback before the process exits 0", async () => {
     const receiver = await startReceiver();
