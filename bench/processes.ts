@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { request } from "node:http";
@@ -87,11 +87,36 @@ server.listen(Number(process.env.PORT), process.env.HOST);
 process.on("SIGTERM", () => { server.close(() => process.exit(0)); server.closeIdleConnections(); });
 `;
 
-export async function spawnBaseline(): Promise<Child> {
+// The framework alone, for scale: Koa and @koa/router (the API's own copies) answering the same JSON.
+const KOA_SOURCE = `
+const { createRequire } = require("node:module");
+const apiRequire = createRequire(process.env.API_PACKAGE);
+const Koa = apiRequire("koa");
+const { Router } = apiRequire("@koa/router");
+const app = new Koa();
+const router = new Router();
+router.get("/helloworld", (ctx) => { ctx.body = { message: "Hello World" }; });
+router.get("/readyz", (ctx) => { ctx.body = {}; });
+app.use(router.routes()).use(router.allowedMethods());
+const server = app.listen(Number(process.env.PORT), process.env.HOST);
+server.keepAliveTimeout = 75000;
+process.on("SIGTERM", () => { server.close(() => process.exit(0)); server.closeIdleConnections(); });
+`;
+
+export function spawnBaseline(): Promise<Child> {
+  return spawnSource(BASELINE_SOURCE);
+}
+
+/** A bare Koa 3 + @koa/router app with one route: what the framework costs before any of ours. */
+export function spawnKoaBaseline(): Promise<Child> {
+  return spawnSource(KOA_SOURCE);
+}
+
+async function spawnSource(source: string): Promise<Child> {
   const port = await freePort();
   const startedAt = performance.now();
-  const child = spawn(process.execPath, ["-e", BASELINE_SOURCE], {
-    env: { ...process.env, NODE_ENV: "production", HOST, PORT: String(port) },
+  const child = spawn(process.execPath, ["-e", source], {
+    env: { ...process.env, NODE_ENV: "production", HOST, PORT: String(port), API_PACKAGE: resolve(__dirname, "../api/package.json") },
     stdio: ["ignore", "ignore", "inherit"],
   });
   return wrap(child, port, startedAt);
@@ -150,3 +175,13 @@ export function sampleRss(pid: number, everyMs = 200): { stop(): number } {
     },
   };
 }
+
+/** CPU time (user + system) a process has used so far, in milliseconds, from /proc/<pid>/stat. */
+export function cpuTimeMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;

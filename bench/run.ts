@@ -1,6 +1,7 @@
 /**
  * `npm run bench` (after `npm run build --prefix api`): HTTP throughput and latency of the built API
- * against a bare node:http server, a webhook burst against a local callback receiver, and cold start.
+ * against a bare node:http server, CPU per request against bare node:http and bare Koa, a webhook burst
+ * against a local callback receiver, and cold start.
  * Everything runs on 127.0.0.1. Prints a table with pass/fail per target and writes
  * bench/results/<timestamp>.json. See bench/README.md.
  */
@@ -10,6 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 import { runColdStart, type ColdStartResult } from "./coldstart.js";
+import { runCpuPerRequest, type CpuFigure } from "./cpu.js";
 import { runHttp, type HttpResult } from "./http.js";
 import { printSummary, summariseDir, type ProfileSummary } from "./profile.js";
 import { runWebhooks, type WebhookResult } from "./webhooks.js";
@@ -24,7 +26,8 @@ const USAGE = `usage: npm run bench -- [options]
   --concurrency N     webhook calls in flight at once (default 200)
   --webhook-path P    job the webhook calls start (default /helloworld)
   --cold-runs N       cold starts measured (default 7)
-  --only LIST         comma-separated subset of http,webhooks,coldstart
+  --rate N            requests/s offered in the CPU-per-request phase (default 5000)
+  --only LIST         comma-separated subset of http,cpu,webhooks,coldstart
   --cpu-prof          run the API with --cpu-prof (profiles in bench/results/profiles-<timestamp>) and summarise them
   --help`;
 
@@ -37,7 +40,8 @@ const { values: flags } = parseArgs({
     concurrency: { type: "string", default: "200" },
     "webhook-path": { type: "string", default: "/helloworld" },
     "cold-runs": { type: "string", default: "7" },
-    only: { type: "string", default: "http,webhooks,coldstart" },
+    rate: { type: "string", default: "5000" },
+    only: { type: "string", default: "http,cpu,webhooks,coldstart" },
     "cpu-prof": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -64,6 +68,7 @@ const settings = {
   concurrency: positive("concurrency", flags.concurrency),
   webhookPath: flags["webhook-path"],
   coldRuns: positive("cold-runs", flags["cold-runs"]),
+  rate: positive("rate", flags.rate),
   only: new Set(flags.only.split(",").map((part) => part.trim())),
   cpuProf: flags["cpu-prof"],
 };
@@ -87,6 +92,7 @@ function table(rows: string[][]): void {
 async function main(): Promise<void> {
   console.log(`bench on ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   let http: HttpResult | undefined;
+  let cpu: CpuFigure[] | undefined;
   let webhooks: WebhookResult | undefined;
   let coldStart: ColdStartResult | undefined;
 
@@ -118,6 +124,16 @@ async function main(): Promise<void> {
         fmt(rss),
       ]),
       ["API / baseline", fmt(http.ratio.requestsPerSec, 2), "", fmt(http.ratio.p99, 2), "", "", "", "", ""],
+    ]);
+  }
+
+  if (settings.only.has("cpu")) {
+    console.log(`\nCPU per request: GET /helloworld at a fixed ${settings.rate} req/s for ${settings.durationS} s, each server in turn...`);
+    cpu = await runCpuPerRequest({ rate: settings.rate, durationS: settings.durationS, connections: 20 });
+    const bare = cpu[0]!.usPerRequest;
+    table([
+      ["server", "requests", "CPU µs / request", "x bare node:http"],
+      ...cpu.map((f) => [f.server, String(f.requests), fmt(f.usPerRequest), fmt(f.usPerRequest / bare, 2)]),
     ]);
   }
 
@@ -194,6 +210,7 @@ async function main(): Promise<void> {
     settings: { ...settings, only: [...settings.only] },
     targets: TARGETS,
     http,
+    cpu,
     webhooks,
     coldStart,
     verdicts: targets,

@@ -53,7 +53,7 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
    * this connection, and a job still running at the wrap-up is answered 503 InstanceShuttingDown).
    */
   async function respond(ctx: Context, job: Job, input: unknown): Promise<void> {
-    const outcome = await runner.run(job, input, ctx.state.log as Logger, runner.reserve(job));
+    const outcome = await runner.run(job, input, () => ctx.state.log as Logger, runner.reserve(job));
     if (outcome.ok) ctx.body = outcome.output;
     else sendError(ctx, outcome.statusCode, outcome.errorCode, outcome.message);
   }
@@ -72,7 +72,7 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
     metrics.jobs.inc({ job: job.name, outcome: "accepted" });
     log.info({ job: job.name, callbackHost: target.host }, "job accepted");
     const work = runner
-      .run(job, input, log, release)
+      .run(job, input, () => log, release)
       .then((outcome) => {
         if (outcome.ok) log.info({ job: job.name }, "job succeeded");
         return sender.deliver(target, callbackBody(outcome), log);

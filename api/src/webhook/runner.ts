@@ -65,36 +65,17 @@ export class JobRunner {
   /**
    * Runs the job to an outcome; never rejects. The slot is released when the job's own promise settles,
    * even after a timeout: a job that ignores its signal keeps counting against the limit while it runs.
-   * Successes are the caller's to log; failures are logged here.
+   * Successes are the caller's to log; failures are logged here. `log` is asked for only when
+   * something is logged (a request's logger is made on first use, and most jobs never log).
    */
-  async run(job: Job, input: unknown, log: Logger, release: () => void): Promise<JobOutcome> {
+  async run(job: Job, input: unknown, log: () => Logger, release: () => void): Promise<JobOutcome> {
+    const context = new RunContext(log);
     // One timer per job, cleared when it ends (AbortSignal.timeout's timer would outlive every job by
     // JOB_TIMEOUT_MS, which under load is a lot of memory). The race ends a job that ignores its signal.
-    // The signal itself is made only for a job that reads it: most short jobs never do.
-    let controller: AbortController | undefined;
-    let stopped: JobStopped | undefined;
-    let stop!: (reason: JobStopped) => void;
-    let timer: NodeJS.Timeout | undefined;
-    const halted = new Promise<never>((_, reject) => {
-      stop = (reason) => {
-        if (stopped) return;
-        stopped = reason;
-        controller?.abort(reason);
-        reject(reason);
-      };
-      timer = setTimeout(() => stop(timedOut(this.config.JOB_TIMEOUT_MS)), this.config.JOB_TIMEOUT_MS);
-    });
-    halted.catch(() => {});
+    const timer = setTimeout(() => context.stop(timedOut(this.config.JOB_TIMEOUT_MS)), this.config.JOB_TIMEOUT_MS);
+    const stop = (reason: JobStopped) => context.stop(reason);
     this.#stoppers.add(stop);
     if (this.wrapUp.aborted) stop(shuttingDown());
-    const context: JobContext = {
-      get signal() {
-        controller ??= new AbortController();
-        if (stopped) controller.abort(stopped);
-        return controller.signal;
-      },
-      log,
-    };
 
     const started = performance.now();
     let work: Promise<JsonObject>;
@@ -106,10 +87,10 @@ export class JobRunner {
     work.then(release, release);
     let outcome: JobOutcome;
     try {
-      const output: unknown = await Promise.race([work, halted]);
+      const output: unknown = await Promise.race([work, context.halted]);
       outcome = isJsonObject(output) ? { ok: true, output } : invalidOutput();
     } catch (error) {
-      outcome = this.#failure(stopped ?? error, log);
+      outcome = this.#failure(context.stopped ?? error, log);
     } finally {
       clearTimeout(timer);
       this.#stoppers.delete(stop);
@@ -118,18 +99,54 @@ export class JobRunner {
     this.metrics.jobs.inc({ job: job.name, outcome: result });
     if (!outcome.ok) {
       const durationMs = Math.round(performance.now() - started);
-      log.warn({ job: job.name, durationMs, statusCode: outcome.statusCode, errorCode: outcome.errorCode }, `job ${result.replace("_", " ")}`);
+      log().warn({ job: job.name, durationMs, statusCode: outcome.statusCode, errorCode: outcome.errorCode }, `job ${result.replace("_", " ")}`);
     }
     return outcome;
   }
 
-  #failure(error: unknown, log: Logger): JobOutcome {
+  #failure(error: unknown, log: () => Logger): JobOutcome {
     if (error instanceof JobStopped || error instanceof JobFailure) {
       const output = error instanceof JobFailure ? error.output : {};
       return { ok: false, statusCode: error.statusCode, errorCode: error.errorCode, message: error.message, output };
     }
-    log.error({ err: error }, "job threw");
+    log().error({ err: error }, "job threw");
     return { ok: false, statusCode: 500, errorCode: "JobFailed", message: "The job failed unexpectedly; its log has the details.", output: {} };
+  }
+}
+
+/**
+ * What a running job sees (`signal`, `log`) and how it is stopped. A class, not an object literal with
+ * getters: it is made for every job, and prototype getters keep that cheap. The signal and the logger
+ * are made only if the job asks for them; most short jobs never do.
+ */
+class RunContext implements JobContext {
+  #controller: AbortController | undefined;
+  #reject!: (reason: JobStopped) => void;
+  stopped: JobStopped | undefined;
+  /** Rejects when the job is stopped (timeout, shutdown): raced against the job's own promise. */
+  readonly halted = new Promise<never>((_, reject) => {
+    this.#reject = reject;
+  });
+
+  constructor(private readonly getLog: () => Logger) {
+    this.halted.catch(() => {});
+  }
+
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    if (this.stopped) this.#controller.abort(this.stopped);
+    return this.#controller.signal;
+  }
+
+  get log(): Logger {
+    return this.getLog();
+  }
+
+  stop(reason: JobStopped): void {
+    if (this.stopped) return;
+    this.stopped = reason;
+    this.#controller?.abort(reason);
+    this.#reject(reason);
   }
 }
 
