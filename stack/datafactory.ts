@@ -33,6 +33,20 @@ export function adfTimeout(milliseconds: number): string {
   return days > 0 ? `${days}.${clock}` : clock;
 }
 
+/**
+ * The longest the API may keep retrying a callback: every attempt timing out, with the full backoff
+ * between attempts (the API's defaults where the stack leaves a setting unset). Mirrors
+ * api/src/webhook/callback.ts: the delay doubles from CALLBACK_RETRY_BASE_MS, at most 30 s.
+ */
+export function callbackRetryWindowMs(api: ApiSettings): number {
+  const attempts = api.CALLBACK_MAX_ATTEMPTS ?? 10;
+  const timeoutMs = api.CALLBACK_TIMEOUT_MS ?? 10_000;
+  const baseMs = api.CALLBACK_RETRY_BASE_MS ?? 500;
+  let windowMs = attempts * timeoutMs;
+  for (let retry = 1; retry < attempts; retry++) windowMs += Math.min(30_000, baseMs * 2 ** (retry - 1));
+  return windowMs;
+}
+
 /** How the Webhook activities authenticate, matching the API's AUTH_MODE. */
 export function webhookAuthentication(api: ApiSettings, secrets: ApiSecrets): types.input.datafactory.WebActivityAuthenticationArgs | undefined {
   switch (api.AUTH_MODE) {
@@ -64,8 +78,9 @@ export function createSamplePipeline(
   secrets: ApiSecrets,
 ): datafactory.Pipeline {
   const authentication = webhookAuthentication(api, secrets);
-  // The API gives up on a job at JOB_TIMEOUT_MS; the activity waits a minute longer for its callback.
-  const timeout = adfTimeout(api.JOB_TIMEOUT_MS + 60_000);
+  // The API gives up on a job at JOB_TIMEOUT_MS and then retries its callback for a while: the activity
+  // waits for all of that, so a late callback still reaches it.
+  const timeout = adfTimeout(api.JOB_TIMEOUT_MS + callbackRetryWindowMs(api));
   const webhook = (name: string, path: string, body: object, dependsOn?: string): types.input.datafactory.WebHookActivityArgs => ({
     name,
     type: "WebHook",
