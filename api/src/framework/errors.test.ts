@@ -5,6 +5,7 @@ import { z } from "zod";
 import { defineJob } from "../jobs/job.js";
 import { jobs } from "../jobs/index.js";
 import { startApi, type RunningApi } from "../testing/api.js";
+import { circularJob } from "../testing/jobs.js";
 
 const exploding = defineJob({
   name: "explode",
@@ -12,17 +13,6 @@ const exploding = defineJob({
   input: z.object({}),
   run: async () => {
     throw new Error("db password=hunter2 at /srv/secret.ts:42");
-  },
-});
-
-const circular = defineJob({
-  name: "circular",
-  description: "Returns an output JSON cannot serialise.",
-  input: z.object({}),
-  run: async () => {
-    const output: Record<string, unknown> = {};
-    output.self = output;
-    return output;
   },
 });
 
@@ -36,7 +26,7 @@ function assertErrorShape(body: unknown, code: string) {
 describe("errors: every failure is a JSON error with a stable shape", () => {
   let api: RunningApi;
   before(async () => {
-    api = await startApi({ BODY_LIMIT: "1kb" }, { jobs: [...jobs, exploding, circular] });
+    api = await startApi({ BODY_LIMIT: "1kb" }, { jobs: [...jobs, exploding, circularJob] });
   });
   after(() => api.close());
 

@@ -4,6 +4,14 @@ import { fileURLToPath } from "node:url";
 
 const ENTRY = fileURLToPath(new URL("../listen.ts", import.meta.url));
 
+/** The entry point through tsx, on 127.0.0.1 and a free port unless `env` says otherwise. */
+function spawnEntry(env: Record<string, string>, args: string[]) {
+  return spawn(process.execPath, ["--import", "tsx", ENTRY, ...args], {
+    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
 export interface ApiProcess {
   child: ChildProcess;
   url: string;
@@ -14,10 +22,7 @@ export interface ApiProcess {
 
 /** Starts the real entry point (`listen.ts`, through tsx) as its own process on a free port. */
 export async function startApiProcess(env: Record<string, string> = {}, args: string[] = []): Promise<ApiProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", ENTRY, ...args], {
-    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawnEntry({ LOG_LEVEL: "info", ...env }, args);
   const lines: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
@@ -38,10 +43,7 @@ export async function startApiProcess(env: Record<string, string> = {}, args: st
 /** Runs the entry point to completion and returns its exit code and output (for start-up failures). */
 export function runApiProcess(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ENTRY, ...args], {
-      env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawnEntry(env, args);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

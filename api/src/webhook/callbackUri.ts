@@ -43,8 +43,8 @@ LOOPBACK.addAddress("::1", "ipv6");
 
 /** Why an address may not be called back, or undefined when it may. */
 export function blockedReason(address: string, allowInsecure: boolean): string | undefined {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1]; // IPv4-mapped IPv6
-  const ip = mapped ?? address;
+  // BlockList applies its IPv4 rules to IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) too.
+  const ip = address;
   const type = isIP(ip) === 6 ? "ipv6" : "ipv4";
   if (LOOPBACK.check(ip, type)) return allowInsecure ? undefined : "a loopback address";
   if (ALWAYS_BLOCKED.check(ip, type)) return "a link-local, metadata or reserved address";

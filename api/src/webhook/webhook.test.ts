@@ -5,6 +5,7 @@ import { z } from "zod";
 import { jobs } from "../jobs/index.js";
 import { defineJob } from "../jobs/job.js";
 import { startApi, type RunningApi } from "../testing/api.js";
+import { circularJob } from "../testing/jobs.js";
 import { startApiProcess } from "../testing/process.js";
 import { postJson, startReceiver } from "../testing/receiver.js";
 
@@ -123,17 +124,7 @@ describe("jobs that misbehave", () => {
 
 describe("a job whose output cannot be serialised", () => {
   it("still calls back: a JobOutputInvalid failure instead of silence", async () => {
-    const circular = defineJob({
-      name: "circular",
-      description: "Returns an output JSON cannot serialise.",
-      input: z.object({}),
-      run: async () => {
-        const output: Record<string, unknown> = {};
-        output.self = output;
-        return output;
-      },
-    });
-    const api = await startApi(FAST, { jobs: [...jobs, circular] });
+    const api = await startApi(FAST, { jobs: [...jobs, circularJob] });
     const receiver = await startReceiver();
     try {
       assert.equal((await postJson(`${api.url}/circular`, { callBackUri: `${receiver.base}/cb` })).status, 202);
