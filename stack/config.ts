@@ -5,7 +5,7 @@ import type * as pulumi from "@pulumi/pulumi";
  *
  * `loadConfig` is a pure function of a config reader (a `pulumi.Config` in the program, a plain
  * object in the tests), so every configuration shape can be checked without the Pulumi engine.
- * Every key is documented in Pulumi.dev.yaml and in the README's "Deploy from your workstation".
+ * Every key is documented in Pulumi.dev.yaml and in docs/deploy.md ("Stack configuration").
  */
 
 /** What the program reads config from: `new pulumi.Config()` satisfies it. */

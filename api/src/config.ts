@@ -3,7 +3,7 @@ import { z } from "zod";
 
 /**
  * The API's settings, read from the environment (and the original `-p/--port` flag) once at start-up.
- * Every name here is documented in the README's configuration table.
+ * Every name here is documented in docs/api.md's settings table (a test checks that they match).
  */
 export type Config = z.output<typeof settingsSchema>;
 
