@@ -1,0 +1,129 @@
+/**
+ * The emulator's HTTP client: node:http directly, so there is no keep-alive, no redirect is followed,
+ * bodies are bounded and every request has a hard timeout.
+ */
+import http from "node:http";
+import https from "node:https";
+
+import { UsageError, type ActivityError, type Auth } from "./activity";
+import { formatMs } from "./timespan";
+
+export interface HttpAnswer {
+  status: number;
+  statusText: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  /** The body exceeded maxBytes; reading stopped there. */
+  tooLarge: boolean;
+}
+
+export class RequestTimeoutError extends Error {}
+
+const BODY_EXCERPT_CHARS = 2_000;
+
+export function httpRequest(
+  url: URL,
+  init: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number; maxBytes: number; signal: AbortSignal },
+): Promise<HttpAnswer> {
+  return new Promise<HttpAnswer>((resolve, reject) => {
+    const transport = url.protocol === "https:" ? https : http;
+    const headers = { ...init.headers };
+    if (init.body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(init.body));
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const req = transport.request(url, { method: init.method, headers, agent: false, signal: init.signal }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const answer = (tooLarge: boolean) => ({
+        status: res.statusCode ?? 0,
+        statusText: res.statusMessage ?? "",
+        headers: res.headers,
+        body: Buffer.concat(chunks),
+        tooLarge,
+      });
+      res.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > init.maxBytes) {
+          finish(() => resolve(answer(true)));
+          res.destroy();
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on("end", () => finish(() => resolve(answer(false))));
+      res.on("error", (err) => finish(() => reject(err)));
+    });
+    const timer = setTimeout(() => {
+      finish(() => reject(new RequestTimeoutError(`no complete answer within ${formatMs(init.timeoutMs)}`)));
+      req.destroy();
+    }, init.timeoutMs);
+    req.on("error", (err) => finish(() => reject(err)));
+    req.end(init.body);
+  });
+}
+
+export function authHeaders(auth: Auth | undefined): Record<string, string> {
+  if (!auth) return {};
+  if (auth.kind === "basic") {
+    return { Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}` };
+  }
+  return { Authorization: `Bearer ${auth.token}` };
+}
+
+/** The body as parsed JSON if it parses, else as (truncated) text; undefined when empty. */
+export function describeBody(body: Buffer): unknown {
+  const text = body.toString("utf8");
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS)}… (${text.length} chars)` : text;
+  }
+}
+
+export function bodyExcerpt(body: Buffer): string {
+  const text = body.toString("utf8").trim();
+  if (text === "") return "(empty body)";
+  return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS)}… (${text.length} chars)` : text;
+}
+
+export function networkError(err: unknown, url: URL, timeoutMs: number): ActivityError {
+  if (err instanceof RequestTimeoutError) {
+    return { errorCode: "EndpointTimeout", message: `The endpoint ${url.origin} did not answer within ${formatMs(timeoutMs)}.` };
+  }
+  const e = err as NodeJS.ErrnoException;
+  return {
+    errorCode: "EndpointUnreachable",
+    message: `Could not call ${url.origin}: ${e.code && !e.message.includes(e.code) ? `${e.code} ` : ""}${e.message}`,
+  };
+}
+
+export function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+export function validateUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`"${url}" is not an absolute URL (e.g. http://localhost:5002/helloworld)`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new UsageError(`"${url}" must be an http or https URL`);
+  }
+  return parsed;
+}

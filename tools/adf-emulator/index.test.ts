@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+
+import { UsageError } from "./activity";
+import { acceptsThenCallsBack, closeEndpoints, json, serve } from "./endpoints";
+import { EXIT_USAGE, main, parseCliArgs } from "./index";
+
+describe("ADF emulator: command line", () => {
+  afterEach(closeEndpoints);
+
+  it("builds Webhook options with defaults and everything set", () => {
+    assert.deepEqual(parseCliArgs(["http://localhost:5002/helloworld"]), {
+      kind: "webhook",
+      options: {
+        url: "http://localhost:5002/helloworld",
+        body: undefined,
+        timeoutMs: undefined,
+        auth: undefined,
+        reportStatusOnCallback: false,
+      },
+    });
+    const cmd = parseCliArgs([
+      "http://localhost:5002/simulate",
+      "--body",
+      '{"durationMs":2000}',
+      "--timeout",
+      "00:00:30",
+      "--report-status-on-callback",
+      "--basic",
+      "adf:pa:ss",
+    ]);
+    assert.deepEqual(cmd, {
+      kind: "webhook",
+      options: {
+        url: "http://localhost:5002/simulate",
+        body: { durationMs: 2000 },
+        timeoutMs: 30_000,
+        auth: { kind: "basic", username: "adf", password: "pa:ss" },
+        reportStatusOnCallback: true,
+      },
+    });
+  });
+
+  it("builds Web options", () => {
+    const cmd = parseCliArgs(["https://example.test/x", "--web", "--method", "get", "--bearer", "tok"]);
+    assert.equal(cmd.kind, "web");
+    assert.equal(cmd.kind === "web" && cmd.options.method, "GET");
+    assert.deepEqual(cmd.kind === "web" && cmd.options.auth, { kind: "bearer", token: "tok" });
+    assert.deepEqual(parseCliArgs(["--help"]), { kind: "help" });
+  });
+
+  it("refuses bad arguments with a usage error", () => {
+    const cases: [string[], RegExp][] = [
+      [[], /URL to call is missing/],
+      [["http://a/x", "http://b/y"], /one URL only/],
+      [["not a url"], /not an absolute URL/],
+      [["ftp://a/x"], /http or https/],
+      [["http://a/x", "--body", "{nope"], /--body is not JSON/],
+      [["http://a/x", "--body", "[1,2]"], /JSON object/],
+      [["http://a/x", "--body", '{"callBackUri":"x"}'], /must not set callBackUri/],
+      [["http://a/x", "--timeout", "10 minutes"], /--timeout/],
+      [["http://a/x", "--basic", "a:b", "--bearer", "t"], /not both/],
+      [["http://a/x", "--basic", "nopass"], /USER:PASS/],
+      [["http://a/x", "--method", "GET"], /always POSTs/],
+      [["http://a/x", "--web", "--method", "PATCHY"], /--method must be/],
+      [["http://a/x", "--web", "--report-status-on-callback"], /Webhook/],
+      [["http://a/x", "--web", "--method", "GET", "--body", "{}"], /not sent with GET/],
+      [["http://a/x", "--frobnicate"], /frobnicate/],
+      [["http://a/x", "--body"], /--body/],
+    ];
+    for (const [argv, message] of cases) {
+      assert.throws(() => parseCliArgs(argv), (err: unknown) => err instanceof UsageError && message.test(err.message), argv.join(" "));
+    }
+  });
+
+  it("main: exit 64 on usage errors, help names CALLBACK_ALLOW_INSECURE", async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t) };
+    assert.equal(await main(["--timeout", "soon", "http://a/x"], io), EXIT_USAGE);
+    assert.match(err.join(""), /--timeout/);
+    assert.equal(await main(["--help"], io), 0);
+    assert.match(out.join(""), /CALLBACK_ALLOW_INSECURE=true/);
+    assert.match(out.join(""), /npm run adf -- http:\/\/localhost:5002\/simulate/);
+  });
+
+  it("runs a Webhook activity end to end and exits 0, 1 or 2", async () => {
+    const ok = await serve(acceptsThenCallsBack({ Output: { done: true }, StatusCode: 200 }));
+    const bad = await serve(acceptsThenCallsBack({ Error: { ErrorCode: "E1", Message: "nope" }, StatusCode: "500" }));
+    const silent = await serve((_seen, res) => json(res, 202, {}));
+    const out: string[] = [];
+    const io = { stdout: (t: string) => void out.push(t), stderr: () => undefined };
+    assert.equal(await main([ok.url, "--report-status-on-callback", "--body", '{"durationMs":1}'], io), 0);
+    assert.match(out.join(""), /Webhook activity: Succeeded[\s\S]*"done": true/);
+    assert.equal(await main([bad.url, "--report-status-on-callback"], io), 1);
+    assert.match(out.join(""), /Error code: E1/);
+    assert.equal(await main([silent.url, "--timeout", "00:00:00.2"], io), 2);
+    assert.match(out.join(""), /Webhook activity: TimedOut/);
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * The command line of the local Azure Data Factory emulator: it plays the part of a Webhook
+ * activity (callback receiver on 127.0.0.1, POST with `callBackUri`, wait for the callback) or of a
+ * Web activity (synchronous call, 202 + Location polling), then prints what ADF would show.
+ *
+ *   npm run adf -- <url> [--body JSON] [--timeout 00:10:00] [--report-status-on-callback]
+ *                        [--basic user:pass | --bearer TOKEN] [--method POST] [--web]
+ *
+ * The activities are `runWebhookActivity` (webhook.ts) and `runWebActivity` (web.ts); this file only
+ * reads the arguments, runs one and prints the report (report.ts).
+ */
+import { parseArgs } from "node:util";
+
+import { isObject, UsageError, type Auth } from "./activity";
+import { validateUrl } from "./http";
+import { exitCodeFor, formatReport } from "./report";
+import { parseTimespan } from "./timespan";
+import { runWebActivity, WEB_METHODS, type WebMethod, type WebOptions } from "./web";
+import { runWebhookActivity, type WebhookOptions } from "./webhook";
+
+export const EXIT_USAGE = 64;
+
+export const HELP = `Usage: npm run adf -- <url> [options]
+
+A local Azure Data Factory emulator: it calls <url> exactly as a Data Factory activity does
+and prints what ADF would show (Succeeded, Failed with its error, or TimedOut), the output
+and the timings.
+
+Webhook activity (the default): starts a callback receiver on http://127.0.0.1 (random port,
+secret path), POSTs the body plus "callBackUri" with Content-Type application/json, expects a
+2xx answer within 1 minute, then waits up to --timeout for a POST to the callBackUri.
+
+Web activity (--web): a synchronous call whose answer must be a 2xx JSON object (not an
+array) of at most 4 MB within 1 minute; a 202 with a Location header is polled (GET,
+honouring Retry-After, else every second) until an answer other than 202, up to --timeout.
+
+Options:
+  --body JSON                   the activity's body, a JSON object (default {})
+  --timeout TIMESPAN            the activity timeout, d.hh:mm:ss or hh:mm:ss (default 00:10:00;
+                                fractions allowed, e.g. 00:00:01.5)
+  --report-status-on-callback   Webhook: read StatusCode, Output and Error from the callback
+                                (StatusCode >= 400 fails the activity with Error.ErrorCode and
+                                Error.Message); without it any callback succeeds with its body
+  --basic USER:PASS             send Basic authentication
+  --bearer TOKEN                send "Authorization: Bearer TOKEN" (e.g. an Entra ID token,
+                                as ADF's managed identity authentication does)
+  --method METHOD               Web activity: GET, POST (default), PUT or DELETE
+  --web                         run a Web activity instead of a Webhook activity
+  -h, --help                    show this help
+
+Exit codes: 0 Succeeded, 1 Failed, 2 TimedOut, 64 usage error, 130 cancelled (Ctrl-C).
+
+Calling our API: it only calls back https URIs on the Data Factory domains, so to call back
+the emulator's http://127.0.0.1 receiver it must run with CALLBACK_ALLOW_INSECURE=true
+(for local testing only). For example:
+
+  CALLBACK_ALLOW_INSECURE=true npm start                    # terminal 1
+  npm run adf -- http://localhost:5002/simulate \\
+    --body '{"durationMs":2000}' --report-status-on-callback # terminal 2
+  npm run adf -- http://localhost:5002/simulate --report-status-on-callback \\
+    --body '{"fail":true,"statusCode":500,"errorCode":"Boom","message":"it broke"}'
+  npm run adf -- http://localhost:5002/helloworld --web
+`;
+
+export type CliCommand =
+  | { kind: "help" }
+  | { kind: "webhook"; options: WebhookOptions }
+  | { kind: "web"; options: WebOptions };
+
+/** Parses the command line; throws UsageError with a message for people. */
+export function parseCliArgs(argv: string[]): CliCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        body: { type: "string" },
+        timeout: { type: "string" },
+        "report-status-on-callback": { type: "boolean" },
+        basic: { type: "string" },
+        bearer: { type: "string" },
+        method: { type: "string" },
+        web: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: "help" };
+  if (positionals.length === 0) throw new UsageError("the URL to call is missing");
+  if (positionals.length > 1) throw new UsageError(`one URL only, got ${positionals.length}: ${positionals.join(" ")}`);
+  const url = validateUrl(positionals[0]).href;
+
+  let body: Record<string, unknown> | undefined;
+  if (values.body !== undefined) {
+    let value: unknown;
+    try {
+      value = JSON.parse(values.body);
+    } catch (err) {
+      throw new UsageError(`--body is not JSON: ${(err as Error).message}`);
+    }
+    if (!isObject(value)) throw new UsageError("--body must be a JSON object, e.g. '{\"durationMs\":2000}'");
+    if ("callBackUri" in value) throw new UsageError("--body must not set callBackUri: the emulator adds it, as ADF does");
+    body = value;
+  }
+
+  let timeoutMs: number | undefined;
+  if (values.timeout !== undefined) {
+    try {
+      timeoutMs = parseTimespan(values.timeout);
+    } catch (err) {
+      throw new UsageError(`--timeout: ${(err as Error).message}`);
+    }
+  }
+
+  if (values.basic !== undefined && values.bearer !== undefined) throw new UsageError("use --basic or --bearer, not both");
+  let auth: Auth | undefined;
+  if (values.basic !== undefined) {
+    const colon = values.basic.indexOf(":");
+    if (colon <= 0) throw new UsageError("--basic takes USER:PASS");
+    auth = { kind: "basic", username: values.basic.slice(0, colon), password: values.basic.slice(colon + 1) };
+  }
+  if (values.bearer !== undefined) {
+    if (values.bearer.trim() === "") throw new UsageError("--bearer takes a token");
+    auth = { kind: "bearer", token: values.bearer.trim() };
+  }
+
+  const method = values.method?.toUpperCase();
+  if (values.web) {
+    if (method !== undefined && !(WEB_METHODS as readonly string[]).includes(method)) {
+      throw new UsageError(`--method must be one of ${WEB_METHODS.join(", ")}`);
+    }
+    if (values["report-status-on-callback"]) throw new UsageError("--report-status-on-callback is for the Webhook activity, not --web");
+    if (body !== undefined && (method === "GET" || method === "DELETE")) throw new UsageError(`--body is not sent with ${method}`);
+    return { kind: "web", options: { url, body, timeoutMs, auth, method: method as WebMethod | undefined } };
+  }
+  if (method !== undefined && method !== "POST") {
+    throw new UsageError("the Webhook activity always POSTs; use --web for a Web activity with another method");
+  }
+  return { kind: "webhook", options: { url, body, timeoutMs, auth, reportStatusOnCallback: values["report-status-on-callback"] ?? false } };
+}
+
+interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** The command line: parses, runs the activity, prints the report, returns the exit code. */
+export async function main(
+  argv: string[] = process.argv.slice(2),
+  io: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) },
+  signal?: AbortSignal,
+): Promise<number> {
+  let command: CliCommand;
+  try {
+    command = parseCliArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr(`adf: ${err.message}\nRun "npm run adf -- --help" for usage.\n`);
+    return EXIT_USAGE;
+  }
+  if (command.kind === "help") {
+    io.stdout(HELP);
+    return 0;
+  }
+  const onProgress = (line: string) => io.stderr(`${line}\n`);
+  const result =
+    command.kind === "web"
+      ? await runWebActivity({ ...command.options, onProgress, signal })
+      : await runWebhookActivity({ ...command.options, onProgress, signal });
+  io.stdout(`${formatReport(result)}\n`);
+  return exitCodeFor(result.status);
+}
+
+if (require.main === module) {
+  const controller = new AbortController();
+  process.once("SIGINT", () => controller.abort());
+  main(process.argv.slice(2), undefined, controller.signal).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`adf: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

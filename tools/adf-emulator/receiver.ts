@@ -1,0 +1,103 @@
+/**
+ * The callback receiver: the emulator's stand-in for ADF's callBackUri, on 127.0.0.1 at a random
+ * port and a secret path.
+ */
+import { randomBytes } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
+
+import { formatMs } from "./timespan";
+
+export interface Callback {
+  ms: number;
+  /** Parsed JSON, or undefined when the body was malformed. */
+  body?: unknown;
+  malformed?: string;
+}
+
+export interface Receiver {
+  uri: string;
+  maskedUri: string;
+  /** Resolves with the first callback (valid or malformed). */
+  first: Promise<Callback>;
+  close(): Promise<void>;
+}
+
+export function maskToken(token: string): string {
+  return `${token.slice(0, 4)}…`;
+}
+
+export async function startReceiver(start: number, maxBytes: number, onProgress: (line: string) => void): Promise<Receiver> {
+  const token = randomBytes(24).toString("base64url");
+  const path = `/callback/${token}`;
+  let resolveFirst!: (cb: Callback) => void;
+  const first = new Promise<Callback>((resolve) => (resolveFirst = resolve));
+  let received = false;
+
+  const reply = (res: http.ServerResponse, status: number, body: object) => {
+    res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
+  };
+  const server = http.createServer((req, res) => {
+    const pathname = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
+    if (pathname !== path) return reply(res, 404, { error: "Not found" });
+    if (req.method !== "POST") {
+      res.setHeader("Allow", "POST");
+      return reply(res, 405, { error: "Method not allowed: the callBackUri takes a POST" });
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on("end", () => {
+      const ms = performance.now() - start;
+      let callback: Callback;
+      if (tooLarge) {
+        callback = { ms, malformed: `the callback body is larger than ${maxBytes} bytes` };
+        reply(res, 413, { error: callback.malformed });
+      } else {
+        try {
+          callback = { ms, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown };
+          reply(res, 200, { status: received ? "already received" : "received" });
+        } catch (err) {
+          callback = { ms, malformed: `the callback body is not JSON (${(err as Error).message})` };
+          reply(res, 400, { error: callback.malformed });
+        }
+      }
+      if (received) {
+        onProgress(`A further callback arrived after ${formatMs(ms)}; only the first one counts.`);
+        return;
+      }
+      received = true;
+      // Settle once the answer is written, so that closing the receiver cannot cut it off
+      // (a caller that saw its callback reset would retry it).
+      res.once("close", () => resolveFirst(callback));
+    });
+    req.on("error", () => res.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const base = `http://127.0.0.1:${port}/callback/`;
+  return {
+    uri: base + token,
+    maskedUri: base + maskToken(token),
+    first,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Idle keep-alive connections go at once; a request still being answered gets a moment.
+        const force = setTimeout(() => server.closeAllConnections(), 500);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}
