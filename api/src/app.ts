@@ -22,10 +22,14 @@ export interface AppDependencies {
   jobs?: readonly Job[];
 }
 
-// Probes and scrapes come every few seconds: logged at debug, not info.
-const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+// Probes come every few seconds: logged at debug, not info.
+const QUIET_PATHS = new Set(["/healthz", "/readyz"]);
 
-/** Builds the Koa app from its middleware and routes. It never listens: see listen.ts. */
+/**
+ * Builds the Koa app from its middleware and routes: the job routes and the probes. It never listens:
+ * see listen.ts. Its metrics are served by `createMetricsApp` on a port of their own (METRICS_PORT), so
+ * a public entry to this app never exposes them.
+ */
 export function createApp({
   config,
   logger,
@@ -38,13 +42,7 @@ export function createApp({
   app.on("error", (err: unknown) => logger.warn({ err }, "unhandled Koa error"));
 
   const router = new Router();
-  router
-    .get("/healthz", healthz)
-    .get("/readyz", readyz(drain))
-    .get("/metrics", async (ctx) => {
-      ctx.type = metrics.registry.contentType;
-      ctx.body = await metrics.registry.metrics();
-    });
+  router.get("/healthz", healthz).get("/readyz", readyz(drain));
   jobRoutes(router, jobs, { config, drain, logger, metrics: createJobMetrics(metrics.registry) });
 
   app
@@ -59,5 +57,17 @@ export function createApp({
     .use(notFoundHandler())
     .use(router.routes())
     .use(router.allowedMethods());
+  return app;
+}
+
+/** `GET /metrics` (Prometheus text) and nothing else, for the cluster-internal metrics port. */
+export function createMetricsApp(metrics: Metrics): Koa {
+  const app = new Koa();
+  const router = new Router();
+  router.get("/metrics", async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+  app.use(errorHandler()).use(notFoundHandler()).use(router.routes()).use(router.allowedMethods());
   return app;
 }

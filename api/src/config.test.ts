@@ -7,6 +7,7 @@ describe("config", () => {
     const config = loadConfig({});
     assert.equal(config.PORT, 5002);
     assert.equal(config.HOST, "0.0.0.0");
+    assert.equal(config.METRICS_PORT, 9464);
     assert.equal(config.LOG_LEVEL, "info");
     assert.equal(config.BODY_LIMIT, 1024 * 1024);
     assert.equal(config.DRAIN_TIMEOUT_MS, 20_000);
@@ -36,6 +37,9 @@ describe("config", () => {
     [{ PORT: "70000" }, [], /PORT must be between 0 and 65535/],
     [{}, ["--port", "-1"], /invalid arguments|PORT/],
     [{}, ["--verbose"], /invalid arguments: .*verbose.* \(usage: \[-p\|--port N\]\)/],
+    [{ METRICS_PORT: "metrics" }, [], /METRICS_PORT must be a whole number between 0 and 65535/],
+    [{ PORT: "8080", METRICS_PORT: "8080" }, [], /METRICS_PORT must differ from PORT \(got "8080"\)/],
+    [{ METRICS_PORT: "5002" }, [], /METRICS_PORT must differ from PORT/],
     [{ BODY_LIMIT: "lots" }, [], /BODY_LIMIT must be a size such as 512kb/],
     [{ LOG_LEVEL: "loud" }, [], /LOG_LEVEL/],
     [{ CALLBACK_ALLOW_INSECURE: "yes" }, [], /CALLBACK_ALLOW_INSECURE must be true or false/],

@@ -43,6 +43,8 @@ const settingsSchema = z
   .object({
     PORT: integer(0, 65535).default(5002),
     HOST: z.string().default("0.0.0.0"),
+    // /metrics is served here only, never on PORT: the public entry reaches PORT alone.
+    METRICS_PORT: integer(0, 65535).default(9464),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     BODY_LIMIT: byteSize.default(1024 ** 2),
     DRAIN_TIMEOUT_MS: integer(0, 3_600_000).default(20_000),
@@ -76,6 +78,9 @@ const settingsSchema = z
         ctx.addIssue({ code: "custom", path: [key], message: `is required ${why}` });
       }
     };
+    if (settings.METRICS_PORT !== 0 && settings.METRICS_PORT === settings.PORT) {
+      ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: "must differ from PORT" });
+    }
     if (settings.AUTH_MODE === "basic") {
       require("BASIC_AUTH_USERNAME", "when AUTH_MODE=basic");
       require("BASIC_AUTH_PASSWORD", "when AUTH_MODE=basic");

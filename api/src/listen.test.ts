@@ -27,6 +27,33 @@ describe("the process (listen.ts)", function () {
     }
   });
 
+  it("serves /metrics on METRICS_PORT only; the job port answers 404 there", async () => {
+    const api = await startApiProcess();
+    try {
+      assert.notEqual(new URL(api.metricsUrl).port, new URL(api.url).port);
+      const scrape = await fetch(`${api.metricsUrl}/metrics`);
+      assert.equal(scrape.status, 200);
+      assert.match(await scrape.text(), /process_resident_memory_bytes/);
+      assert.equal((await fetch(`${api.url}/metrics`)).status, 404);
+      assert.equal((await fetch(`${api.url}/helloworld`)).status, 200);
+    } finally {
+      api.child.kill("SIGTERM");
+      await api.exited;
+    }
+  });
+
+  it("stops start-up when the metrics port is taken, with one clear line", async () => {
+    const first = await startApiProcess();
+    try {
+      const { code, stderr } = await runApiProcess({ METRICS_PORT: new URL(first.metricsUrl).port, LOG_LEVEL: "info" });
+      assert.equal(code, 1);
+      assert.match(stderr, /^cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE\n$/);
+    } finally {
+      first.child.kill("SIGTERM");
+      await first.exited;
+    }
+  });
+
   it("accepts the original -p flag", async () => {
     const api = await startApiProcess({}, ["-p", "0"]);
     assert.equal((await fetch(`${api.url}/helloworld`)).status, 200);

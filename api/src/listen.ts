@@ -1,7 +1,8 @@
-import { createApp } from "./app.js";
+import { createApp, createMetricsApp } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { Drain } from "./framework/drain.js";
 import { createLogger } from "./framework/logging.js";
+import { createMetrics } from "./framework/metrics.js";
 import { boundPort, listen, shutdown } from "./framework/server.js";
 
 /** The process entry point: read the settings, serve, and drain on SIGTERM/SIGINT. */
@@ -16,14 +17,20 @@ try {
 
 const logger = createLogger(config.LOG_LEVEL);
 const drain = new Drain();
-const app = createApp({ config, logger, drain });
+const metrics = createMetrics();
+const app = createApp({ config, logger, drain, metrics });
 
-const server = await listen(app.callback(), config.HOST, config.PORT).catch((error: NodeJS.ErrnoException): never => {
-  // One plain line on stderr, as for a bad setting: the process has not started serving.
-  console.error(`cannot listen on ${config.HOST}:${config.PORT}: ${error.code ?? error.message}`);
-  process.exit(1);
-});
-logger.info({ host: config.HOST, port: boundPort(server) }, "listening");
+function cannotListen(port: number) {
+  return (error: NodeJS.ErrnoException): never => {
+    // One plain line on stderr, as for a bad setting: the process has not started serving.
+    console.error(`cannot listen on ${config.HOST}:${port}: ${error.code ?? error.message}`);
+    process.exit(1);
+  };
+}
+// Metrics first: once the job port answers, everything is up.
+const metricsServer = await listen(createMetricsApp(metrics).callback(), config.HOST, config.METRICS_PORT).catch(cannotListen(config.METRICS_PORT));
+const server = await listen(app.callback(), config.HOST, config.PORT).catch(cannotListen(config.PORT));
+logger.info({ host: config.HOST, port: boundPort(server), metricsPort: boundPort(metricsServer) }, "listening");
 
 let stopping = false;
 async function stop(reason: string, exitCode: number): Promise<void> {
@@ -31,6 +38,9 @@ async function stop(reason: string, exitCode: number): Promise<void> {
   stopping = true;
   logger.info({ reason }, "shutting down");
   const clean = await shutdown(server, drain, config.DRAIN_TIMEOUT_MS, logger);
+  // Scrapes are answered until the drain is over, so the last figures can still be read.
+  metricsServer.close();
+  metricsServer.closeAllConnections();
   logger.flush(() => process.exit(clean ? exitCode : 1));
 }
 

@@ -43,7 +43,7 @@ describe("request logging", () => {
     const before = requestLines().length;
     await fetch(`${api.url}/healthz`);
     await fetch(`${api.url}/readyz`);
-    await fetch(`${api.url}/metrics`);
+    await fetch(`${api.metricsUrl}/metrics`);
     assert.equal(requestLines().length, before);
   });
 });

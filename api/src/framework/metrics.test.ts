@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 
 import { startApi, type RunningApi } from "../testing/api.js";
 
-describe("GET /metrics", () => {
+describe("GET /metrics on the metrics port (METRICS_PORT)", () => {
   let api: RunningApi;
   before(async () => {
     api = await startApi();
@@ -12,7 +12,7 @@ describe("GET /metrics", () => {
   it("serves Prometheus text with request counts and durations by route and status, and process metrics", async () => {
     await fetch(`${api.url}/helloworld`);
     await fetch(`${api.url}/nope`);
-    const res = await fetch(`${api.url}/metrics`);
+    const res = await fetch(`${api.metricsUrl}/metrics`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
     const text = await res.text();
@@ -21,5 +21,22 @@ describe("GET /metrics", () => {
     assert.match(text, /http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/helloworld",status="200"\}/);
     assert.match(text, /process_resident_memory_bytes/);
     assert.match(text, /jobs_total|callback_attempts_total/);
+  });
+
+  it("is not served on the job port (a public entry reaches only that one): 404 there", async () => {
+    const res = await fetch(`${api.url}/metrics`);
+    assert.equal(res.status, 404);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, "not_found");
+  });
+
+  it("the metrics port serves nothing else: the job routes and probes 404 there, other methods 405", async () => {
+    for (const path of ["/helloworld", "/healthz", "/"]) {
+      const res = await fetch(`${api.metricsUrl}${path}`);
+      assert.equal(res.status, 404, path);
+      await res.arrayBuffer();
+    }
+    const post = await fetch(`${api.metricsUrl}/metrics`, { method: "POST" });
+    assert.equal(post.status, 405);
+    assert.equal(((await post.json()) as { error: { code: string } }).error.code, "method_not_allowed");
   });
 });

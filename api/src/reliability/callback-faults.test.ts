@@ -89,7 +89,7 @@ async function postJson(url: string, body: unknown): Promise<{ status: number; b
 }
 
 async function metric(api: RunningApi, name: string, labels = ""): Promise<number> {
-  const text = await (await fetch(`${api.url}/metrics`)).text();
+  const text = await (await fetch(`${api.metricsUrl}/metrics`)).text();
   const escaped = `${name}${labels}`.replace(/[{}()[\]."+*?^$|\\]/g, "\\$&");
   return Number(new RegExp(`^${escaped} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
 }

@@ -64,7 +64,7 @@ describe("reliability: drain under load", function () {
       const synchronous = Array.from({ length: 20 }, () => call(api.url, "POST", "/simulate", { durationMs: 700 }));
       // SIGTERM only once the API is running all 80 jobs, so every one of them was surely accepted.
       const deadline = Date.now() + 5_000;
-      while ((await jobsRunning(api.url)) < 80) {
+      while ((await jobsRunning(api.metricsUrl)) < 80) {
         assert.ok(Date.now() < deadline, "80 jobs running before SIGTERM");
         await new Promise((resolve) => setTimeout(resolve, 10));
       }

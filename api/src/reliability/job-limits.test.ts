@@ -17,7 +17,7 @@ async function post(url: string, body: unknown) {
 }
 
 async function metricsText(api: RunningApi) {
-  return (await fetch(`${api.url}/metrics`)).text();
+  return (await fetch(`${api.metricsUrl}/metrics`)).text();
 }
 
 describe("reliability: job limits", function () {

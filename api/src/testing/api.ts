@@ -1,14 +1,17 @@
 import type { Server } from "node:http";
 
-import { createApp } from "../app.js";
+import { createApp, createMetricsApp } from "../app.js";
 import { loadConfig } from "../config.js";
 import { Drain } from "../framework/drain.js";
 import { createLogger } from "../framework/logging.js";
+import { createMetrics } from "../framework/metrics.js";
 import { boundPort, listen, type ServerTimeouts, DEFAULT_TIMEOUTS } from "../framework/server.js";
 import type { Job } from "../jobs/job.js";
 
 export interface RunningApi {
   url: string;
+  /** The metrics port's base URL (`${metricsUrl}/metrics`), as listen.ts serves it. */
+  metricsUrl: string;
   server: Server;
   drain: Drain;
   /** Every log line the app wrote, parsed. */
@@ -28,17 +31,23 @@ export async function startApi(
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger(config.LOG_LEVEL, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const drain = new Drain();
-  const app = createApp({ config, logger, drain, ...(options.jobs ? { jobs: options.jobs } : {}) });
+  const metrics = createMetrics();
+  const app = createApp({ config, logger, drain, metrics, ...(options.jobs ? { jobs: options.jobs } : {}) });
   const server = await listen(app.callback(), "127.0.0.1", 0, { ...DEFAULT_TIMEOUTS, ...options.timeouts });
+  const metricsServer = await listen(createMetricsApp(metrics).callback(), "127.0.0.1", 0);
+  const closeServer = (s: Server) =>
+    new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections();
+    });
   return {
     url: `http://127.0.0.1:${boundPort(server)}`,
+    metricsUrl: `http://127.0.0.1:${boundPort(metricsServer)}`,
     server,
     drain,
     logs,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      await Promise.all([closeServer(server), closeServer(metricsServer)]);
+    },
   };
 }

@@ -4,10 +4,10 @@ import { fileURLToPath } from "node:url";
 
 const ENTRY = fileURLToPath(new URL("../listen.ts", import.meta.url));
 
-/** The entry point through tsx, on 127.0.0.1 and a free port unless `env` says otherwise. */
+/** The entry point through tsx, on 127.0.0.1 and free ports unless `env` says otherwise. */
 function spawnEntry(env: Record<string, string>, args: string[]) {
   return spawn(process.execPath, ["--import", "tsx", ENTRY, ...args], {
-    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ...env },
+    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", METRICS_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
 }
@@ -15,6 +15,8 @@ function spawnEntry(env: Record<string, string>, args: string[]) {
 export interface ApiProcess {
   child: ChildProcess;
   url: string;
+  /** The metrics port's base URL (`${metricsUrl}/metrics`). */
+  metricsUrl: string;
   /** Every stdout line so far (JSON log lines). */
   lines: string[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -27,17 +29,17 @@ export async function startApiProcess(env: Record<string, string> = {}, args: st
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
-  const port = await new Promise<number>((resolve, reject) => {
+  const { port, metricsPort } = await new Promise<{ port: number; metricsPort: number }>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on("line", (line) => {
       lines.push(line);
-      const entry = JSON.parse(line) as { msg?: string; port?: number };
-      if (entry.msg === "listening" && entry.port) resolve(entry.port);
+      const entry = JSON.parse(line) as { msg?: string; port?: number; metricsPort?: number };
+      if (entry.msg === "listening" && entry.port && entry.metricsPort) resolve({ port: entry.port, metricsPort: entry.metricsPort });
     });
     let stderr = "";
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     void exited.then(({ code }) => reject(new Error(`the API exited (${code}) before listening: ${stderr}`)));
   });
-  return { child, url: `http://127.0.0.1:${port}`, lines, exited };
+  return { child, url: `http://127.0.0.1:${port}`, metricsUrl: `http://127.0.0.1:${metricsPort}`, lines, exited };
 }
 
 /** Runs the entry point to completion and returns its exit code and output (for start-up failures). */

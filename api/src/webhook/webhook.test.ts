@@ -13,7 +13,7 @@ import { postJson, startReceiver } from "../testing/receiver.js";
 const FAST = { CALLBACK_ALLOW_INSECURE: "true", CALLBACK_RETRY_BASE_MS: "20", CALLBACK_TIMEOUT_MS: "300" };
 
 const metricValue = async (api: RunningApi, pattern: RegExp) => {
-  const text = await (await fetch(`${api.url}/metrics`)).text();
+  const text = await (await fetch(`${api.metricsUrl}/metrics`)).text();
   return Number(pattern.exec(text)?.[1] ?? 0);
 };
 
