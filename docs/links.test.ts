@@ -205,6 +205,14 @@ describe("docs: links and anchors", () => {
     assert.deepEqual(problems, [], `broken links:\n  ${problems.join("\n  ")}`);
   });
 
+  it("README.md links every guide in docs/, so the front door leads everywhere", () => {
+    const linked = new Set(
+      linksOf(fs.readFileSync(path.join(ROOT, "README.md"), "utf8")).map((link) => path.posix.normalize(link.target.split("#")[0])),
+    );
+    const unlinked = checkedFiles().filter((file) => file !== "README.md" && !linked.has(file));
+    assert.deepEqual(unlinked, [], `README.md's "What to read next" does not link: ${unlinked.join(", ")}`);
+  });
+
   it("docs/api.md's settings table lists exactly the variables api/src/config.ts reads", async () => {
     const documented = documentedSettings(fs.readFileSync(path.join(ROOT, "docs", "api.md"), "utf8"));
     const read = await settingsConfigReads();
