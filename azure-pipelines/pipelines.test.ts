@@ -3,10 +3,14 @@
 // checked: the triggers and path filters, that pull requests only preview and main only runs
 // `pulumi up`, and that lint, type-check and tests pass before any Pulumi command.
 import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 
 import { parse } from "yaml";
+
+import { checkReads, programReads, repositoryFiles } from "./testing/reads";
 
 const ROOT = path.resolve(__dirname, "..");
 const PIPELINES = __dirname;
@@ -24,8 +28,17 @@ function load(file: string): Mapping {
 
 // --- compile-time expressions -------------------------------------------------------------------
 
-/** Evaluates the subset of template expressions these pipelines may use. */
-function evaluate(source: string, parameters: Mapping): Yaml {
+/**
+ * What a runtime condition sees: the pipeline's variables and whether the stages or jobs it depends
+ * on succeeded. Without it, only compile-time expressions (parameters) can be evaluated.
+ */
+interface Runtime {
+  variables: Record<string, string>;
+  dependenciesSucceeded: boolean;
+}
+
+/** Evaluates the subset of template expressions (and, given a runtime, of conditions) these pipelines use. */
+function evaluate(source: string, parameters: Mapping, runtime?: Runtime): Yaml {
   let at = 0;
   const fail = (why: string): never => {
     throw new Error(`expression "${source}": ${why} at ${at}`);
@@ -45,6 +58,9 @@ function evaluate(source: string, parameters: Mapping): Yaml {
     startsWith: ([a, b]) => text(a).toLowerCase().startsWith(text(b).toLowerCase()),
     contains: ([a, b]) => text(a).toLowerCase().includes(text(b).toLowerCase()),
     format: ([f, ...args]) => text(f).replace(/\{(\d+)\}/g, (_, i: string) => text(args[Number(i)] ?? "")),
+    succeeded: () => runtime?.dependenciesSucceeded ?? fail("succeeded() is a runtime function"),
+    failed: () => !(runtime?.dependenciesSucceeded ?? fail("failed() is a runtime function")),
+    always: () => true,
   };
   const value = (): Yaml => {
     space();
@@ -81,6 +97,15 @@ function evaluate(source: string, parameters: Mapping): Yaml {
     }
     if (/^true$/i.test(word)) return true;
     if (/^false$/i.test(word)) return false;
+    if (word === "variables" && source[at] === "[") {
+      if (!runtime) fail("variables are only known at runtime");
+      at++;
+      const name = value();
+      space();
+      if (source[at] !== "]") fail("expected ]");
+      at++;
+      return runtime?.variables[String(name)] ?? "";
+    }
     const [scope, ...keys] = word.split(".");
     if (scope !== "parameters") fail(`only parameters are known at compile time, not ${word}`);
     let v: Yaml = parameters;
@@ -175,13 +200,19 @@ function expand(node: Yaml, parameters: Mapping, file: string, used: Set<string>
   }
   if (isMapping(node)) {
     const out: Mapping = {};
+    let chain: Chain = "none";
     for (const [key, value] of Object.entries(node)) {
       const directive = DIRECTIVE.exec(key);
       if (directive) {
-        if (directive[1] !== "if") throw new Error(`${file}: ${directive[1]} in a mapping is not supported here`);
-        if (evaluate(directive[2].trim(), parameters)) Object.assign(out, expand(value, parameters, file, used));
+        const [, kind, condition] = directive;
+        const before: Chain = kind === "if" ? "open" : chain;
+        if (before === "none") throw new Error(`${file}: ${kind} without an if before it`);
+        const take: boolean = before === "open" && (kind === "else" || Boolean(evaluate(condition.trim(), parameters)));
+        chain = nextChain(kind, take, before);
+        if (take) Object.assign(out, expand(value, parameters, file, used));
         continue;
       }
+      chain = "none";
       out[String(interpolate(key, parameters))] = expand(value, parameters, file, used);
     }
     return out;
@@ -218,11 +249,12 @@ function withoutParameters(doc: Mapping): Mapping {
   return Object.fromEntries(Object.entries(doc).filter(([key]) => key !== "parameters"));
 }
 
-function pipeline(name: string): Pipeline {
+/** A pipeline as a run expands it, with the runtime parameters someone queueing it by hand may give. */
+function pipeline(name: string, given: Mapping = {}): Pipeline {
   const file = path.join(PIPELINES, name);
   const raw = load(file);
   const used = new Set<string>();
-  const parameters = bind(name, raw.parameters, {});
+  const parameters = bind(name, raw.parameters, given);
   let expanded: Mapping;
   if (isMapping(raw.extends)) {
     const target = path.resolve(PIPELINES, String(raw.extends.template));
@@ -354,21 +386,96 @@ function runsOn(p: Pipeline, event: Event): boolean {
   return branchMatches(trigger.branches as Filter | undefined, event.branch) && filterMatches(trigger.paths as Filter | undefined, event.changed);
 }
 
+/** Whether a stage runs, as Azure Pipelines decides it: its condition, or succeeded() without one. */
+function stageRuns(stage: Stage, runtime: Runtime): boolean {
+  if (stage.condition === undefined) return runtime.dependenciesSucceeded;
+  return Boolean(evaluate(String(stage.condition), {}, runtime));
+}
+
+// --- running the Pulumi step's script ---------------------------------------------------------
+
+interface ScriptRun {
+  status: number;
+  output: string;
+  /** Every `pulumi` and `az` invocation, in order, as "pulumi up --stack dev ...". */
+  calls: string[];
+}
+
+/**
+ * Runs the Pulumi step's inline script with bash as the agent would, with `pulumi` and `az` replaced
+ * by recorders (neither can run here). `config` is the stack's config (`pulumi config get`),
+ * `outputs` its last outputs, `registries` the registries `az acr show` finds.
+ */
+function runPulumiStep(
+  p: Pipeline,
+  options: { config?: Record<string, string>; outputs?: Record<string, string>; registries?: string[] },
+): ScriptRun {
+  const step = allSteps(p).find((s) => pulumiCommands(s).length > 0);
+  assert.ok(step && isMapping(step.env));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-step-"));
+  try {
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    const log = path.join(dir, "calls.log");
+    const table = (name: string, values: Record<string, string> = {}) => {
+      fs.writeFileSync(path.join(dir, name), Object.entries(values).map(([k, v]) => `${k}=${v}\n`).join(""));
+    };
+    table("config", options.config);
+    table("outputs", options.outputs);
+    fs.writeFileSync(path.join(dir, "registries"), (options.registries ?? []).map((r) => `${r}\n`).join(""));
+    const recorder = (body: string) => `#!/usr/bin/env bash\necho "$(basename "$0") $*" >> "${log}"\n${body}\n`;
+    const lookup = (file: string, key: string) => `v="$(grep -m1 "^${key}=" "${path.join(dir, file)}" | cut -d= -f2-)"; [ -n "$v" ] && echo "$v"`;
+    fs.writeFileSync(
+      path.join(bin, "pulumi"),
+      recorder(`case "$1 $2" in
+  "config get") ${lookup("config", "$3")} ;;
+  "stack output") ${lookup("outputs", "$3")} ;;
+  *) exit 0 ;;
+esac`),
+      { mode: 0o755 },
+    );
+    fs.writeFileSync(
+      path.join(bin, "az"),
+      recorder(`case "$1 $2" in
+  "account show") echo 00000000-0000-0000-0000-000000000000 ;;
+  "acr show") grep -qx "$4" "${path.join(dir, "registries")}" ;;
+  *) exit 0 ;;
+esac`),
+      { mode: 0o755 },
+    );
+    const env: NodeJS.ProcessEnv = {
+      PATH: `${bin}:${process.env.PATH ?? ""}`,
+      HOME: dir,
+      AGENT_TEMPDIRECTORY: dir,
+      PULUMI_ACCESS_TOKEN: "pul-test",
+      SYSTEM_ACCESSTOKEN: "$(System.AccessToken)",
+      PULUMI_CONFIG_PASSPHRASE: "$(PULUMI_CONFIG_PASSPHRASE)",
+    };
+    for (const [k, v] of Object.entries(step.env)) if (!(k in env)) env[k] = String(v);
+    env.PUBLISH_OUTPUTS = "false"; // needs jq and real outputs: not what these runs check
+    const result = spawnSync("bash", ["-c", scriptOf(step)], { env, encoding: "utf8", cwd: dir, timeout: 20_000 });
+    const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
+    return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}`, calls };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // --- the tests ---------------------------------------------------------------------------------
 
-const FILTERED_PATHS = ["api", "stack", "Pulumi*.yaml", "package*.json", "azure-pipelines"];
-const RELEVANT_CHANGES = [
-  "api/src/x.ts",
-  "api/Dockerfile",
-  "api/package-lock.json",
-  "stack/index.ts",
-  "Pulumi.yaml",
-  "Pulumi.dev.yaml",
-  "package.json",
-  "package-lock.json",
-  "azure-pipelines/templates/pulumi-steps.yml",
-];
-const IRRELEVANT_CHANGES = [["README.md"], ["docs/architecture.md"], ["README.md", "docs/setup.md", "bench/run.ts"], [".gitignore"]];
+/** What a change to main must deploy: everything the program and the image read (checked below). */
+const DEPLOY_PATHS = ["api", "stack", "azure-pipelines", "Pulumi*.yaml", "package*.json", "tsconfig.json"];
+/** What a pull request must check: the same, and everything lint, type-check and the tests read. */
+const PR_PATHS = [...DEPLOY_PATHS, "tools", "bench", ".mocharc.json", "eslint.config.mjs", ".ci"];
+/**
+ * Read by the checks, yet no trigger, on purpose: the project's rule is that a README-only change
+ * runs nothing. A broken link in it is caught by the next run that does start.
+ */
+const NOT_A_TRIGGER = new Set(["README.md"]);
+/** Read by neither the checks nor the program (CI's own entry point is named by issue 16: it runs the checks). */
+const CHECKED_BESIDES = new Set([".ci/run"]);
+
+const IRRELEVANT_CHANGES = [["README.md"], [".gitignore"], ["README.md", ".gitignore"]];
 
 describe("azure-pipelines", () => {
   const pr = pipeline("pr.yml");
@@ -428,6 +535,27 @@ describe("azure-pipelines", () => {
       assert.deepEqual(run(doc, { a: "y", b: false }), [{ script: "echo y $(Build.BuildId)" }, { script: "third" }]);
     });
 
+    it("inserts if / else branches into mappings too", () => {
+      const doc = `
+common: 1
+\${{ if eq(parameters.a, 'x') }}:
+  only: x
+\${{ else }}:
+  only: other
+`;
+      assert.deepEqual(run(doc, { a: "x" }), { common: 1, only: "x" });
+      assert.deepEqual(run(doc, { a: "y" }), { common: 1, only: "other" });
+    });
+
+    it("evaluates runtime conditions against variables and the dependencies' outcome", () => {
+      const main = { variables: { "Build.SourceBranch": "refs/heads/main" }, dependenciesSucceeded: true };
+      const condition = "and(succeeded(), eq(variables['Build.SourceBranch'], 'refs/heads/main'))";
+      assert.equal(evaluate(condition, {}, main), true);
+      assert.equal(evaluate(condition, {}, { ...main, dependenciesSucceeded: false }), false);
+      assert.equal(evaluate(condition, {}, { ...main, variables: { "Build.SourceBranch": "refs/heads/feature" } }), false);
+      assert.throws(() => evaluate(condition, {}), /runtime/);
+    });
+
     it("rejects what Azure DevOps would reject: unknown parameters, values outside the list, missing ones", () => {
       const declared = parse("[{name: command, type: string, values: [preview, up]}, {name: stack, type: string}]") as Yaml;
       assert.throws(() => bind("t.yml", declared, { command: "destroy", stack: "dev" }), /must be one of/);
@@ -442,29 +570,53 @@ describe("azure-pipelines", () => {
       assert.equal(pr.raw.trigger, "none");
       assert.ok(isMapping(pr.raw.pr));
       assert.deepEqual((pr.raw.pr.branches as Filter).include, ["main"]);
-      assert.deepEqual((pr.raw.pr.paths as Filter).include, FILTERED_PATHS);
+      assert.deepEqual([...((pr.raw.pr.paths as Filter).include ?? [])].sort(), [...PR_PATHS].sort());
       assert.ok(runsOn(pr, { kind: "pr", branch: "main", changed: ["api/src/x.ts"] }));
       assert.ok(!runsOn(pr, { kind: "pr", branch: "release", changed: ["api/src/x.ts"] }));
       assert.ok(!runsOn(pr, { kind: "push", branch: "main", changed: ["api/src/x.ts"] }));
     });
 
-    it("deploy.yml runs for pushes to main only, batched, never for pull requests", () => {
+    // Issue 12 point 7: with `batch`, a run waiting for approval held back even the checks of later
+    // pushes; the environment's exclusive lock with lockBehavior: sequential already serialises deploys.
+    it("deploy.yml runs for every push to main, unbatched, never for pull requests", () => {
       assert.equal(deploy.raw.pr, "none");
       assert.ok(isMapping(deploy.raw.trigger));
-      assert.match(String(deploy.raw.trigger.batch), /^true$/i);
+      assert.equal(deploy.raw.trigger.batch, undefined);
       assert.deepEqual((deploy.raw.trigger.branches as Filter).include, ["main"]);
-      assert.deepEqual((deploy.raw.trigger.paths as Filter).include, FILTERED_PATHS);
+      assert.deepEqual([...((deploy.raw.trigger.paths as Filter).include ?? [])].sort(), [...DEPLOY_PATHS].sort());
       assert.ok(runsOn(deploy, { kind: "push", branch: "refs/heads/main", changed: ["stack/index.ts"] }));
       assert.ok(!runsOn(deploy, { kind: "push", branch: "feature/x", changed: ["stack/index.ts"] }));
       assert.ok(!runsOn(deploy, { kind: "pr", branch: "main", changed: ["stack/index.ts"] }));
     });
 
-    for (const file of RELEVANT_CHANGES) {
-      it(`a change to ${file} starts both pipelines`, () => {
-        assert.ok(runsOn(pr, { kind: "pr", branch: "main", changed: [file] }));
-        assert.ok(runsOn(deploy, { kind: "push", branch: "main", changed: [file] }));
-      });
-    }
+    // Issue 12 point 5: derived from Pulumi.yaml, the program's imports and stack/image.ts.
+    it("every file the Pulumi program and the image read starts both pipelines", () => {
+      const reads = programReads();
+      assert.ok(reads.has("stack/index.ts") && reads.has("tsconfig.json") && reads.has("api/Dockerfile"), "the derivation finds the obvious");
+      const missed = [...reads].filter(([f]) => !runsOn(deploy, { kind: "push", branch: "main", changed: [f] }) || !runsOn(pr, { kind: "pr", branch: "main", changed: [f] }));
+      assert.deepEqual(missed, []);
+    });
+
+    // Issue 16 point 7: derived from the lint, typecheck and test scripts and their configuration.
+    it("every file lint, type-check or the tests read starts the pull-request pipeline", async function () {
+      this.timeout(60_000);
+      const reads = await checkReads();
+      assert.ok(reads.has("tools/adf-emulator.test.ts") || [...reads.keys()].some((f) => f.startsWith("tools/")), "the derivation finds tools/");
+      assert.ok(reads.has(".mocharc.json") && reads.has("eslint.config.mjs"));
+      const missed = [...reads].filter(([f]) => !NOT_A_TRIGGER.has(f) && !runsOn(pr, { kind: "pr", branch: "main", changed: [f] }));
+      assert.deepEqual(missed, []);
+    });
+
+    it("no path filter matches only files that nothing reads (each one is there for a reason)", async function () {
+      this.timeout(60_000);
+      const files = repositoryFiles();
+      // What a run reads besides: its own pipeline file and the templates it expands.
+      const pipelineFiles = (p: Pipeline) => [p.file, ...p.templates].map((f) => path.relative(ROOT, f).split(path.sep).join("/"));
+      const program = [...programReads(files).keys(), ...pipelineFiles(deploy), ...pipelineFiles(pr)];
+      const checked = [...(await checkReads(files)).keys(), ...CHECKED_BESIDES];
+      for (const filter of DEPLOY_PATHS) assert.ok(program.some((f) => pathMatches(filter, f)), `deploy.yml: nothing the program reads is under ${filter}`);
+      for (const filter of PR_PATHS) assert.ok([...program, ...checked].some((f) => pathMatches(filter, f)), `pr.yml: nothing checked is under ${filter}`);
+    });
 
     for (const changed of IRRELEVANT_CHANGES) {
       it(`a change to ${changed.join(", ")} alone starts nothing`, () => {
@@ -473,12 +625,10 @@ describe("azure-pipelines", () => {
       });
     }
 
-    it("every filtered path exists in the repository, so no filter is a typo", () => {
-      const top = fs.readdirSync(ROOT);
-      for (const filter of FILTERED_PATHS) {
-        const hit = top.some((name) => pathMatches(filter, name) || pathMatches(filter, `${name}/x`));
-        // Pulumi*.yaml arrives with the Pulumi program; the other filters must match now.
-        if (filter !== "Pulumi*.yaml") assert.ok(hit, `nothing at the repository root matches ${filter}`);
+    it("a change the checks read but the program does not starts the pull-request pipeline only", () => {
+      for (const file of ["tools/adf-emulator.ts", "bench/run.ts", ".mocharc.json", "eslint.config.mjs", ".ci/run"]) {
+        assert.ok(runsOn(pr, { kind: "pr", branch: "main", changed: [file] }), file);
+        assert.ok(!runsOn(deploy, { kind: "push", branch: "main", changed: [file] }), file);
       }
     });
   });
@@ -520,6 +670,35 @@ describe("azure-pipelines", () => {
       }
     });
 
+    // Issue 12 point 1.
+    describe("only main deploys", () => {
+      const deployStage = () => {
+        const found = stages(deploy).find((s) => s.jobs.some((j) => j.steps.some((st) => pulumiCommands(st).includes("up"))));
+        assert.ok(found);
+        return found;
+      };
+      const at = (branch: string, dependenciesSucceeded = true): Runtime => ({ variables: { "Build.SourceBranch": branch }, dependenciesSucceeded });
+
+      it("the deploy stage runs for refs/heads/main once the checks passed, and for nothing else", () => {
+        const stage = deployStage();
+        assert.ok(stageRuns(stage, at("refs/heads/main")));
+        assert.ok(!stageRuns(stage, at("refs/heads/main", false)), "not when the checks failed");
+        for (const branch of ["refs/heads/feature/x", "refs/heads/main-old", "refs/heads/release/main", "refs/pull/7/merge", "refs/tags/v1", ""]) {
+          assert.ok(!stageRuns(stage, at(branch)), `not for ${JSON.stringify(branch)} (a run queued by hand)`);
+        }
+      });
+
+      it("a run queued by hand can pick only a stack from the list", () => {
+        for (const p of ["deploy.yml", "pr.yml"]) {
+          const raw = load(path.join(PIPELINES, p));
+          const declared = (raw.parameters as Mapping[]).find((d) => d.name === "stack");
+          assert.ok(declared && Array.isArray(declared.values) && declared.values.includes(String(declared.default)), `${p}: stack has values: with its default`);
+          assert.throws(() => pipeline(p, { stack: "prod-typo" }), /stack must be one of/);
+          assert.doesNotThrow(() => pipeline(p, { stack: String(declared.default) }));
+        }
+      });
+    });
+
     for (const name of ["pr.yml", "deploy.yml"]) {
       it(`${name} runs lint, type-check and tests before any Pulumi command`, () => {
         const p = name === "pr.yml" ? pr : deploy;
@@ -542,42 +721,87 @@ describe("azure-pipelines", () => {
             const checkedEarlierInJob = runsAllChecks(job.steps.slice(0, first));
             const checkedUpstream = upstream(stage).some((u) => u.condition === undefined && u.jobs.some((j) => runsAllChecks(j.steps)));
             assert.ok(checkedEarlierInJob || checkedUpstream, `${stage.name}/${job.name} runs Pulumi without the checks first`);
-            assert.equal(stage.condition, undefined, `${stage.name} must not override the default condition (succeeded())`);
+            // A condition may narrow when the stage runs (only main deploys), never skip the checks' verdict.
+            const main: Runtime = { variables: { "Build.SourceBranch": "refs/heads/main" }, dependenciesSucceeded: false };
+            if (checkedUpstream) assert.ok(!stageRuns(stage, main), `${stage.name} must not run when the checks failed`);
           }
         }
         assert.equal(pulumiStages, 1);
       });
     }
 
+    // Issue 12 point 2.
+    it("previews run under their own service connection and variable group, never the deploy identity's", () => {
+      const declared = load(path.join(PIPELINES, "templates", "pipeline.yml")).parameters as Mapping[];
+      const def = (n: string) => declared.find((d) => d.name === n)?.default;
+      assert.notEqual(def("previewServiceConnection"), def("serviceConnection"));
+      assert.notEqual(def("previewVariableGroup"), def("variableGroup"));
+      const connection = (p: Pipeline) => allSteps(p).filter((s) => pulumiCommands(s).length > 0).map((s) => (s.inputs as Mapping).azureSubscription);
+      assert.deepEqual(connection(pr), [def("previewServiceConnection")]);
+      assert.deepEqual(connection(deploy), [def("serviceConnection")]);
+      const groups = (p: Pipeline) => JSON.stringify(p.expanded).match(/"group":"[^"]+"/g) ?? [];
+      assert.deepEqual(groups(pr), [`"group":"${String(def("previewVariableGroup"))}"`]);
+      assert.deepEqual(groups(deploy), [`"group":"${String(def("variableGroup"))}"`]);
+      assert.equal(pr.expanded.variables, undefined, "no pipeline-wide variable group: only the Pulumi job gets one");
+      // A fork's pipeline that passes another connection in gets it in the preview, not the deploy's.
+      const custom = pipeline("pr.yml");
+      assert.ok(!JSON.stringify(custom.expanded).includes(`"${String(def("serviceConnection"))}"`));
+    });
+
+    // Issue 12 point 4.
     it("installs from the lockfiles with Node 24 and an npm cache keyed on both lockfiles", () => {
       for (const p of [pr, deploy]) {
         for (const job of stages(p).flatMap((s) => s.jobs)) {
           const node = job.steps.find((s) => s.task === "NodeTool@0");
           assert.ok(node && isMapping(node.inputs) && node.inputs.versionSpec === "24.x", `${job.name}: NodeTool@0 24.x`);
-          const cache = job.steps.find((s) => s.task === "Cache@2");
+          const cache = job.steps.find((s) => s.task === "Cache@2" && /^'?npm/.test(String((s.inputs as Mapping).key)));
           assert.ok(cache && isMapping(cache.inputs));
           assert.match(String(cache.inputs.key), /\| package-lock\.json \| api\/package-lock\.json/);
-          const install = job.steps.find((s) => /\bnpm ci\b/.test(scriptOf(s)));
-          assert.ok(install && isMapping(install.env) && install.env.npm_config_cache === cache.inputs.path, `${job.name}: npm ci uses the cached folder`);
+          const installs = job.steps.filter((s) => /\bnpm ci\b/.test(scriptOf(s)));
+          assert.equal(installs.length, 1, `${job.name}: npm ci once`);
+          const [install] = installs;
+          assert.ok(isMapping(install.env) && install.env.npm_config_cache === cache.inputs.path, `${job.name}: npm ci uses the cached folder`);
           assert.ok(job.steps.indexOf(cache) < job.steps.indexOf(install));
         }
       }
     });
 
-    it("authenticates to Azure with the service connection's federated token, never a client secret", () => {
+    it("runs npm ci once per pull request, and on main once more only because the deploy waits for approval on a fresh agent", () => {
+      const installs = (p: Pipeline) => stages(p).flatMap((s) => s.jobs).flatMap((j) => j.steps).filter((s) => /\bnpm ci\b/.test(scriptOf(s))).length;
+      assert.equal(installs(pr), 1);
+      assert.equal(installs(deploy), 2);
+    });
+
+    it("caches the Pulumi plugins in both pipelines, keyed on the lockfile, and never the backend login", () => {
+      for (const p of [pr, deploy]) {
+        const job = stages(p).flatMap((s) => s.jobs).find((j) => j.steps.some((s) => pulumiCommands(s).length > 0));
+        assert.ok(job);
+        const cache = job.steps.find((s) => s.task === "Cache@2" && /pulumi/.test(String((s.inputs as Mapping).key)));
+        assert.ok(cache && isMapping(cache.inputs), `${job.name}: a Cache@2 step for the Pulumi plugins`);
+        assert.match(String(cache.inputs.key), /\| package-lock\.json'?$/);
+        const step = job.steps.find((s) => pulumiCommands(s).length > 0) as Mapping;
+        const home = String((step.env as Mapping).PULUMI_HOME);
+        assert.equal(cache.inputs.path, `${home}/plugins`, "the cached folder is where the CLI keeps its plugins");
+        assert.ok(job.steps.indexOf(cache) < job.steps.indexOf(step));
+      }
+    });
+
+    // Issue 12 point 3 (long runs): the federated ID token lives 10 minutes; a fixed ARM_OIDC_TOKEN
+    // cannot be renewed (azure-native only renews from GitHub's OIDC endpoint), the CLI session can.
+    it("authenticates through the service connection's Azure CLI session, kept fresh, never a secret or a fixed token", () => {
       for (const p of [pr, deploy]) {
         const steps = allSteps(p).filter((s) => pulumiCommands(s).length > 0);
         for (const step of steps) {
           assert.equal(step.task, "AzureCLI@2");
           assert.ok(isMapping(step.inputs));
-          assert.match(String(step.inputs.addSpnToEnvironment), /^true$/i);
+          assert.match(String(step.inputs.keepAzSessionActive), /^true$/i);
           assert.ok(String(step.inputs.azureSubscription).length > 0);
           const script = scriptOf(step);
-          for (const line of ["ARM_USE_OIDC=true", 'ARM_CLIENT_ID="$servicePrincipalId"', 'ARM_TENANT_ID="$tenantId"', 'ARM_OIDC_TOKEN="$idToken"', "ARM_SUBSCRIPTION_ID"]) {
-            assert.ok(script.includes(line), `the Pulumi step sets ${line}`);
-          }
+          assert.match(script, /unset ARM_USE_OIDC ARM_OIDC_TOKEN ARM_CLIENT_SECRET AZURE_FEDERATED_TOKEN_FILE/);
+          assert.doesNotMatch(script, /export ARM_OIDC_TOKEN|ARM_USE_OIDC=true|\$idToken/);
+          assert.match(script, /ARM_SUBSCRIPTION_ID=/);
         }
-        assert.doesNotMatch(JSON.stringify(p.expanded), /ARM_CLIENT_SECRET|servicePrincipalKey/);
+        assert.doesNotMatch(JSON.stringify(p.expanded), /ARM_CLIENT_SECRET=|servicePrincipalKey/);
       }
     });
 
@@ -596,8 +820,7 @@ describe("azure-pipelines", () => {
     });
 
     it("publishes the stack outputs from main only, as output variables and in the run summary, secrets hidden", () => {
-      const publishes = (p: Pipeline) =>
-        allSteps(p).some((s) => isMapping(s.env) && /^true$/i.test(String(s.env.PUBLISH_OUTPUTS)));
+      const publishes = (p: Pipeline) => allSteps(p).some((s) => isMapping(s.env) && /^true$/i.test(String(s.env.PUBLISH_OUTPUTS)));
       assert.ok(publishes(deploy));
       assert.ok(!publishes(pr));
       const script = allSteps(deploy).map(scriptOf).join("\n");
@@ -605,6 +828,17 @@ describe("azure-pipelines", () => {
       assert.doesNotMatch(script, /pulumi stack output[^\n]*--show-secrets/);
       assert.match(script, /##vso\[task\.uploadsummary\]/);
       assert.match(script, /##vso\[task\.setvariable variable=.*;isOutput=true\]/);
+    });
+
+    // Issue 12 point 6 (the thread itself is tested against a real HTTP server in scripts/pr-comment.test.ts).
+    it("posts the preview through pr-comment.ts, on pull requests only, and never fails the run for it", () => {
+      const step = allSteps(pr).find((s) => pulumiCommands(s).length > 0) as Mapping;
+      assert.match(String((step.env as Mapping).CREATE_PR_COMMENT), /^true$/i);
+      const call = /node --import tsx (azure-pipelines\/scripts\/pr-comment\.ts) --command "\$COMMAND" --stack "\$STACK" --exit-code "\$status" --log "\$log" \\\n\s*\|\| echo "##vso\[task\.logissue type=warning\]/.exec(scriptOf(step));
+      assert.ok(call, "the step runs the comment script and only warns when it fails");
+      assert.ok(fs.existsSync(path.join(ROOT, call[1])));
+      const deployStep = allSteps(deploy).find((s) => pulumiCommands(s).length > 0) as Mapping;
+      assert.match(String((deployStep.env as Mapping).CREATE_PR_COMMENT), /^false$/i);
     });
 
     it("pins the Pulumi CLI to the SDK version in package.json", () => {
@@ -621,6 +855,48 @@ describe("azure-pipelines", () => {
       const all = fs.readdirSync(path.join(PIPELINES, "templates")).filter((f) => /\.ya?ml$/.test(f));
       const used = new Set([...pr.templates, ...deploy.templates].map((f) => path.basename(f)));
       assert.deepEqual(all.filter((f) => !used.has(f)), []);
+    });
+  });
+
+  // Issue 12 point 3 (first runs): the step's real script, run by bash with `pulumi` and `az` recorded.
+  describe("registryAuth docker-login", function () {
+    this.timeout(30_000);
+    const DOCKER_LOGIN = { registryAuth: "docker-login" };
+
+    it("refuses a first `pulumi up` whose registry does not exist yet, saying why, before running anything", () => {
+      const run = runPulumiStep(deploy, { config: DOCKER_LOGIN });
+      assert.equal(run.status, 1);
+      assert.match(run.output, /##vso\[task\.logissue type=error\]registryAuth is docker-login, but the registry that this stack creates does not exist yet/);
+      assert.ok(!run.calls.some((c) => /^pulumi up\b/.test(c)), "pulumi up never starts");
+      assert.ok(!run.calls.some((c) => /^az acr login\b/.test(c)));
+    });
+
+    it("refuses as well when the configured registry is not there, and only warns in a preview", () => {
+      const up = runPulumiStep(deploy, { config: { ...DOCKER_LOGIN, registryName: "myregistry01" } });
+      assert.equal(up.status, 1);
+      assert.match(up.output, /the registry myregistry01 does not exist yet/);
+      const preview = runPulumiStep(pr, { config: DOCKER_LOGIN });
+      assert.equal(preview.status, 0, preview.output);
+      assert.match(preview.output, /##vso\[task\.logissue type=warning\]registryAuth is docker-login/);
+      assert.ok(preview.calls.some((c) => /^pulumi preview --stack dev\b/.test(c)));
+    });
+
+    it("logs Docker in to the registry the stack created before `pulumi up`, once it exists", () => {
+      const run = runPulumiStep(deploy, { config: DOCKER_LOGIN, outputs: { registryName: "adfwebhook0123456789" }, registries: ["adfwebhook0123456789"] });
+      assert.equal(run.status, 0, run.output);
+      const login = run.calls.indexOf("az acr login --name adfwebhook0123456789");
+      const up = run.calls.findIndex((c) => /^pulumi up --stack dev --diff --non-interactive --yes$/.test(c));
+      assert.ok(login >= 0 && up > login, run.calls.join("\n"));
+    });
+
+    it("does no Docker login at all for the other registry modes, or a cluster by kubeconfig", () => {
+      const configs: Record<string, string>[] = [{}, { registryAuth: "admin" }, { registryAuth: "docker-login", target: "kubeconfig" }];
+      for (const config of configs) {
+        const run = runPulumiStep(deploy, { config, outputs: { registryName: "adfwebhook0123456789" }, registries: ["adfwebhook0123456789"] });
+        assert.equal(run.status, 0, run.output);
+        assert.ok(!run.calls.some((c) => /^az acr/.test(c)), JSON.stringify(config));
+        assert.ok(run.calls.some((c) => /^pulumi up\b/.test(c)));
+      }
     });
   });
 });
