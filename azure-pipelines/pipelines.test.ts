@@ -466,7 +466,7 @@ esac`),
 /** What a change to main must deploy: everything the program and the image read (checked below). */
 const DEPLOY_PATHS = ["api", "stack", "azure-pipelines", "Pulumi*.yaml", "package*.json", "tsconfig.json"];
 /** What a pull request must check: the same, and everything lint, type-check and the tests read. */
-const PR_PATHS = [...DEPLOY_PATHS, "tools", "bench", ".mocharc.json", "eslint.config.mjs", ".ci"];
+const PR_PATHS = [...DEPLOY_PATHS, "tools", "bench", "docs", ".mocharc.json", "eslint.config.mjs", ".ci"];
 /**
  * Read by the checks, yet no trigger, on purpose: the project's rule is that a README-only change
  * runs nothing. A broken link in it is caught by the next run that does start.
@@ -626,7 +626,7 @@ common: 1
     }
 
     it("a change the checks read but the program does not starts the pull-request pipeline only", () => {
-      for (const file of ["tools/adf-emulator.ts", "bench/run.ts", ".mocharc.json", "eslint.config.mjs", ".ci/run"]) {
+      for (const file of ["tools/adf-emulator/cli.ts", "bench/run.ts", "docs/ci-cd.md", ".mocharc.json", "eslint.config.mjs", ".ci/run"]) {
         assert.ok(runsOn(pr, { kind: "pr", branch: "main", changed: [file] }), file);
         assert.ok(!runsOn(deploy, { kind: "push", branch: "main", changed: [file] }), file);
       }
