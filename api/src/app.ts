@@ -38,8 +38,14 @@ export function createApp({
   jobs = builtInJobs,
 }: AppDependencies): Koa {
   const app = new Koa();
-  // Errors are answered by errorHandler; this only sees failures outside the middleware (a socket error).
-  app.on("error", (err: unknown) => logger.warn({ err }, "unhandled Koa error"));
+  // Errors are answered by errorHandler; this only sees failures outside the middleware: a socket error,
+  // or a request whose framing broke after its headers (already answered and logged by the server's
+  // clientError, so only at debug here). The logger's error serializer keeps raw bytes out either way.
+  app.on("error", (err: unknown) => {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === "string" && code.startsWith("HPE_")) logger.debug({ err }, "request framing broken after its headers");
+    else logger.warn({ err }, "unhandled Koa error");
+  });
 
   const router = new Router();
   router.get("/healthz", healthz).get("/readyz", readyz(drain));

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, type Config } from "./config.js";
 import { Drain } from "./framework/drain.js";
 import { createLogger } from "./framework/logging.js";
 import { createMetrics } from "./framework/metrics.js";
-import { boundPort, listen, shutdown } from "./framework/server.js";
+import { boundPort, DEFAULT_TIMEOUTS, listen, shutdown } from "./framework/server.js";
 
 /** The process entry point: read the settings, serve, and drain on SIGTERM/SIGINT. */
 let config: Config;
@@ -28,8 +28,8 @@ function cannotListen(port: number) {
   };
 }
 // Metrics first: once the job port answers, everything is up.
-const metricsServer = await listen(createMetricsApp(metrics).callback(), config.HOST, config.METRICS_PORT).catch(cannotListen(config.METRICS_PORT));
-const server = await listen(app.callback(), config.HOST, config.PORT).catch(cannotListen(config.PORT));
+const metricsServer = await listen(createMetricsApp(metrics).callback(), config.HOST, config.METRICS_PORT, DEFAULT_TIMEOUTS, logger).catch(cannotListen(config.METRICS_PORT));
+const server = await listen(app.callback(), config.HOST, config.PORT, DEFAULT_TIMEOUTS, logger).catch(cannotListen(config.PORT));
 logger.info({ host: config.HOST, port: boundPort(server), metricsPort: boundPort(metricsServer) }, "listening");
 
 let stopping = false;

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { createServer, type RequestListener, type Server } from "node:http";
-import { Server as NetServer, type AddressInfo } from "node:net";
+import { Server as NetServer, type AddressInfo, type Socket } from "node:net";
 
 import type { Drain } from "./drain.js";
 import type { Logger } from "./logging.js";
@@ -20,12 +20,52 @@ export const DEFAULT_TIMEOUTS: ServerTimeouts = {
   requestTimeoutMs: 30_000,
 };
 
-/** An HTTP server for `handler`, listening on `host:port` (port 0 picks a free one). */
+/** Node's own answers to the parser's errors (see `socketOnError` in node's lib/_http_server.js), as JSON. */
+const CLIENT_ERROR_ANSWERS: Record<string, [status: number, reason: string, code: string, message: string]> = {
+  HPE_HEADER_OVERFLOW: [431, "Request Header Fields Too Large", "headers_too_large", "The request's headers are too large."],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, "Payload Too Large", "payload_too_large", "The request's chunk extensions are too large."],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "Request Timeout", "request_timeout", "The request was not received in time."],
+};
+const MALFORMED: [number, string, string, string] = [400, "Bad Request", "malformed_request", "The request is not valid HTTP/1.1."];
+
+/** The raw HTTP answer to a request the parser could not read: our JSON error shape, then the connection closes. */
+export function clientErrorAnswer(code: string | undefined): { status: number; code: string; raw: string } {
+  const [status, reason, errorCode, message] = CLIENT_ERROR_ANSWERS[code ?? ""] ?? MALFORMED;
+  const body = JSON.stringify({ error: { code: errorCode, message } });
+  const raw = `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  return { status, code: errorCode, raw };
+}
+
+/**
+ * The server's `clientError`: a request the HTTP parser refused (bad framing, before or after the
+ * headers), a request timeout, or a socket error. Answers with a status line and our JSON error when
+ * nothing of a response has been written yet, as Node's default does with a bare status line; logs the
+ * error by its code only (Node's parser errors carry the raw request bytes).
+ */
+function onClientError(log: Logger | undefined) {
+  return (error: NodeJS.ErrnoException, socket: Socket) => {
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (error.code !== "ECONNRESET" && socket.writable && !inFlight?.headersSent) {
+      const answer = clientErrorAnswer(error.code);
+      socket.end(answer.raw);
+      log?.info({ err: error, status: answer.status }, "request refused by the HTTP parser");
+    } else {
+      log?.debug({ err: error }, "connection error");
+    }
+    socket.destroySoon();
+  };
+}
+
+/**
+ * An HTTP server for `handler`, listening on `host:port` (port 0 picks a free one). Requests the HTTP
+ * parser refuses are answered by `onClientError` and logged to `log`.
+ */
 export async function listen(
   handler: RequestListener,
   host: string,
   port: number,
   timeouts: ServerTimeouts = DEFAULT_TIMEOUTS,
+  log?: Logger,
 ): Promise<Server> {
   const server = createServer(
     {
@@ -37,6 +77,7 @@ export async function listen(
     handler,
   );
   server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
+  server.on("clientError", onClientError(log));
   server.listen(port, host);
   await once(server, "listening");
   return server;

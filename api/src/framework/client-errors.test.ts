@@ -1,0 +1,204 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { connect } from "node:net";
+
+import { startApiProcess, type ApiProcess } from "../testing/process.js";
+
+/** Writes `raw` on a fresh connection (then half-closes when `end`), and returns all the server answered. */
+async function rawRequest(url: string, raw: string | Buffer, { end = false } = {}): Promise<string> {
+  const { port } = new URL(url);
+  const socket = connect(Number(port), "127.0.0.1");
+  const chunks: Buffer[] = [];
+  socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+  socket.on("error", () => {}); // a reset after the answer is expected
+  // A safety net, not a timing assertion: every shape here ends with the server closing the connection.
+  socket.setTimeout(10_000, () => socket.destroy());
+  socket.write(raw);
+  if (end) socket.end();
+  await new Promise((resolve) => socket.once("close", resolve));
+  return Buffer.concat(chunks).toString("latin1");
+}
+
+/** Every way a secret could hide in a log: as text, base64/base64url, hex, and inside byte arrays. */
+function findSecrets(logText: string, secrets: readonly string[]): string[] {
+  const found: string[] = [];
+  const forms = (secret: string) => [
+    secret,
+    Buffer.from(secret).toString("base64"),
+    Buffer.from(secret).toString("base64url"),
+    Buffer.from(secret).toString("hex"),
+  ];
+  // Byte arrays (`rawPacket` as pino's default serializer writes it: {"type":"Buffer","data":[80,79,...]}), decoded.
+  const decoded: string[] = [];
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      if (value.length >= 4 && value.every((item) => Number.isInteger(item) && item >= 0 && item <= 255)) {
+        decoded.push(Buffer.from(value as number[]).toString("latin1"));
+      } else value.forEach(walk);
+    } else if (typeof value === "object" && value !== null) Object.values(value).forEach(walk);
+  };
+  for (const line of logText.split("\n").filter(Boolean)) walk(JSON.parse(line));
+  const haystacks = [logText, ...decoded];
+  for (const secret of secrets) {
+    for (const form of forms(secret)) {
+      if (haystacks.some((text) => text.includes(form))) found.push(`${secret} (as ${form === secret ? "text" : form})`);
+    }
+  }
+  return found;
+}
+
+/** Log text written since `from`, up to a marker request's own line (the log is written in order). */
+async function logsThrough(api: ApiProcess, from: number): Promise<string> {
+  const marker = `marker-${randomBytes(6).toString("hex")}`;
+  await fetch(`${api.url}/healthz`, { headers: { "x-request-id": marker } });
+  while (!api.lines.some((line) => line.includes(marker))) await new Promise((resolve) => setTimeout(resolve, 20));
+  const upTo = api.lines.findIndex((line) => line.includes(marker));
+  return api.lines.slice(from, upTo).join("\n");
+}
+
+describe("requests whose HTTP framing breaks: answered as JSON, never logged as bytes", function () {
+  this.timeout(60_000);
+
+  const PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
+  const BEARER = `eyJhbGciOiJSUzI1NiJ9.${randomBytes(48).toString("base64url")}.${randomBytes(64).toString("base64url")}`;
+  const SIG = `sig-${randomBytes(16).toString("hex")}`;
+  const CALLBACK = `https://eastus.svc.datafactory.azure.com/dataplane/workflow/callback/abc?callbackUrl=x&sig=${SIG}`;
+  const secrets = [PASSWORD, BEARER, SIG, `adf:${PASSWORD}`];
+
+  // AUTH_MODE=basic with the right password, so the handler reads the body; AUTH_MODE=none with a bearer
+  // token sent anyway. Debug level: no line at any level may carry the bytes.
+  const processes: Record<"basic" | "none", ApiProcess | undefined> = { basic: undefined, none: undefined };
+  before(async () => {
+    [processes.basic, processes.none] = await Promise.all([
+      startApiProcess({ LOG_LEVEL: "debug", AUTH_MODE: "basic", BASIC_AUTH_USERNAME: "adf", BASIC_AUTH_PASSWORD: PASSWORD }),
+      startApiProcess({ LOG_LEVEL: "debug" }),
+    ]);
+  });
+  after(async () => {
+    for (const api of Object.values(processes)) {
+      if (!api) continue;
+      api.child.kill("SIGTERM");
+      await api.exited;
+    }
+  });
+
+  const authorization = {
+    basic: `Basic ${Buffer.from(`adf:${PASSWORD}`).toString("base64")}`,
+    none: `Bearer ${BEARER}`,
+  };
+  const body = (padding = 200) => JSON.stringify({ callBackUri: CALLBACK, pad: "x".repeat(padding) });
+  const head = (mode: "basic" | "none", headers: string) =>
+    `POST /helloworld?sig=${SIG} HTTP/1.1\r\nHost: api\r\nAuthorization: ${authorization[mode]}\r\nContent-Type: application/json\r\n${headers}\r\n`;
+  const chunk = (data: string) => `${Buffer.byteLength(data).toString(16)}\r\n${data}\r\n`;
+
+  /** Each shape: the bytes sent, whether the client half-closes, and the JSON error code expected (if any answer). */
+  const shapes: Array<{ name: string; raw: (mode: "basic" | "none") => string; end?: boolean; expect?: [number, string] }> = [
+    {
+      name: "a bad chunk size after a whole 60 KB chunk",
+      raw: (mode) => `${head(mode, "Transfer-Encoding: chunked\r\n")}${chunk(body(60_000))}ZZZ\r\n`,
+      expect: [400, "malformed_request"],
+    },
+    {
+      name: "a chunk longer than announced (no CRLF after its data)",
+      raw: (mode) => `${head(mode, "Transfer-Encoding: chunked\r\n")}10\r\n${body()}\r\n0\r\n\r\n`,
+      expect: [400, "malformed_request"],
+    },
+    {
+      name: "a truncated chunk, then the client hangs up",
+      raw: (mode) => `${head(mode, "Transfer-Encoding: chunked\r\n")}ffff\r\n${body()}`,
+      end: true,
+    },
+    {
+      name: "a bad chunk extension",
+      raw: (mode) => `${head(mode, "Transfer-Encoding: chunked\r\n")}${chunk(body())}5;ext="\x01bad\r\nhello\r\n0\r\n\r\n`,
+      expect: [400, "malformed_request"],
+    },
+    {
+      name: "chunk extensions that overflow",
+      raw: (mode) => `${head(mode, "Transfer-Encoding: chunked\r\n")}${chunk(body())}5;${"e".repeat(20_000)}\r\nhello\r\n0\r\n\r\n`,
+      expect: [413, "payload_too_large"],
+    },
+    {
+      name: "trailers that overflow the header limit after the body started",
+      raw: (mode) => `${head(mode, "Transfer-Encoding: chunked\r\n")}${chunk(body())}0\r\nX-Trailer: ${"t".repeat(20_000)}\r\n\r\n`,
+      expect: [431, "headers_too_large"],
+    },
+    {
+      name: "more body than Content-Length (the rest read as a bad next request)",
+      raw: (mode) => {
+        const data = body();
+        return `${head(mode, `Content-Length: 40\r\n`)}${data}`;
+      },
+      expect: [400, "malformed_request"],
+    },
+    {
+      name: "less body than Content-Length, then the client hangs up",
+      raw: (mode) => `${head(mode, "Content-Length: 65536\r\n")}${body(1_000)}`,
+      end: true,
+    },
+    {
+      name: "both Content-Length and Transfer-Encoding",
+      raw: (mode) => `${head(mode, "Content-Length: 10\r\nTransfer-Encoding: chunked\r\n")}${chunk(body())}0\r\n\r\n`,
+      expect: [400, "malformed_request"],
+    },
+    {
+      name: "a control character in a header after the Authorization header",
+      raw: (mode) => `${head(mode, "X-Bad: a\x01b\r\nContent-Length: 2\r\n")}{}`,
+      expect: [400, "malformed_request"],
+    },
+    {
+      name: "headers over the limit",
+      raw: (mode) => `${head(mode, `X-Big: ${"h".repeat(20_000)}\r\nContent-Length: 2\r\n`)}{}`,
+      expect: [431, "headers_too_large"],
+    },
+    {
+      name: "a bad request pipelined after a good one",
+      raw: (mode) => {
+        const good = body();
+        return `${head(mode, `Content-Length: ${Buffer.byteLength(good)}\r\n`)}${good}POST /helloworld?sig=${SIG} HTTX/1.1\r\nAuthorization: ${authorization[mode]}\r\n\r\n`;
+      },
+      expect: [400, "malformed_request"],
+    },
+  ];
+
+  for (const mode of ["basic", "none"] as const) {
+    for (const shape of shapes) {
+      it(`${shape.name} (AUTH_MODE=${mode})`, async () => {
+        const api = processes[mode]!;
+        const from = api.lines.length;
+        const answer = await rawRequest(api.url, shape.raw(mode), { end: shape.end ?? false });
+        if (shape.expect) {
+          const [status, code] = shape.expect;
+          // The last answer on the connection is the parser's refusal: a status line and our JSON error.
+          const last = answer.slice(answer.lastIndexOf("HTTP/1.1 "));
+          assert.match(last, new RegExp(`^HTTP/1\\.1 ${status} `), `answer: ${JSON.stringify(answer.slice(0, 200))}`);
+          assert.match(last, /\r\nContent-Type: application\/json\r\n/i);
+          const json = JSON.parse(last.slice(last.indexOf("\r\n\r\n") + 4)) as { error: { code: string; message: string } };
+          assert.equal(json.error.code, code);
+          assert.equal(typeof json.error.message, "string");
+        }
+        const logText = await logsThrough(api, from);
+        assert.deepEqual(findSecrets(logText, secrets), []);
+        assert.ok(!logText.includes("rawPacket"), "no raw packet is logged");
+      });
+    }
+  }
+
+  it("writes well under 1 KB of log for a malformed 60 KB request (was ~180 KB)", async () => {
+    const api = processes.basic!;
+    const from = api.lines.length;
+    await rawRequest(api.url, shapes[0]!.raw("basic"));
+    const logText = await logsThrough(api, from);
+    const bytes = Buffer.byteLength(logText);
+    assert.ok(bytes < 1_024, `${bytes} bytes of log: ${logText}`);
+    // The refusal is logged once, by its code.
+    assert.match(logText, /"code":"HPE_INVALID_CHUNK_SIZE"/);
+  });
+
+  it("the search itself finds a secret in each form it looks for", () => {
+    const bytes = JSON.stringify({ rawPacket: { type: "Buffer", data: [...Buffer.from(`x${PASSWORD}x`)] } });
+    assert.ok(findSecrets(bytes, [PASSWORD]).length > 0);
+    assert.ok(findSecrets(JSON.stringify({ a: Buffer.from(SIG).toString("base64") }), [SIG]).length > 0);
+    assert.ok(findSecrets(JSON.stringify({ a: `..${BEARER}..` }), [BEARER]).length > 0);
+  });
+});
