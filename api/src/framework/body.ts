@@ -21,7 +21,12 @@ export function jsonBody(limitBytes: number): Middleware {
     onError: (error) => {
       // co-body marks its JSON syntax errors with status 400 and nothing else; raw-body's carry a type
       // and a status (413, 415, ...); a body that does not inflate (bad gzip) has no status at all.
-      const { status, type } = error as { status?: number; type?: string };
+      const { status, type, message } = error as { status?: number; type?: string; message?: string };
+      // Valid JSON that @hapi/bourne (co-body's parser) refuses: a `__proto__` key, at any depth, could
+      // change the prototype of the objects built from it.
+      if (status === 400 && type === undefined && message === "Object contains forbidden prototype property") {
+        throw new HttpError(400, "forbidden_key", 'The body has a "__proto__" key, which this API refuses (it could change objects\' prototypes).');
+      }
       if (status === 400 && type === undefined) {
         throw new HttpError(400, "malformed_json", "The request body is not valid JSON (a JSON object is expected).");
       }
@@ -30,7 +35,10 @@ export function jsonBody(limitBytes: number): Middleware {
     },
   });
   return async (ctx, next) => {
-    if (METHODS_WITH_BODY.has(ctx.method) && ctx.is(...JSON_TYPES) === false) {
+    // `Content-Length: 0` is no body, whatever its type (ADF and curl send it without one): `{}`.
+    if (ctx.request.length === 0 && !ctx.get("transfer-encoding")) {
+      ctx.request.body = {};
+    } else if (METHODS_WITH_BODY.has(ctx.method) && ctx.is(...JSON_TYPES) === false) {
       throw new HttpError(415, "unsupported_media_type", "Send the body as JSON, with Content-Type: application/json.");
     }
     await parse(ctx, async () => {

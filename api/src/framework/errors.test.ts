@@ -125,6 +125,29 @@ describe("errors: every failure is a JSON error with a stable shape", () => {
     assertErrorShape(await res.json(), "internal_error");
   });
 
+  it("a __proto__ key, at any depth: 400 forbidden_key, not 'not valid JSON' (it is valid JSON)", async () => {
+    for (const body of ['{"__proto__":{"x":1}}', '{"output":{"__proto__":{"x":1}}}', '{"output":{"\\u005f_proto__":1}}']) {
+      const res = await post("/simulate", body);
+      assert.equal(res.status, 400, body);
+      const answer = (await res.json()) as { error: { message: string } };
+      assertErrorShape(answer, "forbidden_key");
+      assert.match(answer.error.message, /__proto__/);
+      assert.doesNotMatch(answer.error.message, /not valid JSON/);
+    }
+  });
+
+  it("a POST with Content-Length: 0 is an empty body, with or without a Content-Type", async () => {
+    for (const headers of [{}, { "content-type": "text/plain" }, { "content-type": "application/json" }] as Array<Record<string, string>>) {
+      // fetch sends Content-Length: 0 for an empty string body and adds no Content-Type of its own.
+      const res = await fetch(`${api.url}/helloworld`, { method: "POST", headers, body: "" });
+      assert.equal(res.status, 200, JSON.stringify(headers));
+      assert.deepEqual(await res.json(), { message: "Hello World" });
+    }
+    const simulate = await fetch(`${api.url}/simulate`, { method: "POST", body: "" });
+    assert.equal(simulate.status, 200);
+    assert.deepEqual(await simulate.json(), { simulated: true });
+  });
+
   it("keeps serving after all of that", async () => {
     const res = await fetch(`${api.url}/helloworld`);
     assert.equal(res.status, 200);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { request } from "node:http";
 
 import { startApi, type RunningApi } from "../testing/api.js";
 
@@ -38,5 +39,25 @@ describe("GET /metrics on the metrics port (METRICS_PORT)", () => {
     const post = await fetch(`${api.metricsUrl}/metrics`, { method: "POST" });
     assert.equal(post.status, 405);
     assert.equal(((await post.json()) as { error: { code: string } }).error.code, "method_not_allowed");
+  });
+
+  it("keeps status labels bounded: a job's arbitrary 4xx/5xx is counted under its class, known statuses exactly", async () => {
+    for (let statusCode = 400; statusCode <= 599; statusCode++) {
+      // node:http, not fetch: fetch turns a 407 into a network error.
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        const req = request(`${api.url}/simulate`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+          res.resume().once("end", () => resolve(res.statusCode));
+        });
+        req.once("error", reject).end(JSON.stringify({ fail: true, statusCode }));
+      });
+      assert.equal(status, statusCode);
+    }
+    const text = await (await fetch(`${api.metricsUrl}/metrics`)).text();
+    const statuses = new Set([...text.matchAll(/http_request_duration_seconds_count\{method="POST",route="\/simulate",status="([^"]+)"\}/g)].map((m) => m[1]));
+    assert.ok(statuses.size <= 20, `${statuses.size} label values: ${[...statuses].join(", ")}`);
+    for (const kept of ["400", "404", "500", "503", "504", "4xx", "5xx"]) assert.ok(statuses.has(kept), `status="${kept}"`);
+    // Nothing lost: the 200 requests are all counted.
+    const counts = [...text.matchAll(/http_request_duration_seconds_count\{method="POST",route="\/simulate",status="[^"]+"\} (\d+)/g)];
+    assert.equal(counts.reduce((sum, m) => sum + Number(m[1]), 0), 200);
   });
 });

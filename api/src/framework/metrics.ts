@@ -23,6 +23,18 @@ export function createMetrics() {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/**
+ * The statuses this API answers with, labelled exactly (the values dashboards already use); any other
+ * status (a job's own 4xx/5xx, say) becomes its class, `4xx` or `5xx`, so label values stay few.
+ */
+const LABELLED_STATUSES = new Set([200, 201, 202, 204, 301, 302, 304, 400, 401, 403, 404, 405, 408, 409, 413, 415, 422, 429, 431, 500, 501, 502, 503, 504]);
+
+/** A status as a metric label: exact for the known ones, else its class. */
+export function statusLabel(status: number): string {
+  if (LABELLED_STATUSES.has(status)) return String(status);
+  return status >= 100 && status <= 599 ? `${Math.floor(status / 100)}xx` : "other";
+}
+
 /** Counts and times every request by route pattern and status. */
 export function requestMetrics(metrics: Metrics): Middleware {
   return async (ctx, next) => {
@@ -30,7 +42,7 @@ export function requestMetrics(metrics: Metrics): Middleware {
     try {
       await next();
     } finally {
-      const labels = { method: ctx.method, route: routeOf(ctx), status: ctx.status };
+      const labels = { method: ctx.method, route: routeOf(ctx), status: statusLabel(ctx.status) };
       metrics.requests.observe(labels, (performance.now() - start) / 1000);
     }
   };
