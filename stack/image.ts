@@ -1,16 +1,20 @@
-import * as path from "node:path";
-
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { RegistryInfo } from "./azure";
 import type { ImageConfig } from "./config";
 
-/** The repository root, from this file's place in it: the build works whatever the current directory. */
-export const REPOSITORY_ROOT = path.resolve(__dirname, "..");
-/** The build context: the API's folder, and nothing else of the repository. */
-export const API_CONTEXT = path.join(REPOSITORY_ROOT, "api");
-export const API_DOCKERFILE = path.join(API_CONTEXT, "Dockerfile");
+/**
+ * The build context, the API's folder and nothing else of the repository, relative to the program's
+ * directory. The docker provider stores these strings in state and diffs them, so they must read the
+ * same on every machine: never absolute, always `/`. Pulumi starts the program and its providers in
+ * the program's directory, `stack/` (Pulumi.yaml `main: stack/`), and the provider resolves both
+ * paths against its working directory (see docs/deploy.md, "A second machine").
+ */
+export const API_CONTEXT = "../api";
+export const API_DOCKERFILE = "../api/Dockerfile";
+/** Where Pulumi runs the program: the directory of Pulumi.yaml's `main`, relative to the repository root. */
+export const PROGRAM_DIRECTORY = "stack";
 /** AKS node pools run linux/amd64; building for it explicitly keeps Apple-silicon workstations honest. */
 export const IMAGE_PLATFORM = "linux/amd64";
 

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { ACR_PULL_ROLE_ID, defaultRegistryName } from "./azure";
 import type { ApiSettings } from "./config";
 import { adfTimeout, callbackRetryWindowMs, SAMPLE_PIPELINE_NAME } from "./datafactory";
-import { API_CONTEXT, API_DOCKERFILE, REPOSITORY_ROOT } from "./image";
+import { API_CONTEXT, API_DOCKERFILE, PROGRAM_DIRECTORY } from "./image";
 import {
   ADF_PRINCIPAL_ID,
   ADMIN_KUBECONFIG,
@@ -149,17 +149,21 @@ describe("stack program (Pulumi mocks)", function () {
       r = await run({ imageTag: "v7" });
     });
 
-    it("builds api/ and only api/, for linux/amd64, wherever the program runs from", () => {
+    it("builds api/ and only api/, for linux/amd64, by paths relative to the program's directory", () => {
       const build = (r.one("docker:index/image:Image").inputs as any).build;
+      const root = path.resolve(__dirname, "..");
+      const programDirectory = path.join(root, PROGRAM_DIRECTORY);
+      assert.equal(programDirectory, __dirname, "the program is stack/");
       assert.equal(build.context, API_CONTEXT);
-      assert.ok(path.isAbsolute(build.context));
-      assert.equal(path.basename(build.context), "api");
-      assert.equal(path.dirname(build.context), REPOSITORY_ROOT);
-      assert.ok(fs.existsSync(path.join(REPOSITORY_ROOT, "Pulumi.yaml")), "the repository root holds Pulumi.yaml");
-      assert.equal(path.relative(REPOSITORY_ROOT, build.context), "api");
       assert.equal(build.dockerfile, API_DOCKERFILE);
-      assert.equal(path.relative(REPOSITORY_ROOT, build.dockerfile), path.join("api", "Dockerfile"));
-      assert.ok(fs.existsSync(build.dockerfile), "api/Dockerfile exists");
+      for (const p of [build.context, build.dockerfile]) {
+        assert.ok(!path.isAbsolute(p) && !path.win32.isAbsolute(p), `${p} is relative`);
+        assert.ok(!p.includes("\\"), `${p} uses / on every OS`);
+      }
+      // Resolved as the provider resolves them: against its working directory, the program's directory.
+      assert.equal(path.resolve(programDirectory, build.context), path.join(root, "api"));
+      assert.equal(path.resolve(programDirectory, build.dockerfile), path.join(root, "api", "Dockerfile"));
+      assert.ok(fs.existsSync(path.resolve(programDirectory, build.dockerfile)), "api/Dockerfile exists");
       assert.equal(build.platform, "linux/amd64");
     });
 

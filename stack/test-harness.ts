@@ -16,9 +16,18 @@ export const ADF_PRINCIPAL_ID = "22222222-2222-2222-2222-222222222222";
 export const LB_IP = "20.30.40.50";
 export const ADMIN_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n# admin\n";
 
+/** Resource options as the engine receives them in the RegisterResource request. */
+export interface RegistrationOptions {
+  ignoreChanges: string[];
+  customTimeouts?: { create?: string; update?: string; delete?: string };
+  /** URNs this resource depends on (dependsOn and its inputs' resources). */
+  dependencies: string[];
+}
+
 export interface Registration {
   type: string;
   name: string;
+  options: RegistrationOptions;
   /** The inputs as plain values (secrets unwrapped). */
   inputs: Record<string, unknown>;
   /** Dotted paths of the inputs that arrived as secrets, e.g. `registry.password`. */
@@ -27,7 +36,16 @@ export interface Registration {
   provider?: string;
 }
 
+/** An export or input the engine does not know yet (in a preview): the SDK's own marker. */
+export const UNKNOWN = pulumi.unknown;
+
+export interface RunOptions {
+  /** A preview (`pulumi preview`): outputs of resources being created stay unknown. */
+  preview?: boolean;
+}
+
 export interface Run {
+  preview: boolean;
   resources: Registration[];
   calls: pulumi.runtime.MockCallArgs[];
   outputs: { [K in keyof StackOutputs]: unknown };
@@ -133,18 +151,68 @@ export function resolve<T>(value: pulumi.Input<T> | undefined): Promise<T | unde
   return new Promise((done) => pulumi.output(value).apply((v) => done(v as T)));
 }
 
+/** Like `resolve`, but an output the engine does not know (in a preview) resolves to UNKNOWN. */
+export async function resolveOrUnknown<T>(value: pulumi.Input<T> | undefined): Promise<T | undefined | typeof UNKNOWN> {
+  if (value === undefined) return undefined;
+  const output = pulumi.output(value) as unknown as { isKnown: Promise<boolean> };
+  if (!(await output.isKnown)) return UNKNOWN;
+  return resolve(value);
+}
+
+/**
+ * What a provider returns for a resource it would create, in a preview: its inputs, and every output
+ * it computes (ids, addresses, identities, digests) unknown. Names stay known: azure-native and
+ * kubernetes pick auto-names in Check, before the preview.
+ */
+function previewState(inputs: Record<string, unknown>, state: Record<string, unknown>): Record<string, unknown> {
+  const preview: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(state)) {
+    const known = key === "name" || key === "metadata" || (key in inputs && JSON.stringify(inputs[key]) === JSON.stringify(value));
+    preview[key] = known ? value : pulumi.runtime.unknownValue;
+  }
+  return preview;
+}
+
+/** The options of a RegisterResource request, as the engine gets them. */
+interface RegisterResourceRequest {
+  getType(): string;
+  getName(): string;
+  getIgnorechangesList(): string[];
+  getDependenciesList(): string[];
+  getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
+}
+
+function optionsOf(req: RegisterResourceRequest): RegistrationOptions {
+  const timeouts = req.getCustomtimeouts();
+  const customTimeouts = timeouts
+    ? Object.fromEntries(
+        Object.entries({ create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() }).filter(([, v]) => v),
+      )
+    : undefined;
+  return {
+    ignoreChanges: req.getIgnorechangesList(),
+    customTimeouts: customTimeouts && Object.keys(customTimeouts).length > 0 ? customTimeouts : undefined,
+    dependencies: req.getDependenciesList(),
+  };
+}
+
 /** Runs the program for a validated config and waits for every registration. */
-export async function runWith(config: StackConfig): Promise<Run> {
+export async function runWith(config: StackConfig, runOptions: RunOptions = {}): Promise<Run> {
+  const preview = runOptions.preview ?? false;
   const resources: Registration[] = [];
   const calls: pulumi.runtime.MockCallArgs[] = [];
+  const requested = new Map<string, RegistrationOptions>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         const secretPaths: string[] = [];
         const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
-        const state = mockState(args.type, args.name, inputs);
-        resources.push({ type: args.type, name: args.name, inputs, secretPaths, state, provider: args.provider });
-        return { id: typeof state.id === "string" ? state.id : `${args.name}-id`, state };
+        const full = mockState(args.type, args.name, inputs);
+        const state = preview ? previewState(inputs, full) : full;
+        const options = requested.get(`${args.type}::${args.name}`) ?? { ignoreChanges: [], dependencies: [] };
+        resources.push({ type: args.type, name: args.name, options, inputs, secretPaths, state, provider: args.provider });
+        // In a preview a resource being created has no id yet: "" is unknown to the SDK.
+        return { id: preview ? "" : typeof full.id === "string" ? full.id : `${args.name}-id`, state };
       },
       call(args) {
         calls.push(args);
@@ -153,20 +221,29 @@ export async function runWith(config: StackConfig): Promise<Run> {
     },
     "adf-webhook-aks",
     "test",
-    false,
+    preview,
   );
+  // Record each request's resource options (ignoreChanges, customTimeouts, dependencies) before the
+  // mock monitor turns it into a newResource call, which carries only the inputs.
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegisterResourceRequest, callback: unknown): unknown };
+  const registerResource = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    requested.set(`${req.getType()}::${req.getName()}`, optionsOf(req));
+    return registerResource(req, callback);
+  };
 
   const stackOutputs = runStack(config);
   const outputs = {} as Run["outputs"];
   const secretOutputs: string[] = [];
   for (const [key, value] of Object.entries(stackOutputs) as [keyof StackOutputs, pulumi.Output<unknown> | undefined][]) {
-    outputs[key] = await resolve(value);
+    outputs[key] = await resolveOrUnknown(value);
     if (value !== undefined && (await pulumi.isSecret(value))) secretOutputs.push(key);
   }
   // Registrations that hang off outputs (the pipeline, the HPA...) finish after the outputs do.
   await pulumi.runtime.disconnect();
 
   return {
+    preview,
     resources,
     calls,
     outputs,
@@ -181,6 +258,6 @@ export async function runWith(config: StackConfig): Promise<Run> {
 }
 
 /** Loads the config from plain values and runs the program. */
-export function run(values: Record<string, string>, secrets: Record<string, string> = {}): Promise<Run> {
-  return runWith(loadConfig(reader(values, secrets)));
+export function run(values: Record<string, string>, secrets: Record<string, string> = {}, runOptions: RunOptions = {}): Promise<Run> {
+  return runWith(loadConfig(reader(values, secrets)), runOptions);
 }
