@@ -47,9 +47,11 @@ export interface CommonOptions {
   url: string;
   /** The configured JSON body (an object). Default `{}`. */
   body?: Record<string, unknown>;
-  /** The activity timeout in ms (ADF's `timeout`). Default 10 minutes. */
+  /** The activity timeout in ms: the Webhook activity's `timeout` (default 10 minutes), the Web activity's `policy.timeout` (default 7 days). */
   timeoutMs?: number;
   auth?: Auth;
+  /** The activity's `headers`: they replace the emulator's defaults of the same name; an empty value removes one. */
+  headers?: Record<string, string>;
   /** How long the endpoint has to answer each request, in ms. Default 1 minute, as ADF. */
   requestTimeoutMs?: number;
   /** Cancels the activity (status Cancelled). */
@@ -58,8 +60,15 @@ export interface CommonOptions {
   onProgress?: (line: string) => void;
 }
 
+/** The Webhook activity's `timeout` default (Microsoft Learn, Webhook activity: "The default value is 10 minutes"). */
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+/** An activity `policy.timeout` default, which bounds a Web activity's 202 polling (ADF REST reference, ActivityPolicy: 7 days). */
+export const DEFAULT_POLICY_TIMEOUT_MS = 7 * 24 * 3_600_000;
+/** How long an endpoint has to answer one request: the Webhook activity's fixed minute, the Web activity's `httpRequestTimeout` default. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** The Web activity's `httpRequestTimeout` range, 1 to 10 minutes. */
+export const MIN_HTTP_REQUEST_TIMEOUT_MS = 60_000;
+export const MAX_HTTP_REQUEST_TIMEOUT_MS = 10 * 60_000;
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 /** A setting that cannot work (a bad URL, a bad flag): the command line shows it as a usage error. */

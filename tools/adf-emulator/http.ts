@@ -12,6 +12,8 @@ export interface HttpAnswer {
   status: number;
   statusText: string;
   headers: http.IncomingHttpHeaders;
+  /** The headers as sent, names in their own case: [name, value, name, value, …]. */
+  rawHeaders: string[];
   body: Buffer;
   /** The body exceeded maxBytes; reading stopped there. */
   tooLarge: boolean;
@@ -43,6 +45,7 @@ export function httpRequest(
         status: res.statusCode ?? 0,
         statusText: res.statusMessage ?? "",
         headers: res.headers,
+        rawHeaders: res.rawHeaders,
         body: Buffer.concat(chunks),
         tooLarge,
       });
@@ -73,6 +76,24 @@ export function authHeaders(auth: Auth | undefined): Record<string, string> {
     return { Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}` };
   }
   return { Authorization: `Bearer ${auth.token}` };
+}
+
+/**
+ * The headers of a request: the emulator's defaults and the authentication, then the activity's own
+ * `headers`, which replace a default of the same name (names compared without regard to case); an
+ * empty value removes the header, e.g. `Content-Type:` for a pipeline that forgot to set it.
+ */
+export function requestHeaders(
+  defaults: Record<string, string>,
+  auth: Auth | undefined,
+  custom: Record<string, string> | undefined,
+): Record<string, string> {
+  const headers: Record<string, string> = { ...defaults, ...authHeaders(auth) };
+  for (const [name, value] of Object.entries(custom ?? {})) {
+    for (const key of Object.keys(headers)) if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
+    if (value !== "") headers[name] = value;
+  }
+  return headers;
 }
 
 /** The body as parsed JSON if it parses, else as (truncated) text; undefined when empty. */

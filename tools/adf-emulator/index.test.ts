@@ -13,6 +13,7 @@ describe("ADF emulator: command line", () => {
       options: {
         url: "http://localhost:5002/helloworld",
         body: undefined,
+        headers: undefined,
         timeoutMs: undefined,
         auth: undefined,
         reportStatusOnCallback: false,
@@ -33,6 +34,7 @@ describe("ADF emulator: command line", () => {
       options: {
         url: "http://localhost:5002/simulate",
         body: { durationMs: 2000 },
+        headers: undefined,
         timeoutMs: 30_000,
         auth: { kind: "basic", username: "adf", password: "pa:ss" },
         reportStatusOnCallback: true,
@@ -46,6 +48,43 @@ describe("ADF emulator: command line", () => {
     assert.equal(cmd.kind === "web" && cmd.options.method, "GET");
     assert.deepEqual(cmd.kind === "web" && cmd.options.auth, { kind: "bearer", token: "tok" });
     assert.deepEqual(parseCliArgs(["--help"]), { kind: "help" });
+  });
+
+  it("builds Web options with PATCH, headers, httpRequestTimeout and turnOffAsync", () => {
+    const cmd = parseCliArgs([
+      "https://example.test/x",
+      "--web",
+      "--method",
+      "patch",
+      "--body",
+      '{"a":1}',
+      "--header",
+      "Accept-Language: en-us",
+      "--header",
+      "X-Empty:",
+      "--header",
+      "X-Url:https://a.test:8443/p",
+      "--http-request-timeout",
+      "00:10:00",
+      "--turn-off-async",
+    ]);
+    assert.deepEqual(cmd, {
+      kind: "web",
+      options: {
+        url: "https://example.test/x",
+        body: { a: 1 },
+        headers: { "Accept-Language": "en-us", "X-Empty": "", "X-Url": "https://a.test:8443/p" },
+        timeoutMs: undefined,
+        auth: undefined,
+        method: "PATCH",
+        requestTimeoutMs: 600_000,
+        turnOffAsync: true,
+      },
+    });
+    const del = parseCliArgs(["https://example.test/x", "--web", "--method", "DELETE", "--body", "{}"]);
+    assert.deepEqual(del.kind === "web" && del.options.body, {}, "DELETE may carry a body");
+    const webhook = parseCliArgs(["https://example.test/x", "--header", "Content-Type:"]);
+    assert.deepEqual(webhook.kind === "webhook" && webhook.options.headers, { "Content-Type": "" });
   });
 
   it("refuses bad arguments with a usage error", () => {
@@ -66,6 +105,16 @@ describe("ADF emulator: command line", () => {
       [["http://a/x", "--web", "--method", "GET", "--body", "{}"], /not sent with GET/],
       [["http://a/x", "--frobnicate"], /frobnicate/],
       [["http://a/x", "--body"], /--body/],
+      [["http://a/x", "--header", "NoColon"], /NAME:VALUE/],
+      [["http://a/x", "--header", "Bad Name:v"], /NAME:VALUE/],
+      [["http://a/x", "--header", "X-A:1", "--header", "x-a:2"], /twice/],
+      [["http://a/x", "--header", "Content-Length:5"], /sets Content-Length itself/],
+      [["http://a/x", "--header", "Authorization:Bearer x", "--bearer", "t"], /use one/],
+      [["http://a/x", "--web", "--http-request-timeout", "00:00:30"], /00:01:00 to 00:10:00/],
+      [["http://a/x", "--web", "--http-request-timeout", "00:10:01"], /00:01:00 to 00:10:00/],
+      [["http://a/x", "--web", "--http-request-timeout", "soon"], /--http-request-timeout/],
+      [["http://a/x", "--http-request-timeout", "00:02:00"], /for the Web activity/],
+      [["http://a/x", "--turn-off-async"], /for the Web activity/],
     ];
     for (const [argv, message] of cases) {
       assert.throws(() => parseCliArgs(argv), (err: unknown) => err instanceof UsageError && message.test(err.message), argv.join(" "));

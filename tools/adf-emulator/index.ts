@@ -3,15 +3,16 @@
  * activity (callback receiver on 127.0.0.1, POST with `callBackUri`, wait for the callback) or of a
  * Web activity (synchronous call, 202 + Location polling), then prints what ADF would show.
  *
- *   npm run adf -- <url> [--body JSON] [--timeout 00:10:00] [--report-status-on-callback]
- *                        [--basic user:pass | --bearer TOKEN] [--method POST] [--web]
+ *   npm run adf -- <url> [--body JSON] [--header K:V]… [--timeout 00:10:00] [--report-status-on-callback]
+ *                        [--basic user:pass | --bearer TOKEN]
+ *                        [--web [--method PATCH] [--http-request-timeout 00:05:00] [--turn-off-async]]
  *
  * The activities are `runWebhookActivity` (webhook.ts) and `runWebActivity` (web.ts); this file only
  * reads the arguments, runs one and prints the report (report.ts).
  */
 import { parseArgs } from "node:util";
 
-import { isObject, UsageError, type Auth } from "./activity";
+import { isObject, MAX_HTTP_REQUEST_TIMEOUT_MS, MIN_HTTP_REQUEST_TIMEOUT_MS, UsageError, type Auth } from "./activity";
 import { validateUrl } from "./http";
 import { exitCodeFor, formatReport } from "./report";
 import { parseTimespan } from "./timespan";
@@ -28,24 +29,34 @@ and the timings.
 
 Webhook activity (the default): starts a callback receiver on http://127.0.0.1 (random port,
 secret path), POSTs the body plus "callBackUri" with Content-Type application/json, expects a
-2xx answer within 1 minute, then waits up to --timeout for a POST to the callBackUri.
+2xx answer within 1 minute, then waits up to --timeout (default 00:10:00) for a POST to the
+callBackUri. Any callback completes the activity, also one with an empty or non-JSON body.
 
 Web activity (--web): a synchronous call whose answer must be a 2xx JSON object (not an
-array) of at most 4 MB within 1 minute; a 202 with a Location header is polled (GET,
-honouring Retry-After, else every second) until an answer other than 202, up to --timeout.
+array) of at most 4 MB within --http-request-timeout (default 00:01:00). A 202 with a Location
+header is polled (GET, honouring Retry-After, else every second) until an answer other than
+202, up to --timeout (the activity policy's timeout, default 7.00:00:00), unless
+--turn-off-async. The output carries the final answer's headers in ADFWebActivityResponseHeaders.
 
 Options:
   --body JSON                   the activity's body, a JSON object (default {})
-  --timeout TIMESPAN            the activity timeout, d.hh:mm:ss or hh:mm:ss (default 00:10:00;
-                                fractions allowed, e.g. 00:00:01.5)
-  --report-status-on-callback   Webhook: read StatusCode, Output and Error from the callback
-                                (StatusCode >= 400 fails the activity with Error.ErrorCode and
-                                Error.Message); without it any callback succeeds with its body
+  --header NAME:VALUE           a header of the activity's "headers" (repeatable); it replaces the
+                                emulator's default of that name; "Content-Type:" sends none
+  --timeout TIMESPAN            the activity timeout, d.hh:mm:ss or hh:mm:ss (fractions allowed,
+                                e.g. 00:00:01.5)
+  --report-status-on-callback   Webhook: read StatusCode, Output and Error from the callback (field
+                                names in any case; StatusCode >= 400 fails the activity with
+                                Error.ErrorCode and Error.Message); without it any callback succeeds
+                                with its body as the output
   --basic USER:PASS             send Basic authentication
   --bearer TOKEN                send "Authorization: Bearer TOKEN" (e.g. an Entra ID token,
                                 as ADF's managed identity authentication does)
-  --method METHOD               Web activity: GET, POST (default), PUT or DELETE
   --web                         run a Web activity instead of a Webhook activity
+  --method METHOD               Web activity: GET, POST (default), PUT, PATCH or DELETE
+  --http-request-timeout TIMESPAN
+                                Web activity: how long the endpoint has to answer each request,
+                                00:01:00 (default) to 00:10:00
+  --turn-off-async              Web activity: a 202 is the final answer; its Location is not polled
   -h, --help                    show this help
 
 Exit codes: 0 Succeeded, 1 Failed, 2 TimedOut, 64 usage error, 130 cancelled (Ctrl-C).
@@ -67,6 +78,39 @@ export type CliCommand =
   | { kind: "webhook"; options: WebhookOptions }
   | { kind: "web"; options: WebOptions };
 
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** `--header NAME:VALUE` values into the activity's headers; throws UsageError on a bad one. */
+function parseHeaders(values: string[] | undefined): Record<string, string> | undefined {
+  if (!values || values.length === 0) return undefined;
+  const headers: Record<string, string> = {};
+  const seen = new Set<string>();
+  for (const item of values) {
+    const colon = item.indexOf(":");
+    const name = colon < 0 ? "" : item.slice(0, colon).trim();
+    const value = colon < 0 ? "" : item.slice(colon + 1).trim();
+    if (!HEADER_NAME.test(name)) throw new UsageError(`--header takes NAME:VALUE with a valid header name, got "${item}"`);
+    if (/[\r\n\0]/.test(value)) throw new UsageError(`--header ${name}: the value must be on one line`);
+    if (seen.has(name.toLowerCase())) throw new UsageError(`--header ${name} is given twice (ADF's headers are a dictionary)`);
+    if (name.toLowerCase() === "content-length" || name.toLowerCase() === "host") {
+      throw new UsageError(`--header ${name}: the emulator sets ${name} itself`);
+    }
+    seen.add(name.toLowerCase());
+    headers[name] = value;
+  }
+  return headers;
+}
+
+function parseTimespanOption(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseTimespan(value);
+  } catch (err) {
+    throw new UsageError(`${flag}: ${(err as Error).message}`);
+  }
+}
+
 /** Parses the command line; throws UsageError with a message for people. */
 export function parseCliArgs(argv: string[]): CliCommand {
   let parsed;
@@ -77,12 +121,15 @@ export function parseCliArgs(argv: string[]): CliCommand {
       strict: true,
       options: {
         body: { type: "string" },
+        header: { type: "string", multiple: true },
         timeout: { type: "string" },
         "report-status-on-callback": { type: "boolean" },
         basic: { type: "string" },
         bearer: { type: "string" },
         method: { type: "string" },
         web: { type: "boolean" },
+        "http-request-timeout": { type: "string" },
+        "turn-off-async": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -108,14 +155,8 @@ export function parseCliArgs(argv: string[]): CliCommand {
     body = value;
   }
 
-  let timeoutMs: number | undefined;
-  if (values.timeout !== undefined) {
-    try {
-      timeoutMs = parseTimespan(values.timeout);
-    } catch (err) {
-      throw new UsageError(`--timeout: ${(err as Error).message}`);
-    }
-  }
+  const timeoutMs = parseTimespanOption("--timeout", values.timeout);
+  const headers = parseHeaders(values.header);
 
   if (values.basic !== undefined && values.bearer !== undefined) throw new UsageError("use --basic or --bearer, not both");
   let auth: Auth | undefined;
@@ -128,6 +169,9 @@ export function parseCliArgs(argv: string[]): CliCommand {
     if (values.bearer.trim() === "") throw new UsageError("--bearer takes a token");
     auth = { kind: "bearer", token: values.bearer.trim() };
   }
+  if (auth && headers && Object.keys(headers).some((name) => name.toLowerCase() === "authorization")) {
+    throw new UsageError(`--header Authorization and --${auth.kind} both set Authorization: use one`);
+  }
 
   const method = values.method?.toUpperCase();
   if (values.web) {
@@ -135,13 +179,35 @@ export function parseCliArgs(argv: string[]): CliCommand {
       throw new UsageError(`--method must be one of ${WEB_METHODS.join(", ")}`);
     }
     if (values["report-status-on-callback"]) throw new UsageError("--report-status-on-callback is for the Webhook activity, not --web");
-    if (body !== undefined && (method === "GET" || method === "DELETE")) throw new UsageError(`--body is not sent with ${method}`);
-    return { kind: "web", options: { url, body, timeoutMs, auth, method: method as WebMethod | undefined } };
+    if (body !== undefined && method === "GET") throw new UsageError("--body is not sent with GET");
+    const requestTimeoutMs = parseTimespanOption("--http-request-timeout", values["http-request-timeout"]);
+    if (requestTimeoutMs !== undefined && (requestTimeoutMs < MIN_HTTP_REQUEST_TIMEOUT_MS || requestTimeoutMs > MAX_HTTP_REQUEST_TIMEOUT_MS)) {
+      throw new UsageError("--http-request-timeout must be from 00:01:00 to 00:10:00, as ADF's httpRequestTimeout");
+    }
+    return {
+      kind: "web",
+      options: {
+        url,
+        body,
+        headers,
+        timeoutMs,
+        auth,
+        method: method as WebMethod | undefined,
+        requestTimeoutMs,
+        turnOffAsync: values["turn-off-async"] ?? false,
+      },
+    };
   }
   if (method !== undefined && method !== "POST") {
     throw new UsageError("the Webhook activity always POSTs; use --web for a Web activity with another method");
   }
-  return { kind: "webhook", options: { url, body, timeoutMs, auth, reportStatusOnCallback: values["report-status-on-callback"] ?? false } };
+  for (const flag of ["http-request-timeout", "turn-off-async"] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} is for the Web activity (--web); a Webhook activity's endpoint always has 1 minute`);
+  }
+  return {
+    kind: "webhook",
+    options: { url, body, headers, timeoutMs, auth, reportStatusOnCallback: values["report-status-on-callback"] ?? false },
+  };
 }
 
 interface Io {

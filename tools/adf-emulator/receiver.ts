@@ -11,8 +11,9 @@ import { formatMs } from "./timespan";
 
 export interface Callback {
   ms: number;
-  /** Parsed JSON, or undefined when the body was malformed. */
+  /** The body as ADF's callback endpoint takes it: parsed JSON, else its text; undefined when empty. */
   body?: unknown;
+  /** Why the callback was refused (a body over the limit). */
   malformed?: string;
 }
 
@@ -22,6 +23,15 @@ export interface Receiver {
   /** Resolves with the first callback (valid or malformed). */
   first: Promise<Callback>;
   close(): Promise<void>;
+}
+
+function readBody(text: string): unknown {
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 export function maskToken(token: string): string {
@@ -60,13 +70,10 @@ export async function startReceiver(start: number, maxBytes: number, onProgress:
         callback = { ms, malformed: `the callback body is larger than ${maxBytes} bytes` };
         reply(res, 413, { error: callback.malformed });
       } else {
-        try {
-          callback = { ms, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown };
-          reply(res, 200, { status: received ? "already received" : "received" });
-        } catch (err) {
-          callback = { ms, malformed: `the callback body is not JSON (${(err as Error).message})` };
-          reply(res, 400, { error: callback.malformed });
-        }
+        // Any body completes the activity, as with ADF: an empty POST (Invoke-WebRequest -Method Post)
+        // is the usual "done", and a body that is not JSON is kept as text.
+        callback = { ms, body: readBody(Buffer.concat(chunks).toString("utf8")) };
+        reply(res, 200, { status: received ? "already received" : "received" });
       }
       if (received) {
         onProgress(`A further callback arrived after ${formatMs(ms)}; only the first one counts.`);

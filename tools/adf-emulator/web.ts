@@ -1,13 +1,15 @@
 /**
- * The Web activity: a synchronous request whose answer must be a 2xx JSON object of at most 4 MB;
- * a 202 with a Location header is polled (GET) until an answer other than 202.
+ * The Web activity: a synchronous request whose answer must be a 2xx JSON object of at most 4 MB,
+ * within `httpRequestTimeout` (1 minute by default). A 202 with a Location header is polled (GET)
+ * until an answer other than 202, unless `turnOffAsync` is set. The output is the answer's object
+ * plus `ADFWebActivityResponseHeaders`, the final answer's headers.
  */
 import { performance } from "node:perf_hooks";
 
 import {
   cancelled,
+  DEFAULT_POLICY_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
-  DEFAULT_TIMEOUT_MS,
   isObject,
   linkedController,
   MAX_RESPONSE_BYTES,
@@ -18,25 +20,42 @@ import {
   type CommonOptions,
   type EndpointAnswer,
 } from "./activity";
-import { authHeaders, bodyExcerpt, describeBody, headerValue, httpRequest, networkError, parseRetryAfter, validateUrl } from "./http";
+import { bodyExcerpt, describeBody, headerValue, httpRequest, networkError, parseRetryAfter, requestHeaders, validateUrl } from "./http";
 import { formatMs } from "./timespan";
 
-export const WEB_METHODS = ["GET", "POST", "PUT", "DELETE"] as const;
+export const WEB_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 export type WebMethod = (typeof WEB_METHODS)[number];
 
 export interface WebOptions extends CommonOptions {
   method?: WebMethod;
+  /** ADF's `turnOffAsync`: a 202 is the final answer, its Location is not polled. */
+  turnOffAsync?: boolean;
   /** The wait between polls when a 202 has no Retry-After, in ms. Default 1 s. */
   pollIntervalMs?: number;
   /** The largest response accepted, in bytes. Default 4 MB, as ADF. */
   maxResponseBytes?: number;
 }
 
+/**
+ * The answer's headers as ADF puts them in the output's `ADFWebActivityResponseHeaders`: every header,
+ * its name as the endpoint wrote it, repeated headers joined with ", ".
+ */
+export function responseHeaders(rawHeaders: string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const names = new Map<string, string>();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = names.get(rawHeaders[i].toLowerCase()) ?? rawHeaders[i];
+    names.set(name.toLowerCase(), name);
+    headers[name] = headers[name] === undefined ? rawHeaders[i + 1] : `${headers[name]}, ${rawHeaders[i + 1]}`;
+  }
+  return headers;
+}
+
 export async function runWebActivity(options: WebOptions): Promise<ActivityResult> {
   const start = performance.now();
   let url = validateUrl(options.url);
   const method = options.method ?? "POST";
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_POLICY_TIMEOUT_MS;
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -46,22 +65,17 @@ export async function runWebActivity(options: WebOptions): Promise<ActivityResul
   const result: ActivityResult = { activity: "Web", status: "Failed", polls: 0, totalMs: 0 };
   const end = (fields: Partial<ActivityResult>): ActivityResult =>
     Object.assign(result, fields, { totalMs: performance.now() - start });
-  const headers = { Accept: "application/json", ...authHeaders(options.auth) };
   try {
-    let request: { method: string; body?: string } =
-      method === "GET" || method === "DELETE"
-        ? { method }
-        : { method, body: JSON.stringify(options.body ?? {}) };
+    // A body is required for POST, PUT and PATCH, optional for DELETE and not sent with GET.
+    const body = method === "GET" || (method === "DELETE" && options.body === undefined) ? undefined : JSON.stringify(options.body ?? {});
+    let request: { method: string; headers: Record<string, string>; body?: string } = {
+      method,
+      headers: requestHeaders({ Accept: "application/json", ...(body !== undefined ? { "Content-Type": "application/json" } : {}) }, options.auth, options.headers),
+      body,
+    };
     progress(`${method} ${url.href} (the endpoint has ${formatMs(Math.min(requestTimeoutMs, timeoutMs))} to answer)`);
     for (;;) {
-      const call = httpRequest(url, {
-        method: request.method,
-        headers: request.body !== undefined ? { ...headers, "Content-Type": "application/json" } : headers,
-        body: request.body,
-        timeoutMs: requestTimeoutMs,
-        maxBytes,
-        signal: controller.signal,
-      });
+      const call = httpRequest(url, { ...request, timeoutMs: requestTimeoutMs, maxBytes, signal: controller.signal });
       const answered = await race(call, deadline, controller.signal);
       if (answered.kind === "timeout") return end({ status: "TimedOut", error: timedOut(timeoutMs, "the endpoint's answer") });
       if (answered.kind === "cancelled") return end({ status: "Cancelled", error: cancelled() });
@@ -77,7 +91,7 @@ export async function runWebActivity(options: WebOptions): Promise<ActivityResul
       result.finalAnswer = seen;
 
       const location = answer.headers.location;
-      if (answer.status === 202 && location) {
+      if (answer.status === 202 && location && !options.turnOffAsync) {
         let next: URL;
         try {
           next = new URL(location, url);
@@ -91,7 +105,8 @@ export async function runWebActivity(options: WebOptions): Promise<ActivityResul
         if (slept.kind === "timeout") return end({ status: "TimedOut", error: timedOut(timeoutMs, "an answer other than 202") });
         if (slept.kind === "cancelled") return end({ status: "Cancelled", error: cancelled() });
         url = next;
-        request = { method: "GET" };
+        // The polls are GETs without a body, with the activity's headers and authentication.
+        request = { method: "GET", headers: requestHeaders({ Accept: "application/json" }, options.auth, withoutContentType(options.headers)) };
         result.polls = (result.polls ?? 0) + 1;
         continue;
       }
@@ -111,14 +126,20 @@ export async function runWebActivity(options: WebOptions): Promise<ActivityResul
           error: { errorCode: "ResponseTooLarge", message: `The response is larger than ${maxBytes} bytes (ADF's limit is 4 MB).` },
         });
       }
+      const text = answer.body.toString("utf8");
       let parsed: unknown;
-      try {
-        parsed = JSON.parse(answer.body.toString("utf8"));
-      } catch {
-        return end({
-          status: "Failed",
-          error: { errorCode: "InvalidResponse", message: `The response is not JSON: ${bodyExcerpt(answer.body)}` },
-        });
+      if (text.trim() === "") {
+        // An empty answer (a 202 without Location, a 204) succeeds with an empty Response.
+        parsed = { Response: "" };
+      } else {
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          return end({
+            status: "Failed",
+            error: { errorCode: "InvalidResponse", message: `The response is not JSON: ${bodyExcerpt(answer.body)}` },
+          });
+        }
       }
       if (!isObject(parsed)) {
         return end({
@@ -129,9 +150,14 @@ export async function runWebActivity(options: WebOptions): Promise<ActivityResul
           },
         });
       }
-      return end({ status: "Succeeded", output: parsed });
+      return end({ status: "Succeeded", output: { ...parsed, ADFWebActivityResponseHeaders: responseHeaders(answer.rawHeaders) } });
     }
   } finally {
     controller.abort();
   }
+}
+
+function withoutContentType(headers: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!headers) return undefined;
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== "content-type"));
 }

@@ -107,18 +107,72 @@ describe("ADF emulator: Webhook activity", () => {
     assert.match(down.error?.message ?? "", /ECONNREFUSED/);
   });
 
-  it("fails on a malformed callback body, which the receiver answers 400", async () => {
+  it("completes on an empty or non-JSON callback, which the receiver answers 200 (as ADF: issue 11 point 7)", async () => {
+    // The endpoint calls back as a script does: `Invoke-WebRequest -Uri $callBackUri -Method Post`, no body.
+    const cases: { body?: string; contentType?: string; output: unknown }[] = [
+      { output: undefined },
+      { body: "", contentType: "application/json", output: undefined },
+      { body: "{not json", contentType: "application/json", output: "{not json" },
+      { body: "done", contentType: "text/plain", output: "done" },
+    ];
+    for (const { body, contentType, output } of cases) {
+      for (const reportStatusOnCallback of [false, true]) {
+        let answered!: (status: number) => void;
+        const status = new Promise<number>((resolve) => (answered = resolve));
+        const endpoint = await serve((seen, res) => {
+          json(res, 202, {});
+          const headers: Record<string, string> = contentType ? { "Content-Type": contentType } : {};
+          void fetch(callBackUriOf(seen), { method: "POST", headers, body }).then(async (r) => {
+            await r.arrayBuffer();
+            answered(r.status);
+          });
+        });
+        const result = await runWebhookActivity({ url: endpoint.url, timeoutMs: 5000, reportStatusOnCallback });
+        const label = `${JSON.stringify(body)} reportStatusOnCallback=${reportStatusOnCallback}`;
+        assert.equal(result.status, "Succeeded", label);
+        assert.deepEqual(result.output, reportStatusOnCallback ? undefined : output, label);
+        assert.equal(await status, 200, label);
+      }
+    }
+  });
+
+  it("reads the callback's field names in any case, from a real endpoint", async () => {
+    const endpoint = await serve(
+      acceptsThenCallsBack({ output: { attempt: 2 }, error: { errorCode: "lowerCase", message: "spelt in camelCase" }, statusCode: 409 }),
+    );
+    const result = await runWebhookActivity({ url: endpoint.url, timeoutMs: 5000, reportStatusOnCallback: true });
+    assert.equal(result.status, "Failed");
+    assert.deepEqual(result.error, { errorCode: "lowerCase", message: "spelt in camelCase" });
+    assert.deepEqual(result.output, { attempt: 2 });
+  });
+
+  it("refuses a callback over its size limit with 413 and fails", async () => {
     let answered!: (status: number) => void;
     const status = new Promise<number>((resolve) => (answered = resolve));
     const endpoint = await serve((seen, res) => {
       json(res, 202, {});
-      setTimeout(() => void callBack(callBackUriOf(seen), "{not json").then(answered), 10);
+      void callBack(callBackUriOf(seen), JSON.stringify({ Output: { blob: "x".repeat(200) } })).then(answered);
     });
-    const result = await runWebhookActivity({ url: endpoint.url, timeoutMs: 5000, reportStatusOnCallback: true });
+    const result = await runWebhookActivity({ url: endpoint.url, timeoutMs: 5000, maxCallbackBytes: 100 });
     assert.equal(result.status, "Failed");
     assert.equal(result.error?.errorCode, "InvalidCallback");
-    assert.match(result.error?.message ?? "", /not JSON/);
-    assert.equal(await status, 400);
+    assert.match(result.error?.message ?? "", /larger than 100 bytes/);
+    assert.equal(await status, 413);
+  });
+
+  it("sends the activity's headers, which replace the defaults; an empty value sends none", async () => {
+    const endpoint = await serve(acceptsThenCallsBack({}));
+    const result = await runWebhookActivity({
+      url: endpoint.url,
+      timeoutMs: 5000,
+      headers: { "x-ms-client-request-id": "run-1", "Content-Type": "", ACCEPT: "text/plain" },
+    });
+    assert.equal(result.status, "Succeeded");
+    const [req] = endpoint.seen;
+    assert.equal(req.headers["x-ms-client-request-id"], "run-1");
+    assert.equal(req.headers["content-type"], undefined, "a pipeline that forgot Content-Type");
+    assert.equal(req.headers.accept, "text/plain");
+    assert.ok(JSON.parse(req.body).callBackUri, "the body is still JSON with callBackUri");
   });
 
   it("answers 404 on any other path and 405 on other methods; accepts a callback that beats the 202", async () => {

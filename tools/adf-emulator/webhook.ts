@@ -16,7 +16,7 @@ import {
   type CommonOptions,
 } from "./activity";
 import { interpretCallback } from "./callback";
-import { authHeaders, bodyExcerpt, describeBody, httpRequest, networkError, validateUrl } from "./http";
+import { bodyExcerpt, describeBody, httpRequest, networkError, requestHeaders, validateUrl } from "./http";
 import { startReceiver } from "./receiver";
 import { formatMs, formatTimespan } from "./timespan";
 
@@ -45,7 +45,7 @@ export async function runWebhookActivity(options: WebhookOptions): Promise<Activ
     const payload = JSON.stringify({ ...(options.body ?? {}), callBackUri: receiver.uri });
     const call = httpRequest(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json", ...authHeaders(options.auth) },
+      headers: requestHeaders({ "Content-Type": "application/json", Accept: "application/json" }, options.auth, options.headers),
       body: payload,
       timeoutMs: requestTimeoutMs,
       maxBytes: MAX_RESPONSE_BYTES,
