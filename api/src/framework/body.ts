@@ -9,12 +9,15 @@ const JSON_TYPES = ["application/json", "application/*+json"] as const;
 /**
  * JSON bodies only, up to `limitBytes`: a body of another type is 415, malformed JSON 400 and an
  * oversized body 413 (co-body's errors, mapped by the error handler). A request without a body gets `{}`.
+ * A body without a Content-Type is read as JSON: ADF's docs require the header and users forget it, and
+ * a body that is not JSON is still refused (400).
  */
 export function jsonBody(limitBytes: number): Middleware {
   const parse = bodyParser({
     enableTypes: ["json"],
     // Parse exactly what the 415 check below lets through, so no JSON type skips parsing (and the limit).
     extendTypes: { json: [...JSON_TYPES] },
+    detectJSON: (ctx) => !ctx.get("content-type"),
     jsonLimit: limitBytes,
     jsonStrict: true,
     encoding: "utf-8",
@@ -38,7 +41,7 @@ export function jsonBody(limitBytes: number): Middleware {
     // `Content-Length: 0` is no body, whatever its type (ADF and curl send it without one): `{}`.
     if (ctx.request.length === 0 && !ctx.get("transfer-encoding")) {
       ctx.request.body = {};
-    } else if (METHODS_WITH_BODY.has(ctx.method) && ctx.is(...JSON_TYPES) === false) {
+    } else if (METHODS_WITH_BODY.has(ctx.method) && ctx.get("content-type") && ctx.is(...JSON_TYPES) === false) {
       throw new HttpError(415, "unsupported_media_type", "Send the body as JSON, with Content-Type: application/json.");
     }
     await parse(ctx, async () => {
