@@ -1,5 +1,12 @@
 import type { Logger } from "pino";
-import type { z } from "zod";
+import { z } from "zod";
+
+/**
+ * The fields ADF adds to the body it sends: `callBackUri` (Webhook activity) and the `datasets` and
+ * `linkedServices` a Web activity references (which can carry connection strings). No job sees them: they
+ * are taken off the body before `input` checks it, so a strict schema does not refuse them.
+ */
+export const ADF_FIELDS: ReadonlySet<string> = new Set(["callBackUri", "datasets", "linkedServices"]);
 
 /** What a job returns: ADF shows it as the activity's output, so it is always a JSON object. */
 export type JsonObject = { [key: string]: unknown };
@@ -21,7 +28,7 @@ export interface Job<Input extends z.ZodType = z.ZodType> {
   readonly name: string;
   /** One line for people: shown in the README and in logs. */
   readonly description: string;
-  /** Validates the request body (without `callBackUri`); a failure is a 400 before anything runs. */
+  /** Validates the request body (without ADF's own fields, see ADF_FIELDS); a failure is a 400 before anything runs. */
   readonly input: Input;
   /** Also answer `GET /<name>` by running the job on `{}`, as the original endpoints did. */
   readonly get?: boolean;
@@ -33,6 +40,12 @@ const JOB_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export function defineJob<Input extends z.ZodType>(job: Job<Input>): Job<Input> {
   if (!JOB_NAME.test(job.name)) throw new Error(`job name "${job.name}" must match ${JOB_NAME}`);
+  if (job.input instanceof z.ZodObject) {
+    const taken = Object.keys(job.input.shape).filter((key) => ADF_FIELDS.has(key));
+    if (taken.length > 0) {
+      throw new Error(`job "${job.name}": its input declares ${taken.join(", ")}, which ADF adds and no job receives`);
+    }
+  }
   return job;
 }
 

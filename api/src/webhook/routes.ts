@@ -10,7 +10,7 @@ import { jsonBody } from "../framework/body.js";
 import type { Drain } from "../framework/drain.js";
 import { HttpError, sendError } from "../framework/errors.js";
 import type { Logger } from "../framework/logging.js";
-import type { Job } from "../jobs/job.js";
+import { ADF_FIELDS, type Job } from "../jobs/job.js";
 import { CallbackSender } from "./callback.js";
 import { checkCallbackUri, type CallbackPolicy } from "./callbackUri.js";
 import type { JobMetrics } from "./metrics.js";
@@ -94,12 +94,17 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
       if (typeof body !== "object" || body === null || Array.isArray(body)) {
         throw new HttpError(400, "invalid_input", "The body must be a JSON object.");
       }
-      const { callBackUri, ...fields } = body as Record<string, unknown>;
-      const input = parseInput(job, fields);
+      const { callBackUri } = body as Record<string, unknown>;
+      const input = parseInput(job, withoutAdfFields(body));
       if (callBackUri === undefined) await respond(ctx, job, input);
       else await accept(ctx, job, input, callBackUri);
     });
   }
+}
+
+/** The body without the fields ADF adds (a copy made of own data properties, never through setters). */
+function withoutAdfFields(body: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(body).filter(([key]) => !ADF_FIELDS.has(key)));
 }
 
 function parseInput(job: Job, fields: unknown): unknown {

@@ -311,3 +311,46 @@ describe("drain with jobs in flight", function () {
     }
   });
 });
+
+describe("the fields ADF adds to the body are no job's input", () => {
+  // A Web activity that references datasets and linked services sends them in the body (Microsoft Learn,
+  // "Web activity", request payload schema); linked services can carry connection strings.
+  const adfFields = {
+    datasets: [{ name: "MyDataset1", properties: { type: "AzureSqlTable", typeProperties: { tableName: "dept" } } }],
+    linkedServices: [{ name: "Sql", properties: { type: "AzureSqlDatabase", typeProperties: { connectionString: "Password=ls-s3cret" } } }],
+  };
+  let api: RunningApi;
+  before(async () => {
+    api = await startApi(FAST);
+  });
+  after(() => api.close());
+
+  it("a Web activity with datasets and linkedServices runs the job (simulate's input is strict)", async () => {
+    const res = await postJson(`${api.url}/simulate`, { output: { rows: 1 }, ...adfFields });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { rows: 1 });
+    for (const path of ["/helloworld", "/test"]) assert.equal((await postJson(`${api.url}${path}`, adfFields)).status, 200, path);
+  });
+
+  it("a Webhook activity with them too: 202, then the callback", async () => {
+    const receiver = await startReceiver();
+    try {
+      const res = await postJson(`${api.url}/simulate`, { output: { rows: 2 }, ...adfFields, callBackUri: `${receiver.base}/cb` });
+      assert.equal(res.status, 202);
+      const [callback] = await receiver.waitFor(1);
+      assert.deepEqual(callback!.body, { Output: { rows: 2 }, StatusCode: "200" });
+      assert.doesNotMatch(JSON.stringify(api.logs), /ls-s3cret/);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("a job's input that declares one of them is refused when the job is defined", () => {
+    for (const field of ["callBackUri", "datasets", "linkedServices"]) {
+      assert.throws(
+        () => defineJob({ name: "greedy", description: "Wants ADF's fields.", input: z.object({ [field]: z.unknown() }), run: async () => ({}) }),
+        new RegExp(`declares ${field}, which ADF adds and no job receives`),
+      );
+    }
+  });
+});
