@@ -101,11 +101,19 @@ export function programReads(files = repositoryFiles()): Map<string, string> {
   add(reads, ["Pulumi.yaml"], "the Pulumi project");
   add(reads, files.filter((f) => /^Pulumi\.[^/]+\.yaml$/.test(f)), "stack configuration");
   const main = project.main ?? ".";
+  // Pulumi runs the program in its directory (`main`): paths the program and Pulumi.yaml give are
+  // relative to it, unless absolute.
+  const fromProgram = (p: string) => relative(path.resolve(ROOT, main, p));
   add(reads, importClosure([path.join(main, "index.ts")]), `the program (${main}) and what it imports`);
-  if (project.runtime?.options?.tsconfig) add(reads, [project.runtime.options.tsconfig], "Pulumi.yaml's tsconfig");
+  const tsconfig = project.runtime?.options?.tsconfig;
+  if (tsconfig) {
+    const found = [fromProgram(tsconfig), tsconfig].find((f) => files.includes(f));
+    if (!found) throw new Error(`Pulumi.yaml names a tsconfig that does not exist: ${tsconfig}`);
+    add(reads, [found], "Pulumi.yaml's tsconfig");
+  }
   add(reads, ["package.json", "package-lock.json"].filter((f) => files.includes(f)), "the program's dependencies");
-  add(reads, filesUnder([relative(API_CONTEXT)], files), "the image's build context (stack/image.ts)");
-  add(reads, [relative(API_DOCKERFILE)], "the image's Dockerfile");
+  add(reads, filesUnder([fromProgram(API_CONTEXT)], files), "the image's build context (stack/image.ts)");
+  add(reads, [fromProgram(API_DOCKERFILE)], "the image's Dockerfile");
   return reads;
 }
 
