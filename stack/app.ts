@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import {
   API_PORT,
+  METRICS_PORT,
   PRE_STOP_SECONDS,
   terminationGracePeriodSeconds,
   toEnvironment,
@@ -25,7 +26,16 @@ export interface WebhookAppArgs {
   extraAllowedCallers?: pulumi.Input<string>[];
   /** For a non-Azure private registry only: an imagePullSecret. AKS pulls through AcrPull instead. */
   pullCredentials?: { server: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> };
+  /** The API's Service: ClusterIP, or a public LoadBalancer (exposure loadbalancer), see stack/exposure. */
+  service: { type: "ClusterIP" | "LoadBalancer"; loadBalancerSourceRanges?: string[] };
 }
+
+/** What Prometheus-style pod scraping (Azure Monitor managed Prometheus included) reads. */
+export const SCRAPE_ANNOTATIONS = {
+  "prometheus.io/scrape": "true",
+  "prometheus.io/port": String(METRICS_PORT),
+  "prometheus.io/path": "/metrics",
+};
 
 /** The API on Kubernetes: namespace, settings, Deployment, Service, PodDisruptionBudget and optional HPA. */
 export class WebhookApp extends pulumi.ComponentResource {
@@ -117,7 +127,7 @@ export class WebhookApp extends pulumi.ComponentResource {
           selector: { matchLabels: selector },
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
           template: {
-            metadata: { labels: selector },
+            metadata: { labels: selector, annotations: SCRAPE_ANNOTATIONS },
             spec: {
               automountServiceAccountToken: false,
               enableServiceLinks: false,
@@ -145,7 +155,11 @@ export class WebhookApp extends pulumi.ComponentResource {
                   name: "api",
                   image: args.image,
                   imagePullPolicy: "IfNotPresent",
-                  ports: [{ name: "http", containerPort: API_PORT, protocol: "TCP" }],
+                  ports: [
+                    { name: "http", containerPort: API_PORT, protocol: "TCP" },
+                    // Scraped in the cluster only: no Service port points at it.
+                    { name: "metrics", containerPort: METRICS_PORT, protocol: "TCP" },
+                  ],
                   envFrom: [{ configMapRef: { name: settings.metadata.name } }, { secretRef: { name: secrets.metadata.name } }],
                   startupProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 30 },
                   livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
@@ -182,7 +196,8 @@ export class WebhookApp extends pulumi.ComponentResource {
       {
         metadata: { name: app.name, namespace: ns, labels },
         spec: {
-          type: app.serviceType,
+          type: args.service.type,
+          loadBalancerSourceRanges: args.service.loadBalancerSourceRanges,
           selector,
           ports: [{ name: "http", port: API_PORT, targetPort: "http", protocol: "TCP" }],
         },
@@ -216,7 +231,7 @@ export class WebhookApp extends pulumi.ComponentResource {
     this.serviceName = service.metadata.name;
     this.deploymentName = deployment.metadata.name;
     this.loadBalancerAddress =
-      app.serviceType === "LoadBalancer"
+      args.service.type === "LoadBalancer"
         ? service.status.apply((status) => {
             const ingress = status?.loadBalancer?.ingress?.[0];
             return ingress?.ip ?? ingress?.hostname;

@@ -29,14 +29,14 @@ function failsNaming(values: Record<string, string>, secrets: Record<string, str
 
 describe("stack config", () => {
   describe("defaults", () => {
-    it("creates Azure resources with 2 replicas, ClusterIP, no HPA, no Data Factory", () => {
+    it("creates Azure resources with 2 replicas, exposure cluster (ClusterIP), no HPA, no Data Factory", () => {
       const config = loadConfig(reader({}));
       assert.equal(config.target.kind, "new");
       assert.equal(config.target.location, "westeurope");
       assert.equal(config.target.kind === "new" && config.target.nodeCount, 2);
       assert.deepEqual(config.image, { repository: "adf-webhook-api", tag: "latest", registryAuth: "admin" });
       assert.equal(config.app.replicas, 2);
-      assert.equal(config.app.serviceType, "ClusterIP");
+      assert.deepEqual(config.exposure, { mode: "cluster" });
       assert.equal(config.app.namespace, "adf-webhook");
       assert.equal(config.app.hpa, undefined);
       assert.equal(config.dataFactory, undefined);
@@ -47,6 +47,7 @@ describe("stack config", () => {
       assert.deepEqual(api, {
         PORT: 5002,
         HOST: "0.0.0.0",
+        METRICS_PORT: 9464,
         LOG_LEVEL: "info",
         BODY_LIMIT: "1mb",
         DRAIN_TIMEOUT_MS: 20000,
@@ -67,6 +68,7 @@ describe("stack config", () => {
       assert.deepEqual(env, {
         PORT: "5002",
         HOST: "0.0.0.0",
+        METRICS_PORT: "9464",
         LOG_LEVEL: "info",
         BODY_LIMIT: "1mb",
         DRAIN_TIMEOUT_MS: "20000",
@@ -129,8 +131,13 @@ describe("stack config", () => {
       assert.deepEqual(api.ENTRA_ALLOWED_CALLERS, [CALLER]);
     });
 
-    it("Data Factory with a LoadBalancer", () => {
-      const config = loadConfig(reader({ dataFactory: "true", serviceType: "LoadBalancer", dataFactoryName: "adf-demo" }));
+    it("Data Factory with a public entry (https or loadbalancer)", () => {
+      const config = loadConfig(reader({ dataFactory: "true", exposure: "loadbalancer", dataFactoryName: "adf-demo" }));
+      assert.deepEqual(loadConfig(reader({ dataFactory: "true", exposure: "https", acmeEmail: "ops@example.com" })).dataFactory, {
+        name: undefined,
+        resourceGroupName: undefined,
+        location: "westeurope",
+      });
       assert.deepEqual(config.dataFactory, { name: "adf-demo", resourceGroupName: undefined, location: "westeurope" });
     });
   });
@@ -138,7 +145,7 @@ describe("stack config", () => {
   describe("errors name the key", () => {
     it("bad numbers, booleans and choices", () => {
       const message = failsNaming(
-        { replicas: "two", hpaEnabled: "yes", serviceType: "NodePort", logLevel: "loud", drainTimeoutMs: "-1", target: "gke" },
+        { replicas: "two", hpaEnabled: "yes", serviceType: "LoadBalancer", logLevel: "loud", drainTimeoutMs: "-1", target: "gke" },
         {},
         "replicas",
         "hpaEnabled",
@@ -148,7 +155,7 @@ describe("stack config", () => {
         "target",
       );
       assert.match(message, /replicas: must be a whole number between 1 and 50 \(got "two"\)/);
-      assert.match(message, /serviceType: must be one of ClusterIP, LoadBalancer \(got "NodePort"\)/);
+      assert.match(message, /serviceType: was replaced by exposure: remove it and set exposure to cluster .* \(got "LoadBalancer"\)/);
       assert.match(message, /target: must be one of new, existing, kubeconfig/);
     });
 
@@ -173,13 +180,13 @@ describe("stack config", () => {
       failsNaming({ authMode: "entra", entraTenantId: "contoso", entraAudience: "api://x", entraAllowedCallers: "bob" }, {}, "entraTenantId", "entraAllowedCallers");
     });
 
-    it("Data Factory needs a LoadBalancer (a public endpoint)", () => {
+    it("Data Factory needs a public entry (exposure https or loadbalancer)", () => {
       const message = failsNaming({ dataFactory: "true" }, {}, "dataFactory");
-      assert.match(message, /needs a public endpoint: set serviceType to LoadBalancer/);
+      assert.match(message, /needs a public endpoint: set exposure to https \(or loadbalancer\)/);
     });
 
     it("Data Factory with a kubeconfig target needs a resource group", () => {
-      failsNaming({ ...KUBE, dataFactory: "true", serviceType: "LoadBalancer" }, KUBE_SECRETS, "dataFactoryResourceGroup");
+      failsNaming({ ...KUBE, dataFactory: "true", exposure: "loadbalancer" }, KUBE_SECRETS, "dataFactoryResourceGroup");
     });
 
     it("insecure callbacks only on a local (kubeconfig) cluster", () => {
@@ -231,7 +238,14 @@ describe("Pulumi.dev.yaml", () => {
     };
     loadConfig(recording({ hpaEnabled: "true", authMode: "basic", basicAuthUsername: "u" }, { basicAuthPassword: "p" }));
     loadConfig(recording({ target: "existing", registryName: "a", registryResourceGroup: "b", clusterName: "c", clusterResourceGroup: "d" }));
-    loadConfig(recording({ ...KUBE, registryUsername: "u", serviceType: "LoadBalancer", dataFactory: "true", dataFactoryResourceGroup: "rg" }, { ...KUBE_SECRETS, registryPassword: "p" }));
+    loadConfig(
+      recording(
+        { ...KUBE, registryUsername: "u", exposure: "loadbalancer", allowedSourceRanges: "203.0.113.0/24", dataFactory: "true", dataFactoryResourceGroup: "rg" },
+        { ...KUBE_SECRETS, registryPassword: "p" },
+      ),
+    );
+    loadConfig(recording({ exposure: "https", hostname: "adf.example.com", dnsLabel: "adf-demo", acmeEmail: "ops@example.com", acmeServer: "staging" }));
+    loadConfig(recording({ target: "existing", registryName: "a", registryResourceGroup: "b", clusterName: "c", clusterResourceGroup: "d", exposure: "https", gatewayClassName: "eg", tlsSecretName: "tls" }));
     loadConfig(recording({ authMode: "entra", entraTenantId: TENANT, entraAudience: "api://x", entraAllowedCallers: CALLER }));
     assert.deepEqual([...documented].sort(), [...read].sort());
   });

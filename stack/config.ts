@@ -1,5 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 
+import { readExposure, type ExposureConfig } from "./exposure/config";
+
 /**
  * The stack's configuration, read once from Pulumi config into one typed, validated object.
  *
@@ -20,6 +22,8 @@ export class ConfigError extends Error {
 
 /** The container port, fixed: the image, the probes and the Service all use it. */
 export const API_PORT = 5002;
+/** The API's metrics port: scraped inside the cluster, exposed by no Service or route. */
+export const METRICS_PORT = 9464;
 
 export type AuthMode = "none" | "basic" | "entra";
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -32,6 +36,7 @@ export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" |
 export interface ApiSettings {
   PORT: number;
   HOST: string;
+  METRICS_PORT: number;
   LOG_LEVEL: LogLevel;
   BODY_LIMIT: string;
   DRAIN_TIMEOUT_MS: number;
@@ -107,7 +112,6 @@ export interface AppConfig {
   name: string;
   namespace: string;
   replicas: number;
-  serviceType: "ClusterIP" | "LoadBalancer";
   resources: { cpuRequest: string; cpuLimit: string; memoryRequest: string; memoryLimit: string };
   fsGroup?: number;
   hpa?: { minReplicas: number; maxReplicas: number; cpuUtilization: number };
@@ -126,6 +130,8 @@ export interface StackConfig {
   app: AppConfig;
   api: ApiSettings;
   apiSecrets: ApiSecrets;
+  /** How the API is reached: stack/exposure/config.ts. */
+  exposure: ExposureConfig;
   dataFactory?: DataFactoryConfig;
 }
 
@@ -272,7 +278,6 @@ export function loadConfig(config: ConfigReader): StackConfig {
     name,
     namespace,
     replicas,
-    serviceType: oneOf("serviceType", ["ClusterIP", "LoadBalancer"] as const, "ClusterIP"),
     resources: {
       cpuRequest: quantity("cpuRequest", "100m"),
       cpuLimit: quantity("cpuLimit", "1"),
@@ -294,6 +299,7 @@ export function loadConfig(config: ConfigReader): StackConfig {
   const api: ApiSettings = {
     PORT: API_PORT,
     HOST: "0.0.0.0",
+    METRICS_PORT,
     LOG_LEVEL: oneOf("logLevel", LOG_LEVELS, "info"),
     BODY_LIMIT: bodyLimit,
     DRAIN_TIMEOUT_MS: int("drainTimeoutMs", 20_000, 0, 300_000),
@@ -324,11 +330,14 @@ export function loadConfig(config: ConfigReader): StackConfig {
     if (api.ENTRA_JWKS_URI !== undefined && !/^https:\/\//.test(api.ENTRA_JWKS_URI)) fail("entraJwksUri", "must be an https:// URL", api.ENTRA_JWKS_URI);
   }
 
+  // --- exposure -----------------------------------------------------------------------------------
+  const exposure = readExposure({ raw, bool, oneOf, list, fail }, { targetKind: target.kind, location, authMode });
+
   // --- Data Factory -------------------------------------------------------------------------------
   let dataFactory: DataFactoryConfig | undefined;
   if (bool("dataFactory", false)) {
-    if (app.serviceType !== "LoadBalancer") {
-      fail("dataFactory", "the sample pipeline calls the API from Azure and needs a public endpoint: set serviceType to LoadBalancer");
+    if (exposure.mode === "cluster") {
+      fail("dataFactory", "the sample pipeline calls the API from Azure and needs a public endpoint: set exposure to https (or loadbalancer)");
     }
     const resourceGroupName = str("dataFactoryResourceGroup");
     if (target.kind === "kubeconfig" && resourceGroupName === undefined) {
@@ -342,7 +351,7 @@ export function loadConfig(config: ConfigReader): StackConfig {
   if (problems.length > 0) {
     throw new ConfigError(`Invalid stack configuration:\n  - ${problems.join("\n  - ")}\nSee Pulumi.dev.yaml for every key.`);
   }
-  return { target, image, app, api, apiSecrets, dataFactory };
+  return { target, image, app, api, apiSecrets, exposure, dataFactory };
 }
 
 /** The environment variables of a settings object: unset values dropped, lists comma-joined. */

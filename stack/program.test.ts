@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { ACR_PULL_ROLE_ID, defaultRegistryName } from "./azure";
 import type { ApiSettings } from "./config";
 import { adfTimeout, callbackRetryWindowMs, SAMPLE_PIPELINE_NAME } from "./datafactory";
+import { defaultDnsLabel } from "./exposure";
 import { API_CONTEXT, API_DOCKERFILE, PROGRAM_DIRECTORY } from "./image";
 import {
   ADF_PRINCIPAL_ID,
@@ -24,6 +25,8 @@ const EXISTING = { target: "existing", registryName: "myacr", registryResourceGr
 const KUBE = { target: "kubeconfig", registryServer: "localhost:5001", kubeContext: "kind-dev" };
 const KUBE_SECRETS = { kubeconfig: "apiVersion: v1\nkind: Config\ncurrent-context: kind-dev\n" };
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+/** exposure https on target new, by default: the Azure DNS label's host. */
+const DEFAULT_HTTPS_ENDPOINT = `https://${defaultDnsLabel("adf-webhook-api", SUBSCRIPTION_ID, "adf-webhook-aks", "test")}.westeurope.cloudapp.azure.com`;
 
 const types = (r: Run) => r.resources.map((x) => x.type).sort();
 const K8S_CORE = [
@@ -191,9 +194,13 @@ describe("stack program (Pulumi mocks)", function () {
       assert.deepEqual(spread.labelSelector.matchLabels, spec.selector.matchLabels);
     });
 
-    it("port 5002 named http, liveness /healthz, readiness /readyz, a startup probe", () => {
+    it("port 5002 named http, metrics on 9464, liveness /healthz, readiness /readyz, a startup probe", () => {
       const c = containerOf(r);
-      assert.deepEqual(c.ports, [{ name: "http", containerPort: 5002, protocol: "TCP" }]);
+      assert.deepEqual(c.ports, [
+        { name: "http", containerPort: 5002, protocol: "TCP" },
+        { name: "metrics", containerPort: 9464, protocol: "TCP" },
+      ]);
+      assert.equal(configMapOf(r).METRICS_PORT, "9464");
       assert.deepEqual(c.livenessProbe.httpGet, { path: "/healthz", port: "http" });
       assert.deepEqual(c.readinessProbe.httpGet, { path: "/readyz", port: "http" });
       assert.deepEqual(c.startupProbe.httpGet, { path: "/healthz", port: "http" });
@@ -262,8 +269,8 @@ describe("stack program (Pulumi mocks)", function () {
       assert.equal(r.ofType("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").length, 0);
     });
 
-    it("LoadBalancer by config: the endpoint and webhook URL use its IP", async () => {
-      const r = await run({ serviceType: "LoadBalancer" });
+    it("exposure loadbalancer: a LoadBalancer Service; the endpoint and webhook URL use its IP", async () => {
+      const r = await run({ exposure: "loadbalancer" });
       assert.equal((r.one("kubernetes:core/v1:Service").inputs as any).spec.type, "LoadBalancer");
       assert.equal(r.outputs.endpoint, `http://${LB_IP}:5002`);
       assert.equal(r.outputs.webhookUrl, `http://${LB_IP}:5002/helloworld`);
@@ -372,14 +379,15 @@ describe("stack program (Pulumi mocks)", function () {
 
   describe("Azure Data Factory", () => {
     it("is off by default", async () => {
-      const r = await run({ serviceType: "LoadBalancer" });
+      const r = await run({ exposure: "loadbalancer" });
       assert.equal(r.ofType("azure-native:datafactory:Factory").length, 0);
       assert.equal(r.ofType("azure-native:datafactory:Pipeline").length, 0);
     });
 
     it("entra: a factory with a managed identity that is the API's allowed caller, and MSI webhooks", async () => {
       const r = await run({
-        serviceType: "LoadBalancer",
+        exposure: "https",
+        acmeEmail: "ops@example.com",
         dataFactory: "true",
         authMode: "entra",
         entraTenantId: TENANT,
@@ -396,8 +404,8 @@ describe("stack program (Pulumi mocks)", function () {
       assert.deepEqual(
         pipeline.activities.map((a: any) => [a.name, a.type, a.method, a.url]),
         [
-          ["HelloWorld", "WebHook", "POST", `http://${LB_IP}:5002/helloworld`],
-          ["Simulate", "WebHook", "POST", `http://${LB_IP}:5002/simulate`],
+          ["HelloWorld", "WebHook", "POST", `${DEFAULT_HTTPS_ENDPOINT}/helloworld`],
+          ["Simulate", "WebHook", "POST", `${DEFAULT_HTTPS_ENDPOINT}/simulate`],
         ],
       );
       for (const activity of pipeline.activities) {
@@ -412,7 +420,9 @@ describe("stack program (Pulumi mocks)", function () {
     it("entra: configured callers are kept next to the factory's identity", async () => {
       const caller = "55555555-5555-5555-5555-555555555555";
       const r = await run({
-        serviceType: "LoadBalancer",
+        exposure: "https",
+        tlsSecretName: "adf-tls",
+        hostname: "adf.example.com",
         dataFactory: "true",
         authMode: "entra",
         entraTenantId: TENANT,
@@ -424,21 +434,23 @@ describe("stack program (Pulumi mocks)", function () {
 
     it("basic: the webhooks send the configured credentials; none: no authentication", async () => {
       const basic = await run(
-        { serviceType: "LoadBalancer", dataFactory: "true", authMode: "basic", basicAuthUsername: "adf" },
+        { exposure: "https", hostname: "adf.example.com", acmeEmail: "ops@example.com", dataFactory: "true", authMode: "basic", basicAuthUsername: "adf" },
         { basicAuthPassword: "s3cret" },
       );
       const [activity] = (basic.one("azure-native:datafactory:Pipeline").inputs as any).activities;
+      assert.equal(activity.url, "https://adf.example.com/helloworld");
       assert.deepEqual(activity.authentication, { type: "Basic", username: "adf", password: { type: "SecureString", value: "s3cret" } });
       assert.deepEqual(basic.one("azure-native:datafactory:Pipeline").secretPaths, ["activities"], "the password stays secret in state");
 
-      const none = await run({ serviceType: "LoadBalancer", dataFactory: "true" });
+      const none = await run({ exposure: "loadbalancer", dataFactory: "true" });
       const [open] = (none.one("azure-native:datafactory:Pipeline").inputs as any).activities;
+      assert.equal(open.url, `http://${LB_IP}:5002/helloworld`);
       assert.equal(open.authentication, undefined);
       assert.equal(configMapOf(none).ENTRA_ALLOWED_CALLERS, undefined);
     });
 
     it("existing target: the factory goes to the cluster's resource group unless configured", async () => {
-      const r = await run({ ...EXISTING, serviceType: "LoadBalancer", dataFactory: "true", dataFactoryName: "adf-demo" });
+      const r = await run({ ...EXISTING, exposure: "loadbalancer", dataFactory: "true", dataFactoryName: "adf-demo" });
       const factory = r.one("azure-native:datafactory:Factory").inputs as any;
       assert.equal(factory.resourceGroupName, "rg-aks");
       assert.equal(factory.factoryName, "adf-demo");
@@ -446,7 +458,7 @@ describe("stack program (Pulumi mocks)", function () {
     });
 
     it("kubeconfig target: the factory goes to the configured resource group", async () => {
-      const r = await run({ ...KUBE, serviceType: "LoadBalancer", dataFactory: "true", dataFactoryResourceGroup: "rg-adf" }, KUBE_SECRETS);
+      const r = await run({ ...KUBE, exposure: "loadbalancer", dataFactory: "true", dataFactoryResourceGroup: "rg-adf" }, KUBE_SECRETS);
       assert.equal((r.one("azure-native:datafactory:Factory").inputs as any).resourceGroupName, "rg-adf");
       assert.equal((r.one("azure-native:datafactory:Pipeline").inputs as any).resourceGroupName, "rg-adf");
     });

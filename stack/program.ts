@@ -5,6 +5,7 @@ import { WebhookApp } from "./app";
 import { createAzure, existingAzure, externalPlatform, type AzureInfo } from "./azure";
 import { API_PORT, type StackConfig } from "./config";
 import { createFactory, createSamplePipeline, factoryPrincipalId, SAMPLE_PIPELINE_NAME } from "./datafactory";
+import { exposeApi, serviceFor } from "./exposure";
 import { buildApiImage } from "./image";
 
 /** The stack outputs, by name (`pulumi stack output <name>`). */
@@ -13,7 +14,7 @@ export interface StackOutputs {
   imageRef: pulumi.Output<string>;
   namespace: pulumi.Output<string>;
   serviceName: pulumi.Output<string>;
-  /** `http://<LoadBalancer IP>:5002`, or the in-cluster URL for a ClusterIP Service. */
+  /** `https://<host>` (exposure https), `http://<LoadBalancer IP>:5002` (loadbalancer), or the in-cluster URL (cluster). */
   endpoint: pulumi.Output<string>;
   /** A URL to paste into a Data Factory Webhook activity (or curl, after the port-forward for ClusterIP). */
   webhookUrl: pulumi.Output<string>;
@@ -67,17 +68,12 @@ export function runStack(config: StackConfig): StackOutputs {
         config.target.kind === "kubeconfig" && platform.registry.credentials
           ? { server: platform.registry.server, ...platform.registry.credentials }
           : undefined,
+      service: serviceFor(config.exposure),
     },
     { providers: [provider], dependsOn: platform.pullAccess },
   );
 
-  const endpoint: pulumi.Output<string> =
-    config.app.serviceType === "LoadBalancer"
-      ? app.loadBalancerAddress.apply((address) => {
-          if (!address) throw new Error("the LoadBalancer Service got no address");
-          return `http://${address}:${API_PORT}`;
-        })
-      : pulumi.interpolate`http://${app.serviceName}.${app.namespace}.svc.cluster.local:${API_PORT}`;
+  const { endpoint, webhookUrl } = exposeApi(config, app, { providers: [provider] });
 
   const pipeline =
     factory && factoryGroup ? createSamplePipeline(factory, factoryGroup, endpoint, config.api, config.apiSecrets) : undefined;
@@ -87,10 +83,7 @@ export function runStack(config: StackConfig): StackOutputs {
     namespace: app.namespace,
     serviceName: app.serviceName,
     endpoint,
-    webhookUrl:
-      config.app.serviceType === "LoadBalancer"
-        ? pulumi.interpolate`${endpoint}/helloworld`
-        : pulumi.output(`http://localhost:${API_PORT}/helloworld`),
+    webhookUrl,
     portForwardCommand: pulumi.interpolate`kubectl --namespace ${app.namespace} port-forward service/${app.serviceName} ${API_PORT}:${API_PORT}`,
     clusterName: platform.cluster.name,
     registryName: platform.registry.name,

@@ -1,0 +1,250 @@
+import * as assert from "node:assert/strict";
+
+import { LB_IP, run, SUBSCRIPTION_ID, type Registration, type Run } from "../test-harness";
+import { CERT_MANAGER_CHART, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, GATEWAY_CRDS_CHART } from "./charts";
+import { ACME_SERVERS } from "./config";
+import { AZURE_ALLOWED_IP_RANGES_ANNOTATION, AZURE_DNS_LABEL_ANNOTATION, gatewayDuration } from "./https";
+import { defaultDnsLabel } from "./index";
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway";
+const GATEWAY_CLASS = "kubernetes:gateway.networking.k8s.io/v1:GatewayClass";
+const HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
+const ISSUER = "kubernetes:cert-manager.io/v1:Issuer";
+const ENTRY_TYPES = ["adf-webhook-aks:exposure:HttpsEntry", RELEASE, GATEWAY, GATEWAY_CLASS, HTTP_ROUTE, ISSUER];
+
+const ACME = { exposure: "https", acmeEmail: "ops@example.com" };
+const EXISTING = { target: "existing", registryName: "myacr", registryResourceGroup: "rg", clusterName: "aks", clusterResourceGroup: "rg" };
+const KUBE = { target: "kubeconfig", registryServer: "localhost:5001" };
+const KUBE_SECRETS = { kubeconfig: "apiVersion: v1\nkind: Config\n" };
+const LABEL = defaultDnsLabel("adf-webhook-api", SUBSCRIPTION_ID, "adf-webhook-aks", "test");
+const DEFAULT_HOST = `${LABEL}.westeurope.cloudapp.azure.com`;
+
+const entryTypes = (r: Run) => r.resources.filter((x) => ENTRY_TYPES.includes(x.type)).map((x) => x.type).sort();
+const inputs = (x: Registration): any => x.inputs;
+const serviceOf = (r: Run): any => inputs(r.one("kubernetes:core/v1:Service"));
+const releases = (r: Run): Record<string, any> => Object.fromEntries(r.ofType(RELEASE).map((x) => [inputs(x).name, inputs(x)]));
+const routes = (r: Run): Record<string, any> => Object.fromEntries(r.ofType(HTTP_ROUTE).map((x) => [inputs(x).metadata.name, inputs(x)]));
+
+describe("exposure (Pulumi mocks)", function () {
+  this.timeout(20_000);
+
+  describe("every mode", () => {
+    for (const [mode, values, secrets] of [
+      ["cluster", {}, {}],
+      ["loadbalancer", { exposure: "loadbalancer" }, {}],
+      ["https", ACME, {}],
+    ] as const) {
+      it(`${mode}: the API's pods annotated for scraping, the metrics port on no Service`, async () => {
+        const r = await run(values, secrets);
+        const deployment = inputs(r.one("kubernetes:apps/v1:Deployment"));
+        assert.deepEqual(deployment.spec.template.metadata.annotations, {
+          "prometheus.io/scrape": "true",
+          "prometheus.io/port": "9464",
+          "prometheus.io/path": "/metrics",
+        });
+        const ports = deployment.spec.template.spec.containers[0].ports;
+        assert.deepEqual(ports.find((p: any) => p.name === "metrics"), { name: "metrics", containerPort: 9464, protocol: "TCP" });
+        for (const service of r.ofType("kubernetes:core/v1:Service")) {
+          assert.deepEqual(inputs(service).spec.ports, [{ name: "http", port: 5002, targetPort: "http", protocol: "TCP" }]);
+        }
+        // The probes are the kubelet's, on the pod: no route of the entry carries them.
+        for (const route of Object.values(routes(r))) {
+          assert.ok(!JSON.stringify(route.spec).includes("9464"), "no route to the metrics port");
+        }
+      });
+    }
+  });
+
+  describe("cluster (the default)", () => {
+    it("a ClusterIP Service, nothing public, the in-cluster endpoint and the port-forward", async () => {
+      const r = await run({});
+      assert.equal(serviceOf(r).spec.type, "ClusterIP");
+      assert.equal(serviceOf(r).spec.loadBalancerSourceRanges, undefined);
+      assert.deepEqual(entryTypes(r), []);
+      assert.equal(r.outputs.endpoint, "http://adf-webhook-api.adf-webhook.svc.cluster.local:5002");
+      assert.equal(r.outputs.webhookUrl, "http://localhost:5002/helloworld");
+    });
+  });
+
+  describe("loadbalancer", () => {
+    it("a LoadBalancer Service on 5002, restricted to the configured source ranges; endpoint by its IP", async () => {
+      const r = await run({ exposure: "loadbalancer", allowedSourceRanges: "203.0.113.0/24,2001:db8::/32" });
+      assert.equal(serviceOf(r).spec.type, "LoadBalancer");
+      assert.deepEqual(serviceOf(r).spec.loadBalancerSourceRanges, ["203.0.113.0/24", "2001:db8::/32"]);
+      assert.deepEqual(entryTypes(r), []);
+      assert.equal(r.outputs.endpoint, `http://${LB_IP}:5002`);
+      assert.equal(r.outputs.webhookUrl, `http://${LB_IP}:5002/helloworld`);
+    });
+
+    it("open to all when no ranges are set; with allowPlainHttp, basic auth is deployed as asked", async () => {
+      const r = await run({ exposure: "loadbalancer", allowPlainHttp: "true", authMode: "basic", basicAuthUsername: "adf" }, { basicAuthPassword: "pw" });
+      assert.equal(serviceOf(r).spec.loadBalancerSourceRanges, undefined);
+      assert.equal(r.outputs.endpoint, `http://${LB_IP}:5002`);
+    });
+  });
+
+  describe("https on target new, by default: Envoy Gateway, cert-manager, Let's Encrypt, an Azure DNS label", () => {
+    let r: Run;
+    before(async () => {
+      r = await run(ACME);
+    });
+
+    it("creates the entry: three pinned Helm releases, a GatewayClass, a Gateway, two routes and an Issuer", () => {
+      assert.deepEqual(
+        entryTypes(r),
+        ["adf-webhook-aks:exposure:HttpsEntry", RELEASE, RELEASE, RELEASE, GATEWAY_CLASS, GATEWAY, HTTP_ROUTE, HTTP_ROUTE, ISSUER].sort(),
+      );
+      // The API's own Service stays inside the cluster: the Gateway's Service is the public one.
+      assert.equal(serviceOf(r).spec.type, "ClusterIP");
+      for (const x of r.resources.filter((x) => ENTRY_TYPES.includes(x.type) && x.type.startsWith("kubernetes:"))) {
+        assert.match(String(x.provider), /pulumi:providers:kubernetes::k8s::/, `${x.name} uses the cluster's provider`);
+      }
+    });
+
+    it("the Helm releases: pinned charts and versions, CRDs handled, each in its namespace", () => {
+      const byName = releases(r);
+      assert.deepEqual(Object.keys(byName).sort(), ["cert-manager", "envoy-gateway", "gateway-api-crds"]);
+      const crds = byName["gateway-api-crds"];
+      assert.equal(crds.chart, "oci://docker.io/envoyproxy/gateway-crds-helm");
+      assert.equal(crds.version, "v1.9.0");
+      assert.equal(crds.namespace, "envoy-gateway-system");
+      assert.deepEqual(crds.values, { crds: { gatewayAPI: { enabled: true, channel: "standard" }, envoyGateway: { enabled: true } } });
+      const eg = byName["envoy-gateway"];
+      assert.equal(eg.chart, "oci://docker.io/envoyproxy/gateway-helm");
+      assert.equal(eg.version, crds.version, "the controller and its CRDs come from the same release");
+      assert.equal(eg.skipCrds, true);
+      assert.deepEqual(eg.values, { crds: { enabled: false } });
+      const cm = byName["cert-manager"];
+      assert.equal(cm.chart, "cert-manager");
+      assert.deepEqual(cm.repositoryOpts, { repo: "https://charts.jetstack.io" });
+      assert.equal(cm.version, "v1.21.1");
+      assert.equal(cm.namespace, "cert-manager");
+      assert.deepEqual(cm.values.crds, { enabled: true, keep: true });
+      assert.deepEqual(cm.values.config, { apiVersion: "controller.config.cert-manager.io/v1alpha1", kind: "ControllerConfiguration", gatewayAPI: { enabled: true } });
+      for (const release of Object.values(byName)) {
+        assert.match(release.version, /^v\d+\.\d+\.\d+$/, "an exact version, never a range");
+        assert.equal(release.createNamespace, true);
+      }
+      assert.deepEqual([GATEWAY_CRDS_CHART.version, ENVOY_GATEWAY_CHART.version, CERT_MANAGER_CHART.version], [crds.version, eg.version, cm.version]);
+    });
+
+    it("the GatewayClass is Envoy Gateway's", () => {
+      assert.equal(inputs(r.one(GATEWAY_CLASS)).spec.controllerName, ENVOY_GATEWAY_CONTROLLER);
+    });
+
+    it("the Gateway: HTTP :80 and HTTPS :443 on the DNS label's host, the certificate from the Issuer, the label on its Service", () => {
+      const gateway = inputs(r.one(GATEWAY));
+      assert.equal(gateway.metadata.name, "adf-webhook-api");
+      assert.equal(gateway.metadata.namespace, "adf-webhook");
+      assert.deepEqual(gateway.metadata.annotations, { "cert-manager.io/issuer": "adf-webhook-api-letsencrypt" });
+      assert.equal(gateway.spec.gatewayClassName, (r.one(GATEWAY_CLASS).state as any).metadata.name);
+      assert.deepEqual(gateway.spec.infrastructure, { annotations: { [AZURE_DNS_LABEL_ANNOTATION]: LABEL } });
+      assert.deepEqual(
+        gateway.spec.listeners.map((l: any) => [l.name, l.protocol, l.port, l.hostname]),
+        [
+          ["http", "HTTP", 80, DEFAULT_HOST],
+          ["https", "HTTPS", 443, DEFAULT_HOST],
+        ],
+      );
+      assert.deepEqual(gateway.spec.listeners[1].tls, { mode: "Terminate", certificateRefs: [{ kind: "Secret", group: "", name: "adf-webhook-api-tls" }] });
+      for (const listener of gateway.spec.listeners) assert.deepEqual(listener.allowedRoutes, { namespaces: { from: "Same" } });
+    });
+
+    it("plain HTTP only redirects to https; HTTPS routes to the API's job port, outlasting JOB_TIMEOUT_MS", () => {
+      const { "adf-webhook-api-https-redirect": redirect, "adf-webhook-api-api": api } = routes(r);
+      assert.deepEqual(redirect.spec.parentRefs, [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "adf-webhook-api", sectionName: "http" }]);
+      assert.deepEqual(redirect.spec.hostnames, [DEFAULT_HOST]);
+      assert.deepEqual(redirect.spec.rules, [{ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] }]);
+      assert.deepEqual(api.spec.parentRefs, [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "adf-webhook-api", sectionName: "https" }]);
+      assert.deepEqual(api.spec.hostnames, [DEFAULT_HOST]);
+      assert.deepEqual(api.spec.rules, [
+        {
+          matches: [{ path: { type: "PathPrefix", value: "/" } }],
+          backendRefs: [{ group: "", kind: "Service", name: "adf-webhook-api", port: 5002 }],
+          // JOB_TIMEOUT_MS 600 000 + 30 s.
+          timeouts: { request: "10m30s" },
+        },
+      ]);
+    });
+
+    it("the Issuer: Let's Encrypt production, HTTP-01 through the Gateway's HTTP listener", () => {
+      const issuer = inputs(r.one(ISSUER));
+      assert.equal(issuer.metadata.name, "adf-webhook-api-letsencrypt");
+      assert.equal(issuer.metadata.namespace, "adf-webhook");
+      assert.deepEqual(issuer.spec, {
+        acme: {
+          email: "ops@example.com",
+          server: ACME_SERVERS.production,
+          privateKeySecretRef: { name: "adf-webhook-api-letsencrypt-account-key" },
+          solvers: [
+            {
+              http01: {
+                gatewayHTTPRoute: {
+                  parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "adf-webhook-api", namespace: "adf-webhook", sectionName: "http" }],
+                },
+              },
+            },
+          ],
+        },
+      });
+    });
+
+    it("outputs https://<label>.<location>.cloudapp.azure.com, the label derived from the subscription", () => {
+      assert.ok(r.calls.some((c) => c.token === "azure-native:authorization:getClientConfig"));
+      assert.equal(r.outputs.endpoint, `https://${DEFAULT_HOST}`);
+      assert.equal(r.outputs.webhookUrl, `https://${DEFAULT_HOST}/helloworld`);
+    });
+  });
+
+  describe("https, other shapes", () => {
+    it("the user's host name and certificate, the cluster's gateway class, source ranges: nothing installed", async () => {
+      const r = await run({
+        ...EXISTING,
+        exposure: "https",
+        hostname: "adf.example.com",
+        tlsSecretName: "adf-tls",
+        gatewayClassName: "approuting-istio",
+        allowedSourceRanges: "203.0.113.0/24,198.51.100.0/24",
+      });
+      assert.deepEqual(entryTypes(r), ["adf-webhook-aks:exposure:HttpsEntry", GATEWAY, HTTP_ROUTE, HTTP_ROUTE].sort());
+      const gateway = inputs(r.one(GATEWAY));
+      assert.equal(gateway.spec.gatewayClassName, "approuting-istio");
+      assert.equal(gateway.metadata.annotations, undefined, "no cert-manager: the certificate is the user's");
+      assert.deepEqual(gateway.spec.infrastructure, { annotations: { [AZURE_ALLOWED_IP_RANGES_ANNOTATION]: "203.0.113.0/24,198.51.100.0/24" } });
+      assert.deepEqual(gateway.spec.listeners[1].tls.certificateRefs, [{ kind: "Secret", group: "", name: "adf-tls" }]);
+      assert.deepEqual(gateway.spec.listeners.map((l: any) => l.hostname), ["adf.example.com", "adf.example.com"]);
+      assert.ok(!r.calls.some((c) => c.token === "azure-native:authorization:getClientConfig"), "no DNS label to derive");
+      assert.equal(r.outputs.endpoint, "https://adf.example.com");
+    });
+
+    it("the user's host name with a DNS label too (for a CNAME), staging ACME, the cluster's cert-manager", async () => {
+      const r = await run({ ...ACME, hostname: "adf.example.com", dnsLabel: "adf-demo", acmeServer: "staging", installCertManager: "false" });
+      assert.deepEqual(Object.keys(releases(r)).sort(), ["envoy-gateway", "gateway-api-crds"]);
+      assert.equal(inputs(r.one(ISSUER)).spec.acme.server, ACME_SERVERS.staging);
+      assert.deepEqual(inputs(r.one(GATEWAY)).spec.infrastructure, { annotations: { [AZURE_DNS_LABEL_ANNOTATION]: "adf-demo" } });
+      assert.equal(r.outputs.endpoint, "https://adf.example.com");
+    });
+
+    it("kubeconfig with an explicit DNS label and region: no Azure call", async () => {
+      const r = await run({ ...KUBE, ...ACME, dnsLabel: "adf-demo", location: "uksouth" }, KUBE_SECRETS);
+      assert.deepEqual(r.calls, []);
+      assert.equal(r.outputs.endpoint, "https://adf-demo.uksouth.cloudapp.azure.com");
+    });
+
+    it("a longer JOB_TIMEOUT_MS lengthens the route's timeout", async () => {
+      const r = await run({ ...ACME, jobTimeoutMs: String(7 * 86_400_000) });
+      assert.deepEqual(routes(r)["adf-webhook-api-api"].spec.rules[0].timeouts, { request: "168h30s" });
+    });
+  });
+
+  it("Gateway API durations", () => {
+    assert.equal(gatewayDuration(630_000), "10m30s");
+    assert.equal(gatewayDuration(1), "1s");
+    assert.equal(gatewayDuration(3_600_000), "1h");
+    assert.equal(gatewayDuration(3_661_001), "1h1m2s");
+    assert.match(gatewayDuration(7 * 86_400_000 + 30_000), /^([0-9]{1,5}(h|m|s|ms)){1,4}$/);
+  });
+});

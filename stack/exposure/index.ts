@@ -1,0 +1,89 @@
+import { createHash } from "node:crypto";
+
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as pulumi from "@pulumi/pulumi";
+
+import type { WebhookApp, WebhookAppArgs } from "../app";
+import { API_PORT, type StackConfig } from "../config";
+import type { ExposureConfig } from "./config";
+import { HttpsEntry } from "./https";
+
+export { readExposure, type ExposureConfig } from "./config";
+
+/** Room left after JOB_TIMEOUT_MS for the API's own answer to pass the entry. */
+const ENTRY_TIMEOUT_MARGIN_MS = 30_000;
+
+/** The API's Service for an exposure: public (LoadBalancer) only for `loadbalancer`. */
+export function serviceFor(exposure: ExposureConfig): WebhookAppArgs["service"] {
+  return exposure.mode === "loadbalancer"
+    ? { type: "LoadBalancer", loadBalancerSourceRanges: exposure.allowedSourceRanges }
+    : { type: "ClusterIP" };
+}
+
+/**
+ * A stable Azure DNS label for this subscription, project and stack (labels are unique per region
+ * across Azure: the subscription keeps two users' `dev` stacks apart).
+ */
+export function defaultDnsLabel(appName: string, subscriptionId: string, project: string, stack: string): string {
+  const hash = createHash("sha256").update(`${subscriptionId}/${project}/${stack}`).digest("hex").slice(0, 8);
+  // A letter first, at most 63 characters, no '-' before the hash doubled.
+  const base = appName.replace(/^[^a-z]+/, "").slice(0, 54).replace(/-+$/, "") || "adf";
+  return `${base}-${hash}`;
+}
+
+export interface Exposed {
+  /** The base URL Data Factory (or curl) calls. */
+  endpoint: pulumi.Output<string>;
+  /** A URL to paste into a Webhook activity (or curl, after the port-forward for `cluster`). */
+  webhookUrl: pulumi.Output<string>;
+}
+
+/** Builds the public entry the configuration asks for (none for `cluster`) and says where the API is. */
+export function exposeApi(config: StackConfig, app: WebhookApp, opts: pulumi.ComponentResourceOptions): Exposed {
+  const { exposure } = config;
+  switch (exposure.mode) {
+    case "cluster": {
+      return {
+        endpoint: pulumi.interpolate`http://${app.serviceName}.${app.namespace}.svc.cluster.local:${API_PORT}`,
+        webhookUrl: pulumi.output(`http://localhost:${API_PORT}/helloworld`),
+      };
+    }
+    case "loadbalancer": {
+      const endpoint = app.loadBalancerAddress.apply((address) => {
+        if (!address) throw new Error("the LoadBalancer Service got no address");
+        return `http://${address}:${API_PORT}`;
+      });
+      return { endpoint, webhookUrl: pulumi.interpolate`${endpoint}/helloworld` };
+    }
+    case "https": {
+      const { https } = exposure;
+      let dnsLabel: pulumi.Output<string> | undefined;
+      if (https.useDnsLabel) {
+        dnsLabel =
+          https.dnsLabel !== undefined
+            ? pulumi.output(https.dnsLabel)
+            : authorization
+                .getClientConfigOutput()
+                .subscriptionId.apply((subscription) => defaultDnsLabel(config.app.name, subscription, pulumi.getProject(), pulumi.getStack()));
+      }
+      const host = https.hostname !== undefined ? pulumi.output(https.hostname) : pulumi.interpolate`${dnsLabel}.${https.location}.cloudapp.azure.com`;
+      new HttpsEntry(
+        "adf-webhook-entry",
+        {
+          https,
+          allowedSourceRanges: exposure.allowedSourceRanges,
+          namespace: app.namespace,
+          appName: config.app.name,
+          serviceName: app.serviceName,
+          servicePort: API_PORT,
+          host,
+          dnsLabel,
+          requestTimeoutMs: config.api.JOB_TIMEOUT_MS + ENTRY_TIMEOUT_MARGIN_MS,
+        },
+        opts,
+      );
+      const endpoint = pulumi.interpolate`https://${host}`;
+      return { endpoint, webhookUrl: pulumi.interpolate`${endpoint}/helloworld` };
+    }
+  }
+}
