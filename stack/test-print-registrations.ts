@@ -8,7 +8,7 @@ import { run, type Run } from "./test-harness";
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const SHAPES: [Record<string, string>, Record<string, string>][] = [
   [{}, {}],
-  [{ registryAuth: "admin", hpaEnabled: "true", serviceType: "LoadBalancer" }, {}],
+  [{ registryAuth: "admin", hpaEnabled: "true", exposure: "loadbalancer" }, {}],
   [
     {
       target: "existing",
@@ -16,7 +16,8 @@ const SHAPES: [Record<string, string>, Record<string, string>][] = [
       registryResourceGroup: "rg",
       clusterName: "aks",
       clusterResourceGroup: "rg",
-      serviceType: "LoadBalancer",
+      exposure: "https",
+      acmeEmail: "ops@example.com",
       dataFactory: "true",
       authMode: "entra",
       entraTenantId: TENANT,

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 
-import { LB_IP, run, SUBSCRIPTION_ID, type Registration, type Run } from "../test-harness";
+import { LB_IP, run, SUBSCRIPTION_ID, UNKNOWN, type Registration, type Run } from "../test-harness";
 import { CERT_MANAGER_CHART, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, GATEWAY_CRDS_CHART } from "./charts";
 import { ACME_SERVERS } from "./config";
 import { AZURE_ALLOWED_IP_RANGES_ANNOTATION, AZURE_DNS_LABEL_ANNOTATION, gatewayDuration } from "./https";
@@ -131,6 +131,24 @@ describe("exposure (Pulumi mocks)", function () {
       assert.deepEqual([GATEWAY_CRDS_CHART.version, ENVOY_GATEWAY_CHART.version, CERT_MANAGER_CHART.version], [crds.version, eg.version, cm.version]);
     });
 
+    it("in order: CRDs, then the controller and cert-manager, then the class, the Issuer, the Gateway, the routes", () => {
+      const named = (type: string, name: string) => r.resources.find((x) => x.type === type && x.name === name) as Registration;
+      const dependsOn = (x: Registration) => x.options.dependencies.map((urn) => urn.split("::").pop());
+      const entry = "adf-webhook-entry";
+      assert.deepEqual(dependsOn(named(RELEASE, `${entry}-gateway-crds`)), []);
+      assert.deepEqual(dependsOn(named(RELEASE, `${entry}-envoy-gateway`)), [`${entry}-gateway-crds`]);
+      // cert-manager watches Gateways only if their CRDs exist when it starts.
+      assert.deepEqual(dependsOn(named(RELEASE, `${entry}-cert-manager`)), [`${entry}-gateway-crds`]);
+      assert.ok(dependsOn(named(GATEWAY_CLASS, `${entry}-gateway-class`)).includes(`${entry}-envoy-gateway`));
+      assert.ok(dependsOn(named(ISSUER, `${entry}-issuer`)).includes(`${entry}-cert-manager`));
+      const gateway = dependsOn(named(GATEWAY, `${entry}-gateway`));
+      for (const before of [`${entry}-gateway-class`, `${entry}-issuer`, `${entry}-gateway-crds`, "adf-webhook-ns"]) assert.ok(gateway.includes(before), before);
+      for (const route of ["https-redirect", "api"]) {
+        const deps = dependsOn(named(HTTP_ROUTE, `${entry}-${route}`));
+        assert.ok(deps.includes(`${entry}-gateway`) && deps.includes("adf-webhook-service"), `${route}: ${deps.join(", ")}`);
+      }
+    });
+
     it("the GatewayClass is Envoy Gateway's", () => {
       assert.equal(inputs(r.one(GATEWAY_CLASS)).spec.controllerName, ENVOY_GATEWAY_CONTROLLER);
     });
@@ -237,6 +255,23 @@ describe("exposure (Pulumi mocks)", function () {
     it("a longer JOB_TIMEOUT_MS lengthens the route's timeout", async () => {
       const r = await run({ ...ACME, jobTimeoutMs: String(7 * 86_400_000) });
       assert.deepEqual(routes(r)["adf-webhook-api-api"].spec.rules[0].timeouts, { request: "168h30s" });
+    });
+  });
+
+  describe("in a preview (outputs of new resources unknown)", () => {
+    it("https: the same entry is planned, and the endpoint is known from config and the subscription", async () => {
+      const applied = await run(ACME);
+      const preview = await run(ACME, {}, { preview: true });
+      assert.deepEqual(entryTypes(preview), entryTypes(applied));
+      assert.deepEqual(inputs(preview.one(GATEWAY)).spec.listeners, inputs(applied.one(GATEWAY)).spec.listeners);
+      assert.deepEqual(releases(preview), releases(applied));
+      assert.equal(preview.outputs.endpoint, `https://${DEFAULT_HOST}`);
+    });
+
+    it("loadbalancer: the endpoint waits for the address instead of failing", async () => {
+      const preview = await run({ exposure: "loadbalancer" }, {}, { preview: true });
+      assert.equal(preview.outputs.endpoint, UNKNOWN);
+      assert.equal(serviceOf(preview).spec.type, "LoadBalancer");
     });
   });
 
