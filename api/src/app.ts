@@ -11,6 +11,7 @@ import { createMetrics, requestMetrics, type Metrics } from "./framework/metrics
 import { jobs as builtInJobs } from "./jobs/index.js";
 import type { Job } from "./jobs/job.js";
 import { createJobMetrics } from "./webhook/metrics.js";
+import type { HostLookup } from "./webhook/callbackUri.js";
 import { jobRoutes } from "./webhook/routes.js";
 
 export interface AppDependencies {
@@ -20,6 +21,8 @@ export interface AppDependencies {
   drain?: Drain;
   metrics?: Metrics;
   jobs?: readonly Job[];
+  /** Resolves callBackUri hosts; the system's resolver when not given (tests stand in for DNS). */
+  lookup?: HostLookup;
 }
 
 // Probes come every few seconds: logged at debug, not info.
@@ -36,6 +39,7 @@ export function createApp({
   drain = new Drain(),
   metrics = createMetrics(),
   jobs = builtInJobs,
+  lookup,
 }: AppDependencies): Koa {
   const app = new Koa();
   // Errors are answered by errorHandler; this only sees failures outside the middleware: a socket error,
@@ -49,7 +53,7 @@ export function createApp({
 
   const router = new Router();
   router.get("/healthz", healthz).get("/readyz", readyz(drain));
-  jobRoutes(router, jobs, { config, drain, logger, metrics: createJobMetrics(metrics.registry) });
+  jobRoutes(router, jobs, { config, drain, logger, metrics: createJobMetrics(metrics.registry), lookup });
 
   app
     .use(requestMetrics(metrics))

@@ -7,6 +7,7 @@ import { createLogger } from "../framework/logging.js";
 import { createMetrics } from "../framework/metrics.js";
 import { boundPort, listen, type ServerTimeouts, DEFAULT_TIMEOUTS } from "../framework/server.js";
 import type { Job } from "../jobs/job.js";
+import type { HostLookup } from "../webhook/callbackUri.js";
 
 export interface RunningApi {
   url: string;
@@ -16,6 +17,8 @@ export interface RunningApi {
   drain: Drain;
   /** Every log line the app wrote, parsed. */
   logs: Array<Record<string, unknown>>;
+  /** The first log line, already written or still to come, that `match` accepts. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -25,14 +28,32 @@ export interface RunningApi {
  */
 export async function startApi(
   env: Record<string, string> = {},
-  options: { jobs?: readonly Job[]; timeouts?: Partial<ServerTimeouts> } = {},
+  options: { jobs?: readonly Job[]; timeouts?: Partial<ServerTimeouts>; lookup?: HostLookup } = {},
 ): Promise<RunningApi> {
   const config = loadConfig({ LOG_LEVEL: "debug", ...env });
   const logs: Array<Record<string, unknown>> = [];
-  const logger = createLogger(config.LOG_LEVEL, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const waiters = new Set<(line: Record<string, unknown>) => void>();
+  const logger = createLogger(config.LOG_LEVEL, {
+    write: (text: string) => {
+      const line = JSON.parse(text) as Record<string, unknown>;
+      logs.push(line);
+      waiters.forEach((wake) => wake(line));
+    },
+  });
+  const waitForLog = (match: (line: Record<string, unknown>) => boolean) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const found = logs.find(match);
+      if (found) return resolve(found);
+      const wake = (line: Record<string, unknown>) => {
+        if (!match(line)) return;
+        waiters.delete(wake);
+        resolve(line);
+      };
+      waiters.add(wake);
+    });
   const drain = new Drain();
   const metrics = createMetrics();
-  const app = createApp({ config, logger, drain, metrics, ...(options.jobs ? { jobs: options.jobs } : {}) });
+  const app = createApp({ config, logger, drain, metrics, ...(options.jobs ? { jobs: options.jobs } : {}), lookup: options.lookup });
   const server = await listen(app.callback(), "127.0.0.1", 0, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, logger);
   const metricsServer = await listen(createMetricsApp(metrics).callback(), "127.0.0.1", 0, DEFAULT_TIMEOUTS, logger);
   const closeServer = (s: Server) =>
@@ -46,6 +67,7 @@ export async function startApi(
     server,
     drain,
     logs,
+    waitForLog,
     close: async () => {
       await Promise.all([closeServer(server), closeServer(metricsServer)]);
     },

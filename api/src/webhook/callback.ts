@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import type { Logger } from "../framework/logging.js";
 import type { JsonObject } from "../jobs/job.js";
-import { BlockedAddressError, guardedLookup } from "./callbackUri.js";
+import { BlockedAddressError, guardedLookup, type HostLookup } from "./callbackUri.js";
 import type { JobMetrics } from "./metrics.js";
 
 /** The body ADF expects on callBackUri (with `reportStatusOnCallBack`, StatusCode >= 400 fails the activity). */
@@ -17,6 +17,8 @@ export interface DeliverySettings {
   maxAttempts: number;
   retryBaseMs: number;
   allowInsecure: boolean;
+  /** The resolver behind the connect-time address check; the system's when not given. */
+  lookup?: HostLookup;
 }
 
 const MAX_DELAY_MS = 30_000;
@@ -40,7 +42,7 @@ export class CallbackSender {
     private readonly wrapUp: AbortSignal = new AbortController().signal,
   ) {
     // Keep-alive: a burst of jobs calls back the same few ADF hosts.
-    const lookup = guardedLookup(settings.allowInsecure);
+    const lookup = guardedLookup(settings.allowInsecure, settings.lookup);
     this.#agents = {
       http: new HttpAgent({ keepAlive: true, maxSockets: 64, lookup } as object),
       https: new HttpsAgent({ keepAlive: true, maxSockets: 64, lookup } as object),

@@ -6,7 +6,7 @@ import { createLogger } from "../framework/logging.js";
 import { startApi } from "../testing/api.js";
 import { postJson, startReceiver } from "../testing/receiver.js";
 import { CallbackSender } from "./callback.js";
-import { blockedReason, checkCallbackUri, type CallbackPolicy } from "./callbackUri.js";
+import { blockedReason, checkCallbackUri, type CallbackPolicy, type HostLookup } from "./callbackUri.js";
 import { createJobMetrics } from "./metrics.js";
 
 const strict: CallbackPolicy = { allowedHosts: ["datafactory.azure.com", "azuresynapse.net", "localhost"], allowInsecure: false };
@@ -87,6 +87,71 @@ describe("callBackUri safety (SSRF)", () => {
       const res = await postJson(`${api.url}/helloworld`, { callBackUri: "https://169.254.169.254/metadata" });
       assert.equal(res.status, 400);
       assert.equal(res.body?.error?.code, "invalid_callback_uri");
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe("callBackUri hosts that DNS cannot resolve right now", () => {
+  // No DNS server can be reached from here: the resolver is a stand-in that answers as getaddrinfo does
+  // (EAI_AGAIN for a failing server), and the callback goes to a real receiver on 127.0.0.1.
+  const HOST = "adf.example.test";
+  function scriptedLookup(answers: Array<"EAI_AGAIN" | "ENOTFOUND" | string>) {
+    const calls: string[] = [];
+    const lookup: HostLookup = (hostname, _options, callback) => {
+      calls.push(hostname);
+      const answer = answers.length > 1 ? answers.shift()! : answers[0]!;
+      if (answer === "EAI_AGAIN" || answer === "ENOTFOUND") {
+        const error = Object.assign(new Error(`getaddrinfo ${answer} ${hostname}`), { code: answer });
+        return void setImmediate(() => callback(error, []));
+      }
+      setImmediate(() => callback(null, [{ address: answer, family: 4 }]));
+    };
+    return { lookup, calls };
+  }
+  const env = { CALLBACK_ALLOW_INSECURE: "true", CALLBACK_ALLOWED_HOSTS: "example.test", CALLBACK_RETRY_BASE_MS: "10", CALLBACK_MAX_ATTEMPTS: "5" };
+
+  it("accepts the job (202, not 503) and delivers once the name resolves", async () => {
+    const receiver = await startReceiver();
+    const { lookup, calls } = scriptedLookup(["EAI_AGAIN", "EAI_AGAIN", "127.0.0.1"]);
+    const api = await startApi(env, { lookup });
+    try {
+      const port = new URL(receiver.base).port;
+      const res = await postJson(`${api.url}/helloworld`, { callBackUri: `http://${HOST}:${port}/cb?sig=s3cret` });
+      assert.equal(res.status, 202);
+      const [callback] = await receiver.waitFor(1);
+      assert.deepEqual(callback!.body, { Output: { message: "Hello World" }, StatusCode: "200" });
+      assert.ok(calls.length >= 3, "resolved again at delivery, retried while DNS failed");
+      await api.waitForLog((line) => line.msg === "callback delivered");
+    } finally {
+      await api.close();
+      await receiver.close();
+    }
+  });
+
+  it("the connect-time check still guards delivery: a name that later resolves to a metadata address is never called", async () => {
+    const { lookup } = scriptedLookup(["EAI_AGAIN", "169.254.169.254"]);
+    const api = await startApi(env, { lookup });
+    try {
+      const res = await postJson(`${api.url}/helloworld`, { callBackUri: `http://${HOST}/cb` });
+      assert.equal(res.status, 202);
+      const giveUp = await api.waitForLog((line) => String(line.msg).startsWith("callback given up"));
+      assert.equal(giveUp.reason, "rejected");
+      assert.match(String(giveUp.why), /link-local, metadata or reserved address/);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("a name that does not exist (NXDOMAIN) is still refused at once: 400", async () => {
+    const { lookup } = scriptedLookup(["ENOTFOUND"]);
+    const api = await startApi(env, { lookup });
+    try {
+      const res = await postJson(`${api.url}/helloworld`, { callBackUri: `http://${HOST}/cb` });
+      assert.equal(res.status, 400);
+      assert.equal(res.body?.error?.code, "invalid_callback_uri");
+      assert.match(res.body?.error?.message ?? "", /does not resolve/);
     } finally {
       await api.close();
     }

@@ -1,12 +1,23 @@
-import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from "node:dns";
 import { BlockList, isIP } from "node:net";
 
 import { HttpError } from "../framework/errors.js";
+
+/** How host names are resolved: `dns.lookup` (the system's resolver), or a stand-in where DNS cannot run. */
+export type HostLookup = (
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
+export const systemLookup: HostLookup = dnsLookup;
 
 /** Where callbacks may go: CALLBACK_ALLOWED_HOSTS, and CALLBACK_ALLOW_INSECURE for local testing. */
 export interface CallbackPolicy {
   allowedHosts: readonly string[];
   allowInsecure: boolean;
+  /** The resolver for the check before accepting; the system's when not given. */
+  lookup?: HostLookup;
 }
 
 /**
@@ -96,10 +107,12 @@ export async function checkCallbackUri(value: unknown, policy: CallbackPolicy): 
   if (!localTest && !hostAllowed(host, policy.allowedHosts)) {
     throw refuse(`its host is not under CALLBACK_ALLOWED_HOSTS (${policy.allowedHosts.join(", ")})`);
   }
-  const addresses = await resolve(host).catch((error: NodeJS.ErrnoException) => {
+  const addresses = await resolve(host, policy.lookup ?? systemLookup).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOTFOUND" || error.code === "ENODATA") throw refuse("its host does not resolve");
-    // A DNS hiccup is not the caller's fault: let ADF retry rather than fail the activity for good.
-    throw new HttpError(503, "dns_unavailable", "The callBackUri's host could not be resolved right now; retry.", { "Retry-After": "5" });
+    // Not resolvable right now (a DNS timeout or server failure) is not the caller's fault, and a refusal
+    // would fail the Webhook activity for good (it has no retry policy). So accept: delivery resolves the
+    // name again, retries while DNS fails, and checks the addresses when connecting (guardedLookup).
+    return [];
   });
   for (const { address } of addresses) {
     const reason = blockedReason(address, policy.allowInsecure);
@@ -108,10 +121,8 @@ export async function checkCallbackUri(value: unknown, policy: CallbackPolicy): 
   return url;
 }
 
-function resolve(host: string): Promise<LookupAddress[]> {
-  return new Promise((resolvePromise, reject) =>
-    dnsLookup(host, { all: true }, (error, addresses) => (error ? reject(error) : resolvePromise(addresses))),
-  );
+function resolve(host: string, lookup: HostLookup): Promise<LookupAddress[]> {
+  return new Promise((resolvePromise, reject) => lookup(host, { all: true }, (error, addresses) => (error ? reject(error) : resolvePromise(addresses))));
 }
 
 /** Raised when a callback's host resolves to an address it may not reach; never retried. */
@@ -122,9 +133,9 @@ export class BlockedAddressError extends Error {
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /** A `lookup` for http.request that refuses blocked addresses at connect time. */
-export function guardedLookup(allowInsecure: boolean) {
+export function guardedLookup(allowInsecure: boolean, lookup: HostLookup = systemLookup) {
   return (hostname: string, options: object, callback: LookupCallback): void => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+    lookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, []);
       const blocked = addresses.find(({ address }) => blockedReason(address, allowInsecure));
       if (blocked) {

@@ -12,7 +12,7 @@ import { HttpError, sendError } from "../framework/errors.js";
 import type { Logger } from "../framework/logging.js";
 import { ADF_FIELDS, type Job } from "../jobs/job.js";
 import { CallbackSender } from "./callback.js";
-import { checkCallbackUri, type CallbackPolicy } from "./callbackUri.js";
+import { checkCallbackUri, type CallbackPolicy, type HostLookup } from "./callbackUri.js";
 import type { JobMetrics } from "./metrics.js";
 import { callbackBody, JobRunner } from "./runner.js";
 
@@ -21,6 +21,7 @@ export interface JobRouteDependencies {
   drain: Drain;
   metrics: JobMetrics;
   logger: Logger;
+  lookup?: HostLookup | undefined;
 }
 
 /**
@@ -32,7 +33,7 @@ export interface JobRouteDependencies {
  *   error status with a JSON error.
  * Jobs marked `get` also answer `GET /<job>` (the original endpoints).
  */
-export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain, metrics, logger }: JobRouteDependencies): void {
+export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain, metrics, logger, lookup }: JobRouteDependencies): void {
   const auth = authentication(config);
   const runner = new JobRunner(config, metrics, drain.wrapUp);
   const sender = new CallbackSender(
@@ -41,11 +42,12 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
       maxAttempts: config.CALLBACK_MAX_ATTEMPTS,
       retryBaseMs: config.CALLBACK_RETRY_BASE_MS,
       allowInsecure: config.CALLBACK_ALLOW_INSECURE,
+      lookup,
     },
     metrics,
     drain.wrapUp,
   );
-  const policy: CallbackPolicy = { allowedHosts: config.CALLBACK_ALLOWED_HOSTS, allowInsecure: config.CALLBACK_ALLOW_INSECURE };
+  const policy: CallbackPolicy = { allowedHosts: config.CALLBACK_ALLOWED_HOSTS, allowInsecure: config.CALLBACK_ALLOW_INSECURE, lookup };
   if (policy.allowInsecure) logger.warn("CALLBACK_ALLOW_INSECURE=true: callbacks may use http and loopback. For local testing only.");
 
   /**
