@@ -11,6 +11,7 @@ import {
   type ApiSettings,
   type AppConfig,
 } from "./config";
+import { replicaOwnership, ROLLOUT_TIMEOUT_MINUTES, ROLLOUT_TIMEOUTS } from "./rollout";
 
 /** The image's user (node:24-bookworm-slim's `node`), numeric so runAsNonRoot can be verified. */
 export const RUN_AS_USER = 1000;
@@ -24,6 +25,11 @@ export interface WebhookAppArgs {
   image: pulumi.Input<string>;
   /** Object ids added to ENTRA_ALLOWED_CALLERS (the Data Factory's managed identity). */
   extraAllowedCallers?: pulumi.Input<string>[];
+  /**
+   * What must exist before the pods can pull (the AcrPull role assignment). The Deployment depends on
+   * it itself: a component's dependsOn is not passed on to its children.
+   */
+  pullAccess?: pulumi.Resource[];
   /** For a non-Azure private registry only: an imagePullSecret. AKS pulls through AcrPull instead. */
   pullCredentials?: { server: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> };
   /** The API's Service: ClusterIP, or a public LoadBalancer (exposure loadbalancer), see stack/exposure. */
@@ -116,13 +122,16 @@ export class WebhookApp extends pulumi.ComponentResource {
     }
 
     const seccompProfile = { type: "RuntimeDefault" };
+    // With an HPA, the HPA owns the replica count: see rollout.ts for the hand-over both ways.
+    const ownership = replicaOwnership(app);
     const deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata: { name: app.name, namespace: ns, labels },
+        metadata: { name: app.name, namespace: ns, labels, annotations: ownership.annotations },
         spec: {
-          // With an HPA, the HPA owns the replica count.
-          replicas: app.hpa ? undefined : app.replicas,
+          replicas: ownership.replicas,
+          // Matches the await below, so a first rollout waiting for AcrPull is not reported stalled.
+          progressDeadlineSeconds: ROLLOUT_TIMEOUT_MINUTES * 60,
           revisionHistoryLimit: 5,
           selector: { matchLabels: selector },
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
@@ -188,7 +197,7 @@ export class WebhookApp extends pulumi.ComponentResource {
           },
         },
       },
-      parent,
+      { ...parent, dependsOn: args.pullAccess, ignoreChanges: ownership.ignoreChanges, customTimeouts: ROLLOUT_TIMEOUTS },
     );
 
     const service = new k8s.core.v1.Service(

@@ -276,14 +276,16 @@ describe("stack program (Pulumi mocks)", function () {
       assert.equal(r.outputs.webhookUrl, `http://${LB_IP}:5002/helloworld`);
     });
 
-    it("HPA (autoscaling/v2) on the Deployment, which then leaves replicas to it", async () => {
+    it("HPA (autoscaling/v2) on the Deployment, which then leaves replicas to it after the first apply", async () => {
       const r = await run({ hpaEnabled: "true", hpaMinReplicas: "3", hpaMaxReplicas: "8", hpaCpuUtilization: "65" });
       const hpa = r.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs as any;
       assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: "adf-webhook-api" });
       assert.equal(hpa.spec.minReplicas, 3);
       assert.equal(hpa.spec.maxReplicas, 8);
       assert.deepEqual(hpa.spec.metrics, [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 65 } } }]);
-      assert.equal(deploymentOf(r).spec.replicas, undefined);
+      // Declared (never dropped: that would reset it to 1) but ignored on updates; see rollout.test.ts.
+      assert.equal(deploymentOf(r).spec.replicas, 3);
+      assert.deepEqual(r.one("kubernetes:apps/v1:Deployment").options.ignoreChanges, ["spec.replicas"]);
     });
   });
 

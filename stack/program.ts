@@ -63,6 +63,7 @@ export function runStack(config: StackConfig): StackOutputs {
       image: image.repoDigest,
       // For entra, the factory's managed identity is an allowed caller.
       extraAllowedCallers: factory && config.api.AUTH_MODE === "entra" ? [factoryPrincipalId(factory)] : [],
+      pullAccess: platform.pullAccess,
       // Only a non-Azure private registry needs a pull secret; AKS pulls through AcrPull.
       pullCredentials:
         config.target.kind === "kubeconfig" && platform.registry.credentials
@@ -70,7 +71,7 @@ export function runStack(config: StackConfig): StackOutputs {
           : undefined,
       service: serviceFor(config.exposure),
     },
-    { providers: [provider], dependsOn: platform.pullAccess },
+    { providers: [provider] },
   );
 
   const { endpoint, webhookUrl } = exposeApi(config, app, { providers: [provider] });

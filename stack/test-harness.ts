@@ -76,6 +76,7 @@ function isSecretValue(value: unknown): value is { value: unknown } {
 
 /** Unwraps the engine's secret markers, collecting where they were. */
 export function unwrapSecrets(value: unknown, at = "", found: string[] = []): unknown {
+  if (value === pulumi.unknown) return value; // an input the engine does not know yet (a preview)
   if (isSecretValue(value)) {
     found.push(at);
     return unwrapSecrets(value.value, at, found);
@@ -210,7 +211,8 @@ export async function runWith(config: StackConfig, runOptions: RunOptions = {}):
         const full = mockState(args.type, args.name, inputs);
         const state = preview ? previewState(inputs, full) : full;
         const options = requested.get(`${args.type}::${args.name}`) ?? { ignoreChanges: [], dependencies: [] };
-        resources.push({ type: args.type, name: args.name, options, inputs, secretPaths, state, provider: args.provider });
+        const recorded = Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v === pulumi.runtime.unknownValue ? UNKNOWN : v]));
+        resources.push({ type: args.type, name: args.name, options, inputs, secretPaths, state: recorded, provider: args.provider });
         // In a preview a resource being created has no id yet: "" is unknown to the SDK.
         return { id: preview ? "" : typeof full.id === "string" ? full.id : `${args.name}-id`, state };
       },
