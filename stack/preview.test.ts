@@ -6,7 +6,7 @@ import { run, UNKNOWN, type Run } from "./test-harness";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const EXISTING = { target: "existing", registryName: "myacr", registryResourceGroup: "rg-acr", clusterName: "aks-prod", clusterResourceGroup: "rg-aks" };
-const ENTRA_FACTORY = { serviceType: "LoadBalancer", dataFactory: "true", authMode: "entra", entraTenantId: TENANT, entraAudience: "api://adf-webhook" };
+const ENTRA_FACTORY = { exposure: "loadbalancer", allowPlainHttp: "true", dataFactory: "true", authMode: "entra", entraTenantId: TENANT, entraAudience: "api://adf-webhook" };
 
 const types = (r: Run) => r.resources.map((x) => `${x.type}::${x.name}`).sort();
 const containerOf = (r: Run): any => (r.one("kubernetes:apps/v1:Deployment").inputs as any).spec.template.spec.containers[0];
@@ -64,7 +64,7 @@ describe("preview (Pulumi mocks, isPreview=true)", function () {
   });
 
   it("LoadBalancer: the address stays unknown, and so do the endpoint and the webhook URL", async () => {
-    const r = await run({ serviceType: "LoadBalancer" }, {}, { preview: true });
+    const r = await run({ exposure: "loadbalancer" }, {}, { preview: true });
     assert.equal(r.one("kubernetes:core/v1:Service").state.status, UNKNOWN);
     assert.equal(r.outputs.endpoint, UNKNOWN);
     assert.equal(r.outputs.webhookUrl, UNKNOWN);
@@ -83,7 +83,7 @@ describe("preview (Pulumi mocks, isPreview=true)", function () {
   });
 
   it("existing ACR and AKS: what is looked up is known, the digest is not", async () => {
-    const r = await run({ ...EXISTING, serviceType: "LoadBalancer" }, {}, { preview: true });
+    const r = await run({ ...EXISTING, exposure: "loadbalancer" }, {}, { preview: true });
     assert.equal(r.outputs.registryServer, "myacr.azurecr.io");
     assert.equal(r.outputs.clusterName, "aks-prod");
     assert.equal(r.outputs.imageRef, UNKNOWN);
