@@ -14,6 +14,8 @@ export const TENANT_ID = "00000000-0000-0000-0000-0000000000aa";
 export const KUBELET_OBJECT_ID = "11111111-1111-1111-1111-111111111111";
 export const ADF_PRINCIPAL_ID = "22222222-2222-2222-2222-222222222222";
 export const LB_IP = "20.30.40.50";
+/** The region getManagedCluster reports for an existing cluster (not the stack's `location`). */
+export const EXISTING_CLUSTER_LOCATION = "swedencentral";
 export const ADMIN_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n# admin\n";
 
 /** Resource options as the engine receives them in the RegisterResource request. */
@@ -140,7 +142,12 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     case "azure-native:containerregistry:getRegistry":
       return { id: registryId(inputs.resourceGroupName, inputs.registryName), name: inputs.registryName, loginServer: `${inputs.registryName}.azurecr.io` };
     case "azure-native:containerservice:getManagedCluster":
-      return { id: `/subscriptions/${SUBSCRIPTION_ID}/x/${inputs.resourceName}`, name: inputs.resourceName, identityProfile: { kubeletidentity: { objectId: KUBELET_OBJECT_ID } } };
+      return {
+        id: `/subscriptions/${SUBSCRIPTION_ID}/x/${inputs.resourceName}`,
+        name: inputs.resourceName,
+        location: EXISTING_CLUSTER_LOCATION,
+        identityProfile: { kubeletidentity: { objectId: KUBELET_OBJECT_ID } },
+      };
     default:
       throw new Error(`unexpected provider call ${args.token}`);
   }

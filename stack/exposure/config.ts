@@ -27,7 +27,7 @@ export interface HttpsConfig {
   dnsLabel?: string;
   /** Whether the entry's public IP gets an Azure DNS label (no hostname, or dnsLabel set). */
   useDnsLabel: boolean;
-  /** The Azure region of the cluster: `<label>.<location>.cloudapp.azure.com`. */
+  /** The stack's `location`: the cluster's region for target new and kubeconfig (target existing looks it up). */
   location: string;
   certificate: CertificateSource;
   /** An existing GatewayClass to use (nothing installed); unset = the stack installs Envoy Gateway. */

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 
-import { LB_IP, run, SUBSCRIPTION_ID, UNKNOWN, type Registration, type Run } from "../test-harness";
+import { EXISTING_CLUSTER_LOCATION, LB_IP, run, SUBSCRIPTION_ID, UNKNOWN, type Registration, type Run } from "../test-harness";
 import { CERT_MANAGER_CHART, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, GATEWAY_CRDS_CHART } from "./charts";
 import { ACME_SERVERS } from "./config";
 import { AZURE_ALLOWED_IP_RANGES_ANNOTATION, AZURE_DNS_LABEL_ANNOTATION, gatewayDuration } from "./https";
@@ -244,6 +244,14 @@ describe("exposure (Pulumi mocks)", function () {
       assert.equal(inputs(r.one(ISSUER)).spec.acme.server, ACME_SERVERS.staging);
       assert.deepEqual(inputs(r.one(GATEWAY)).spec.infrastructure, { annotations: { [AZURE_DNS_LABEL_ANNOTATION]: "adf-demo" } });
       assert.equal(r.outputs.endpoint, "https://adf.example.com");
+    });
+
+    it("target existing: the DNS label's host is in the cluster's region, whatever the stack's location says", async () => {
+      const r = await run({ ...EXISTING, ...ACME, location: "northeurope" });
+      assert.notEqual(EXISTING_CLUSTER_LOCATION, "northeurope");
+      const host = `${LABEL}.${EXISTING_CLUSTER_LOCATION}.cloudapp.azure.com`;
+      assert.equal(r.outputs.endpoint, `https://${host}`);
+      assert.deepEqual(inputs(r.one(GATEWAY)).spec.listeners.map((l: any) => l.hostname), [host, host]);
     });
 
     it("kubeconfig with an explicit DNS label and region: no Azure call", async () => {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 
 import * as authorization from "@pulumi/azure-native/authorization";
+import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { WebhookApp, WebhookAppArgs } from "../app";
@@ -66,7 +67,14 @@ export function exposeApi(config: StackConfig, app: WebhookApp, opts: pulumi.Com
                 .getClientConfigOutput()
                 .subscriptionId.apply((subscription) => defaultDnsLabel(config.app.name, subscription, pulumi.getProject(), pulumi.getStack()));
       }
-      const host = https.hostname !== undefined ? pulumi.output(https.hostname) : pulumi.interpolate`${dnsLabel}.${https.location}.cloudapp.azure.com`;
+      // The label's FQDN is in the cluster's region: an existing cluster says which that is.
+      const location =
+        config.target.kind === "existing"
+          ? containerservice
+              .getManagedClusterOutput({ resourceName: config.target.clusterName, resourceGroupName: config.target.clusterResourceGroup })
+              .location.apply((region) => region.toLowerCase().replace(/\s+/g, ""))
+          : pulumi.output(https.location);
+      const host = https.hostname !== undefined ? pulumi.output(https.hostname) : pulumi.interpolate`${dnsLabel}.${location}.cloudapp.azure.com`;
       new HttpsEntry(
         "adf-webhook-entry",
         {
