@@ -63,6 +63,14 @@ describe("stack config", () => {
       assert.deepEqual(apiSecrets, {});
     });
 
+    it("passes azureCloud and entraRequiredRoles to the API as AZURE_CLOUD and ENTRA_REQUIRED_ROLES", () => {
+      const entra = { authMode: "entra", entraTenantId: TENANT, entraAudience: "api://x", entraAllowedCallers: CALLER };
+      const env = toEnvironment(loadConfig(reader({ ...entra, azureCloud: "usgovernment", entraRequiredRoles: "Jobs.Run, Jobs.Admin" })).api);
+      assert.equal(env.AZURE_CLOUD, "usgovernment");
+      assert.equal(env.ENTRA_REQUIRED_ROLES, "Jobs.Run,Jobs.Admin");
+      assert.equal(toEnvironment(loadConfig(reader({})).api).AZURE_CLOUD, undefined, "unset: the API's default");
+    });
+
     it("turns settings into environment variables without listing their names again", () => {
       const env = toEnvironment(loadConfig(reader({ callbackAllowedHosts: ".example.com, hooks.example.org" })).api);
       assert.deepEqual(env, {
@@ -178,6 +186,17 @@ describe("stack config", () => {
     it("entra without tenant or audience, or with a bad caller id", () => {
       failsNaming({ authMode: "entra" }, {}, "entraTenantId", "entraAudience", "entraAllowedCallers");
       failsNaming({ authMode: "entra", entraTenantId: "contoso", entraAudience: "api://x", entraAllowedCallers: "bob" }, {}, "entraTenantId", "entraAllowedCallers");
+    });
+
+    it("URL and host settings judged as the API judges them: parsed, https, no user, no bare top-level domain", () => {
+      const entra = { authMode: "entra", entraTenantId: TENANT, entraAudience: "api://x", entraAllowedCallers: CALLER };
+      for (const uri of ["https://localhost:80@evil.example/keys", "http://login.microsoftonline.com/keys", "login.microsoftonline.com/keys"]) {
+        failsNaming({ ...entra, entraJwksUri: uri }, {}, "entraJwksUri");
+      }
+      for (const hosts of ["com", "datafactory.azure.com,net", "https://datafactory.azure.com", "10.0.0.1", "a.example:443"]) {
+        failsNaming({ callbackAllowedHosts: hosts }, {}, "callbackAllowedHosts");
+      }
+      failsNaming({ azureCloud: "germany" }, {}, "azureCloud");
     });
 
     it("Data Factory needs a public entry (exposure https or loadbalancer)", () => {

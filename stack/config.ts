@@ -26,6 +26,7 @@ export const API_PORT = 5002;
 export const METRICS_PORT = 9464;
 
 export type AuthMode = "none" | "basic" | "entra";
+export type AzureCloud = "public" | "usgovernment" | "china";
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
 /**
@@ -49,12 +50,16 @@ export interface ApiSettings {
   CALLBACK_TIMEOUT_MS?: number;
   CALLBACK_MAX_ATTEMPTS?: number;
   CALLBACK_RETRY_BASE_MS?: number;
+  /** The Azure cloud (Entra ID issuers and keys, default callback hosts); unset = the API's default, public. */
+  AZURE_CLOUD?: AzureCloud;
   AUTH_MODE: AuthMode;
   BASIC_AUTH_USERNAME?: string;
   ENTRA_TENANT_ID?: string;
   ENTRA_AUDIENCE?: string[];
   /** Object ids allowed to call; the Data Factory's managed identity is added when it is deployed. */
   ENTRA_ALLOWED_CALLERS?: string[];
+  /** App roles every caller's token must carry in `roles`. */
+  ENTRA_REQUIRED_ROLES?: string[];
   ENTRA_JWKS_URI?: string;
 }
 
@@ -137,6 +142,18 @@ export interface StackConfig {
 
 const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 const QUANTITY = /^\d+(\.\d+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/;
+/** A callback host suffix: DNS labels, two at least, optionally after `.` or `*.`. */
+const HOST_SUFFIX = /^(\*?\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+function isHttpsUrlWithoutUser(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -305,13 +322,15 @@ export function loadConfig(config: ConfigReader): StackConfig {
     DRAIN_TIMEOUT_MS: int("drainTimeoutMs", 20_000, 0, 300_000),
     JOB_TIMEOUT_MS: int("jobTimeoutMs", 600_000, 1_000, 7 * 86_400_000),
     MAX_CONCURRENT_JOBS: int("maxConcurrentJobs", 100, 1, 100_000),
-    CALLBACK_ALLOWED_HOSTS: list("callbackAllowedHosts", (h) => /^\.?[a-z0-9.-]+$/i.test(h), "host names or suffixes"),
+    // As the API judges them: DNS names of two labels at least (a bare TLD would allow every host under it).
+    CALLBACK_ALLOWED_HOSTS: list("callbackAllowedHosts", (h) => HOST_SUFFIX.test(h), "host names or suffixes of two labels at least"),
     CALLBACK_ALLOW_INSECURE: callbackAllowInsecure,
     CALLBACK_TIMEOUT_MS: optionalInt("callbackTimeoutMs", 1, 600_000),
     CALLBACK_MAX_ATTEMPTS: optionalInt("callbackMaxAttempts", 1, 100),
     CALLBACK_RETRY_BASE_MS: optionalInt("callbackRetryBaseMs", 0, 600_000),
     AUTH_MODE: authMode,
   };
+  if (raw("azureCloud") !== undefined) api.AZURE_CLOUD = oneOf("azureCloud", ["public", "usgovernment", "china"] as const, "public");
   const apiSecrets: ApiSecrets = {};
   if (authMode === "basic") {
     api.BASIC_AUTH_USERNAME = required("basicAuthUsername", "when authMode is basic");
@@ -326,8 +345,13 @@ export function loadConfig(config: ConfigReader): StackConfig {
     api.ENTRA_AUDIENCE = list("entraAudience");
     if (api.ENTRA_AUDIENCE === undefined) fail("entraAudience", "is required when authMode is entra (the App ID URI or client id the tokens are issued for)");
     api.ENTRA_ALLOWED_CALLERS = list("entraAllowedCallers", (id) => UUID.test(id), "object ids (GUIDs)");
+    const requiredRoles = list("entraRequiredRoles");
+    if (requiredRoles !== undefined) api.ENTRA_REQUIRED_ROLES = requiredRoles;
     api.ENTRA_JWKS_URI = str("entraJwksUri");
-    if (api.ENTRA_JWKS_URI !== undefined && !/^https:\/\//.test(api.ENTRA_JWKS_URI)) fail("entraJwksUri", "must be an https:// URL", api.ENTRA_JWKS_URI);
+    // Judged on the parsed URL, as the API does: `https://login.microsoftonline.com@evil.example/` is evil.example.
+    if (api.ENTRA_JWKS_URI !== undefined && !isHttpsUrlWithoutUser(api.ENTRA_JWKS_URI)) {
+      fail("entraJwksUri", "must be an https:// URL without a user or password", api.ENTRA_JWKS_URI);
+    }
   }
 
   // --- exposure -----------------------------------------------------------------------------------

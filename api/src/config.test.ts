@@ -67,6 +67,82 @@ describe("config", () => {
     assert.equal(loadConfig({ ENTRA_JWKS_URI: "http://127.0.0.1:8080/keys" }).ENTRA_JWKS_URI, "http://127.0.0.1:8080/keys");
   });
 
+  describe("settings that hold a URL or a host are judged on their parsed form", () => {
+    const refusedKeys: Array<[string, RegExp]> = [
+      // Looks like loopback, but `localhost:80` is a user and password: the host is evil.example, over http.
+      ["http://localhost:80@evil.example/keys", /must not carry a user or password/],
+      ["https://user:pass@login.microsoftonline.com/t/discovery/v2.0/keys", /must not carry a user or password/],
+      ["https://127.0.0.1@evil.example/keys", /must not carry a user or password/],
+      ["http://127.0.0.1.evil.example/keys", /must use https/],
+      ["http://localhost.evil.example/keys", /must use https/],
+      ["http://[::1].evil.example/keys", /absolute URL|must use https/],
+      ["http://keys.example.com/keys", /must use https/],
+      ["ftp://127.0.0.1/keys", /must use https/],
+      ["file:///etc/passwd", /must use https/],
+      ["//login.microsoftonline.com/keys", /must be an absolute URL/],
+      ["login.microsoftonline.com/keys", /must be an absolute URL/],
+    ];
+    for (const [value, message] of refusedKeys) {
+      it(`refuses ENTRA_JWKS_URI=${value}`, () => {
+        assert.throws(() => loadConfig({ ENTRA_JWKS_URI: value }), (error: Error) => /^invalid configuration: ENTRA_JWKS_URI /.test(error.message) && message.test(error.message));
+      });
+    }
+
+    it("accepts https anywhere, and http only to a loopback host", () => {
+      for (const value of [
+        "https://login.microsoftonline.us/72f988bf-86f1-41af-91ab-2d7cd011db47/discovery/v2.0/keys",
+        "http://127.0.0.1:8080/keys",
+        "http://127.8.9.10/keys",
+        "http://[::1]:9000/keys",
+        "http://localhost/keys",
+      ]) {
+        assert.equal(loadConfig({ ENTRA_JWKS_URI: value }).ENTRA_JWKS_URI, value);
+      }
+    });
+
+    for (const value of ["com", "https://datafactory.azure.com", "datafactory.azure.com:443", "datafactory.azure.com/x", "user@datafactory.azure.com", "10.0.0.1", "[::1]", "bad_host.example", "*.net"]) {
+      it(`refuses CALLBACK_ALLOWED_HOSTS entry ${JSON.stringify(value)}`, () => {
+        assert.throws(() => loadConfig({ CALLBACK_ALLOWED_HOSTS: `datafactory.azure.com,${value}` }), /invalid configuration: CALLBACK_ALLOWED_HOSTS /);
+      });
+    }
+
+    it("accepts host suffixes with a leading . or *.", () => {
+      assert.deepEqual(loadConfig({ CALLBACK_ALLOWED_HOSTS: ".datafactory.azure.com, *.azuresynapse.net, Adf.Example.org" }).CALLBACK_ALLOWED_HOSTS, [
+        ".datafactory.azure.com",
+        "*.azuresynapse.net",
+        "Adf.Example.org",
+      ]);
+    });
+
+    it("HOST is an IP address or a host name, nothing more", () => {
+      for (const value of ["0.0.0.0", "::", "127.0.0.1", "localhost", "api.internal"]) assert.equal(loadConfig({ HOST: value }).HOST, value);
+      for (const value of ["http://0.0.0.0", "0.0.0.0:5002", "localhost/x", "a b"]) {
+        assert.throws(() => loadConfig({ HOST: value }), /HOST must be an IP address or a host name/, value);
+      }
+    });
+  });
+
+  describe("AZURE_CLOUD", () => {
+    it("is public by default; each cloud brings its Data Factory and Synapse domains as the default callback hosts", () => {
+      assert.equal(loadConfig({}).AZURE_CLOUD, "public");
+      assert.deepEqual(loadConfig({}).CALLBACK_ALLOWED_HOSTS, ["datafactory.azure.com", "azuresynapse.net"]);
+      assert.deepEqual(loadConfig({ AZURE_CLOUD: "usgovernment" }).CALLBACK_ALLOWED_HOSTS, ["datafactory.azure.us", "azuresynapse.usgovcloudapi.net"]);
+      assert.deepEqual(loadConfig({ AZURE_CLOUD: "china" }).CALLBACK_ALLOWED_HOSTS, ["datafactory.azure.cn", "azuresynapse.azure.cn"]);
+    });
+
+    it("CALLBACK_ALLOWED_HOSTS, when set, replaces the cloud's default", () => {
+      assert.deepEqual(loadConfig({ AZURE_CLOUD: "china", CALLBACK_ALLOWED_HOSTS: "adf.example.cn" }).CALLBACK_ALLOWED_HOSTS, ["adf.example.cn"]);
+    });
+
+    it("refuses an unknown cloud", () => {
+      assert.throws(() => loadConfig({ AZURE_CLOUD: "germany" }), /AZURE_CLOUD must be one of public, usgovernment, china \(got "germany"\)/);
+    });
+
+    it("reads ENTRA_REQUIRED_ROLES as a list", () => {
+      assert.deepEqual(loadConfig({ ENTRA_REQUIRED_ROLES: "Jobs.Run, Jobs.Admin" }).ENTRA_REQUIRED_ROLES, ["Jobs.Run", "Jobs.Admin"]);
+    });
+  });
+
   it("never echoes a secret setting in its errors", () => {
     assert.throws(
       () => loadConfig({ AUTH_MODE: "basic", BASIC_AUTH_PASSWORD: "hunter2" }),

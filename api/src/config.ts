@@ -1,5 +1,9 @@
+import { isIP } from "node:net";
+import { domainToASCII } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+
+import { AZURE_CLOUDS, AZURE_CLOUD_NAMES } from "./clouds.js";
 
 /**
  * The API's settings, read from the environment (and the original `-p/--port` flag) once at start-up.
@@ -36,41 +40,106 @@ const list = z.string().transform((value) =>
     .filter(Boolean),
 );
 
-/** Host suffixes of the services that issue ADF callBackUris (Data Factory and Synapse, public cloud). */
-export const DEFAULT_CALLBACK_HOSTS = ["datafactory.azure.com", "azuresynapse.net"];
+/** Host suffixes of the services that issue ADF callBackUris (Data Factory and Synapse) in the public cloud. */
+export const DEFAULT_CALLBACK_HOSTS: readonly string[] = AZURE_CLOUDS.public.callbackHosts;
 
-const settingsSchema = z
-  .object({
-    PORT: integer(0, 65535).default(5002),
-    HOST: z.string().default("0.0.0.0"),
-    // /metrics is served here only, never on PORT: the public entry reaches PORT alone.
-    METRICS_PORT: integer(0, 65535).default(9464),
-    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    BODY_LIMIT: byteSize.default(1024 ** 2),
-    DRAIN_TIMEOUT_MS: integer(0, 3_600_000).default(20_000),
+// URLs and hosts are judged on their parsed form, never by pattern: `http://localhost:80@evil.example/`
+// starts like a loopback URL but its host is evil.example (`localhost:80` is a user and password).
 
-    // Jobs and their callbacks
-    JOB_TIMEOUT_MS: integer(1, 7 * 24 * 3_600_000).default(600_000),
-    MAX_CONCURRENT_JOBS: integer(1, 100_000).default(100),
-    CALLBACK_ALLOWED_HOSTS: list.default(DEFAULT_CALLBACK_HOSTS),
-    CALLBACK_ALLOW_INSECURE: boolean.default(false),
-    CALLBACK_TIMEOUT_MS: integer(1, 600_000).default(10_000),
-    CALLBACK_MAX_ATTEMPTS: integer(1, 100).default(10),
-    CALLBACK_RETRY_BASE_MS: integer(0, 600_000).default(500),
+/** Loopback as a parsed URL's hostname: 127.0.0.0/8, ::1 or the name localhost. */
+function isLoopbackHostname(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  if (host === "localhost") return true;
+  if (isIP(host) === 4) return host.startsWith("127.");
+  return isIP(host) === 6 && host === "::1";
+}
 
-    // Who may start jobs
-    AUTH_MODE: z.enum(["none", "basic", "entra"]).default("none"),
-    BASIC_AUTH_USERNAME: z.string().optional(),
-    BASIC_AUTH_PASSWORD: z.string().optional(),
-    ENTRA_TENANT_ID: z.string().regex(/^[0-9a-f-]{36}$/i, "must be a tenant id (a GUID)").optional(),
-    ENTRA_AUDIENCE: list.optional(),
-    ENTRA_ALLOWED_CALLERS: list.optional(),
-    // https, so nobody on the path can swap the signing keys; http only to this machine (local tests).
-    ENTRA_JWKS_URI: z
-      .url({ protocol: /^https?$/ })
-      .refine((uri) => uri.startsWith("https:") || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(uri), "must use https (http only for 127.0.0.1 or localhost)")
-      .optional(),
-  })
+/** Why a URL setting is refused (https only, http only to a loopback host, no user:password@), or undefined. */
+export function urlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "must be an absolute URL";
+  }
+  if (url.username || url.password) return "must not carry a user or password (user:password@host)";
+  if (url.protocol === "https:") return undefined;
+  if (url.protocol === "http:" && isLoopbackHostname(url.hostname)) return undefined;
+  return "must use https (http only for a loopback host: 127.0.0.1, ::1 or localhost)";
+}
+
+const secureUrl = z.string().superRefine((value, ctx) => {
+  const problem = urlProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+// One DNS label: letters, digits and inner hyphens, at most 63 characters.
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * Why a callback host suffix is refused, or undefined. A suffix is a DNS name of two labels at least
+ * (`datafactory.azure.com`; a leading `.` or `*.` is allowed and ignored): no scheme, port, path,
+ * user or IP address, and not a bare top-level domain, which would allow every host under it.
+ */
+export function hostSuffixProblem(value: string): string | undefined {
+  const name = value.replace(/^\*?\./, "").toLowerCase();
+  if (isIP(name.replace(/^\[|\]$/g, ""))) return `has an IP address (${value}): host names only`;
+  const ascii = domainToASCII(name);
+  if (!ascii || ascii !== name) return `has something other than a host name (${value})`;
+  const labels = name.split(".");
+  if (!labels.every((label) => DNS_LABEL.test(label))) return `has something other than a host name (${value})`;
+  if (labels.length < 2) return `has a bare top-level domain (${value}), which would allow every host under it`;
+  return undefined;
+}
+
+const hostSuffixes = list.superRefine((values, ctx) => {
+  for (const value of values) {
+    const problem = hostSuffixProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }
+});
+
+/** A bind address: an IP address or a host name, nothing else (no scheme, port or path). */
+const bindHost = z.string().refine((value) => {
+  if (isIP(value.replace(/^\[|\]$/g, ""))) return true;
+  return value.toLowerCase().split(".").every((label) => DNS_LABEL.test(label));
+}, "must be an IP address or a host name (no scheme, port or path)");
+
+const settingsObject = z.object({
+  PORT: integer(0, 65535).default(5002),
+  HOST: bindHost.default("0.0.0.0"),
+  // /metrics is served here only, never on PORT: the public entry reaches PORT alone.
+  METRICS_PORT: integer(0, 65535).default(9464),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  BODY_LIMIT: byteSize.default(1024 ** 2),
+  DRAIN_TIMEOUT_MS: integer(0, 3_600_000).default(20_000),
+
+  // Jobs and their callbacks
+  JOB_TIMEOUT_MS: integer(1, 7 * 24 * 3_600_000).default(600_000),
+  MAX_CONCURRENT_JOBS: integer(1, 100_000).default(100),
+  // Unset: the Data Factory and Synapse domains of AZURE_CLOUD (see the transform below).
+  CALLBACK_ALLOWED_HOSTS: hostSuffixes.optional(),
+  CALLBACK_ALLOW_INSECURE: boolean.default(false),
+  CALLBACK_TIMEOUT_MS: integer(1, 600_000).default(10_000),
+  CALLBACK_MAX_ATTEMPTS: integer(1, 100).default(10),
+  CALLBACK_RETRY_BASE_MS: integer(0, 600_000).default(500),
+
+  // Which Azure: Entra ID's issuers and keys, and the default callback hosts.
+  AZURE_CLOUD: z.enum(AZURE_CLOUD_NAMES, `must be one of ${AZURE_CLOUD_NAMES.join(", ")}`).default("public"),
+
+  // Who may start jobs
+  AUTH_MODE: z.enum(["none", "basic", "entra"]).default("none"),
+  BASIC_AUTH_USERNAME: z.string().optional(),
+  BASIC_AUTH_PASSWORD: z.string().optional(),
+  ENTRA_TENANT_ID: z.string().regex(/^[0-9a-f-]{36}$/i, "must be a tenant id (a GUID)").optional(),
+  ENTRA_AUDIENCE: list.optional(),
+  ENTRA_ALLOWED_CALLERS: list.optional(),
+  ENTRA_REQUIRED_ROLES: list.optional(),
+  // https, so nobody on the path can swap the signing keys; http only to this machine (local tests).
+  ENTRA_JWKS_URI: secureUrl.optional(),
+});
+
+const settingsSchema = settingsObject
   .superRefine((settings, ctx) => {
     const require = (key: keyof typeof settings, why: string) => {
       const value = settings[key];
@@ -89,7 +158,11 @@ const settingsSchema = z
       require("ENTRA_TENANT_ID", "when AUTH_MODE=entra");
       require("ENTRA_AUDIENCE", "when AUTH_MODE=entra");
     }
-  });
+  })
+  .transform((settings) => ({
+    ...settings,
+    CALLBACK_ALLOWED_HOSTS: settings.CALLBACK_ALLOWED_HOSTS ?? [...AZURE_CLOUDS[settings.AZURE_CLOUD].callbackHosts],
+  }));
 
 /** Settings that must never be echoed, not even in a configuration error. */
 const SECRET_SETTINGS = new Set(["BASIC_AUTH_PASSWORD"]);
@@ -112,7 +185,7 @@ function portFromArgs(argv: readonly string[]): string | undefined {
 /** Reads and validates the configuration; throws a ConfigError naming every bad setting. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Config {
   const input: Record<string, string> = {};
-  for (const key of Object.keys(settingsSchema.shape)) {
+  for (const key of Object.keys(settingsObject.shape)) {
     // An empty variable means "not set"; secrets are taken as they are (a space may be part of them).
     const value = SECRET_SETTINGS.has(key) ? env[key] : env[key]?.trim();
     if (value) input[key] = value;

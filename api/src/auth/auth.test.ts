@@ -318,6 +318,59 @@ describe("authentication, chosen by AUTH_MODE", function () {
     });
   });
 
+  describe("entra in each Azure cloud (AZURE_CLOUD)", () => {
+    // Issuers as Entra ID writes them in each cloud (Microsoft Learn, national clouds; Microsoft Q&A 1190472).
+    const clouds = {
+      public: { v1: `https://sts.windows.net/${TENANT}/`, v2: [`https://login.microsoftonline.com/${TENANT}/v2.0`] },
+      usgovernment: { v1: `https://sts.windows.net/${TENANT}/`, v2: [`https://login.microsoftonline.us/${TENANT}/v2.0`] },
+      china: {
+        v1: `https://sts.chinacloudapi.cn/${TENANT}/`,
+        v2: [`https://login.chinacloudapi.cn/${TENANT}/v2.0`, `https://login.partner.microsoftonline.cn/${TENANT}/v2.0`],
+      },
+    } as const;
+    const allIssuers = [...new Set(Object.values(clouds).flatMap((cloud) => [cloud.v1, ...cloud.v2]))];
+
+    for (const [name, issuers] of Object.entries(clouds)) {
+      it(`${name}: accepts real tokens of its v1 and v2 issuers, refuses every other cloud's`, async () => {
+        const api = await start(entraEnv({ AZURE_CLOUD: name }));
+        const own = [issuers.v1, ...issuers.v2];
+        for (const iss of own) {
+          const v2 = iss.endsWith("/v2.0");
+          const res = await call(api, `Bearer ${await mint({ iss, ...(v2 ? { aud: CLIENT_ID, ver: "2.0" } : {}) })}`);
+          assert.equal(res.status, 200, iss);
+        }
+        for (const iss of allIssuers.filter((other) => !own.includes(other as never))) {
+          await assertRefused(await call(api, `Bearer ${await mint({ iss })}`), INVALID_TOKEN, /not issued by this API's Entra ID tenant/);
+        }
+      });
+    }
+
+    it("fetches the signing keys from the cloud's own Entra ID by default", async () => {
+      const { defaultJwksUri } = await import("../clouds.js");
+      assert.equal(defaultJwksUri("public", TENANT), `https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys`);
+      assert.equal(defaultJwksUri("usgovernment", TENANT), `https://login.microsoftonline.us/${TENANT}/discovery/v2.0/keys`);
+      assert.equal(defaultJwksUri("china", TENANT), `https://login.chinacloudapi.cn/${TENANT}/discovery/v2.0/keys`);
+    });
+  });
+
+  describe("entra with ENTRA_REQUIRED_ROLES", () => {
+    let api: RunningApi;
+    before(async () => {
+      api = await start(entraEnv({ ENTRA_REQUIRED_ROLES: "Jobs.Run, Jobs.Read" }));
+    });
+
+    it("accepts a caller whose token carries every required app role (others may come too)", async () => {
+      const res = await call(api, `Bearer ${await mint({ roles: ["Jobs.Read", "Other", "Jobs.Run"] })}`, "POST");
+      assert.equal(res.status, 200);
+    });
+
+    it("refuses a token without roles, with only some of them, or with roles in the wrong claim or case", async () => {
+      for (const claims of [{}, { roles: ["Jobs.Run"] }, { roles: "Jobs.Run Jobs.Read" }, { scp: "Jobs.Run Jobs.Read" }, { roles: ["jobs.run", "jobs.read"] }]) {
+        await assertRefused(await call(api, `Bearer ${await mint(claims)}`), INVALID_TOKEN, /lacks an app role/);
+      }
+    });
+  });
+
   describe("basic", () => {
     const USER = "adf";
     const PASSWORD = "s3cret:with-colon";

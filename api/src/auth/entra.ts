@@ -1,6 +1,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import type { Middleware } from "koa";
 
+import { defaultJwksUri, entraIssuers, type AzureCloudName } from "../clouds.js";
 import { HttpError } from "../framework/errors.js";
 import type { Logger } from "../framework/logging.js";
 
@@ -11,22 +12,17 @@ export interface EntraOptions {
   audiences: readonly string[];
   /** When set and not empty, only tokens whose `oid` (the caller's object id) is listed are accepted. */
   allowedCallers?: readonly string[] | undefined;
-  /** Where the tenant's signing keys are; defaults to the tenant's Entra ID JWKS. */
+  /** When set and not empty, the token's `roles` claim (its app roles) must hold every one of these. */
+  requiredRoles?: readonly string[] | undefined;
+  /** The Azure cloud whose Entra ID issues the tokens (issuers and signing keys); `public` by default. */
+  cloud?: AzureCloudName;
+  /** Where the tenant's signing keys are; defaults to the tenant's Entra ID JWKS in `cloud`. */
   jwksUri?: string | undefined;
   /** Slack for `exp` and `nbf`, in seconds. */
   clockToleranceSeconds?: number;
   /** How long fetched keys are used before they are fetched again (default 1 hour). */
   keysMaxAgeMs?: number;
 }
-
-/** Entra ID's signing keys of a tenant (the `jwks_uri` of its OpenID configuration). */
-export const defaultJwksUri = (tenantId: string) => `https://login.microsoftonline.com/${tenantId}/discovery/v2.0/keys`;
-
-/** The issuers of a tenant's tokens: v1 (`sts.windows.net`) and v2 (`login.microsoftonline.com`). */
-export const entraIssuers = (tenantId: string) => [
-  `https://sts.windows.net/${tenantId}/`,
-  `https://login.microsoftonline.com/${tenantId}/v2.0`,
-];
 
 const REALM = 'realm="adf-webhook-api"';
 // RFC 6750: a token68 after `Bearer`. A JWT's characters are base64url plus the dots.
@@ -73,17 +69,19 @@ function reasonFor(error: unknown): string | undefined {
  * `AUTH_MODE=entra`: an Entra ID bearer JWT, such as the one a Data Factory sends with managed identity
  * authentication. Checks the RS256 signature against the tenant's keys (fetched once and cached for an
  * hour; fetched again for an unknown key id, at most every 30 s; the last ones kept while a refresh fails), `exp`/`nbf` with a small tolerance, the issuer (v1 or
- * v2 of the tenant), the audience and, when a list is set, the caller's object id. The caller's `oid`
+ * v2 of the tenant, in the chosen Azure cloud), the audience and, when lists are set, the caller's object id and its app roles. The caller's `oid`
  * goes to `ctx.state.caller`.
  */
 export function entraAuthentication(options: EntraOptions): Middleware {
   const tenantId = options.tenantId.toLowerCase();
-  const issuer = entraIssuers(tenantId);
+  const cloud = options.cloud ?? "public";
+  const issuer = entraIssuers(cloud, tenantId);
+  const requiredRoles = options.requiredRoles ?? [];
   const audience = [...options.audiences];
   const allowed = options.allowedCallers?.length ? new Set(options.allowedCallers.map((id) => id.toLowerCase())) : undefined;
   const clockTolerance = options.clockToleranceSeconds ?? 60;
 
-  const remote = createRemoteJWKSet(new URL(options.jwksUri ?? defaultJwksUri(tenantId)), {
+  const remote = createRemoteJWKSet(new URL(options.jwksUri ?? defaultJwksUri(cloud, tenantId)), {
     timeoutDuration: 5_000,
     cooldownDuration: 30_000,
     cacheMaxAge: options.keysMaxAgeMs ?? 3_600_000,
@@ -152,6 +150,11 @@ export function entraAuthentication(options: EntraOptions): Middleware {
     const oid = typeof payload.oid === "string" ? payload.oid : undefined;
     if (allowed && !(oid && allowed.has(oid.toLowerCase()))) {
       throw refused("The caller is not allowed to use this API.");
+    }
+    if (requiredRoles.length > 0) {
+      // App roles assigned to the caller (a managed identity, a service principal or a user) arrive in `roles`.
+      const roles = new Set(Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === "string") : []);
+      if (!requiredRoles.every((role) => roles.has(role))) throw refused("The caller lacks an app role this API requires.");
     }
     const caller = oid ?? payload.sub ?? "unknown";
     ctx.state.caller = caller;

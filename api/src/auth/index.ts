@@ -23,6 +23,8 @@ export function authentication(config: Config): Middleware {
         tenantId: required(config.ENTRA_TENANT_ID, "ENTRA_TENANT_ID", "entra"),
         audiences: required(config.ENTRA_AUDIENCE, "ENTRA_AUDIENCE", "entra"),
         allowedCallers: config.ENTRA_ALLOWED_CALLERS,
+        requiredRoles: config.ENTRA_REQUIRED_ROLES,
+        cloud: config.AZURE_CLOUD,
         jwksUri: config.ENTRA_JWKS_URI,
       });
   }
