@@ -19,6 +19,7 @@ const loadProcess = () => import("../../api/src/testing/process.js");
 
 /** The emulator's receiver is http://127.0.0.1: the API may call it back only in this local-testing mode. */
 const LOCAL = { CALLBACK_ALLOW_INSECURE: "true" };
+const JOB_TIMEOUT_MS = 3000;
 
 describe("ADF emulator against the real API", function () {
   this.timeout(15_000);
@@ -36,7 +37,7 @@ describe("ADF emulator against the real API", function () {
     let api: RunningApi;
     before(async () => {
       // One callback attempt: the timeout test's job calls back a receiver that has closed.
-      api = await start({ JOB_TIMEOUT_MS: "1000", CALLBACK_MAX_ATTEMPTS: "1" });
+      api = await start({ JOB_TIMEOUT_MS: String(JOB_TIMEOUT_MS), CALLBACK_MAX_ATTEMPTS: "1" });
     });
 
     it("Webhook: the job's output is the activity's output; the receipt is the endpoint's answer", async () => {
@@ -86,7 +87,8 @@ describe("ADF emulator against the real API", function () {
     });
 
     it("Webhook: an activity timeout shorter than the job is TimedOut in ADF", async () => {
-      const result = await runWebhookActivity({ url: `${api.url}/simulate`, body: { durationMs: 800 }, timeoutMs: 300 });
+      // Wide margins, so a busy machine cannot turn it around: 202 well within 1 s, the callback not before 2.5 s.
+      const result = await runWebhookActivity({ url: `${api.url}/simulate`, body: { durationMs: JOB_TIMEOUT_MS - 500 }, timeoutMs: 1000 });
       assert.equal(result.status, "TimedOut");
       assert.equal(result.error?.errorCode, "ActivityTimedOut");
       assert.equal(result.endpoint?.status, 202, "the API accepted the job before the activity gave up");
@@ -190,7 +192,8 @@ describe("ADF emulator against the real API", function () {
     });
   });
 
-  describe("the command line against the API as its own process", () => {
+  describe("the command line against the API as its own process", function () {
+    this.timeout(30_000); // a process start through tsx, on a busy machine
     it("exits 0 on a job that succeeds and 1 on one that fails, printing ADF's view", async () => {
       const { startApiProcess } = await loadProcess();
       const proc = await startApiProcess({ ...LOCAL, METRICS_PORT: "0" });
