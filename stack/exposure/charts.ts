@@ -17,12 +17,23 @@ export const GATEWAY_CRDS_CHART = {
   values: { crds: { gatewayAPI: { enabled: true, channel: "standard" }, envoyGateway: { enabled: true } } },
 } as const;
 
-/** The Envoy Gateway controller; its CRDs come from GATEWAY_CRDS_CHART, so the chart's own stay off. */
+/**
+ * The Envoy Gateway controller; its CRDs come from GATEWAY_CRDS_CHART, so the chart's own stay off.
+ * Every proxy fleet it creates (one per Gateway) gets two replicas and a PodDisruptionBudget, so a node
+ * drain or a rollout never leaves Data Factory without an entry (the default is a single pod).
+ */
 export const ENVOY_GATEWAY_CHART = {
   chart: "oci://docker.io/envoyproxy/gateway-helm",
   version: ENVOY_GATEWAY_VERSION,
   namespace: "envoy-gateway-system",
-  values: { crds: { enabled: false } },
+  values: {
+    crds: { enabled: false },
+    config: {
+      envoyGateway: {
+        envoyProxy: { provider: { type: "Kubernetes", kubernetes: { envoyDeployment: { replicas: 2 }, envoyPDB: { minAvailable: 1 } } } },
+      },
+    },
+  },
 } as const;
 
 /** The GatewayClass controller name Envoy Gateway answers to. */

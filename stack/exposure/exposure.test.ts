@@ -116,7 +116,12 @@ describe("exposure (Pulumi mocks)", function () {
       assert.equal(eg.chart, "oci://docker.io/envoyproxy/gateway-helm");
       assert.equal(eg.version, crds.version, "the controller and its CRDs come from the same release");
       assert.equal(eg.skipCrds, true);
-      assert.deepEqual(eg.values, { crds: { enabled: false } });
+      assert.deepEqual(eg.values.crds, { enabled: false });
+      // The proxies' defaults (merged by the chart into the EnvoyGateway config): two pods and a PDB.
+      assert.deepEqual(eg.values.config.envoyGateway.envoyProxy, {
+        provider: { type: "Kubernetes", kubernetes: { envoyDeployment: { replicas: 2 }, envoyPDB: { minAvailable: 1 } } },
+      });
+      assert.deepEqual(Object.keys(eg.values).sort(), ["config", "crds"]);
       const cm = byName["cert-manager"];
       assert.equal(cm.chart, "cert-manager");
       assert.deepEqual(cm.repositoryOpts, { repo: "https://charts.jetstack.io" });
