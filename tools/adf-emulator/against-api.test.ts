@@ -121,6 +121,33 @@ describe("ADF emulator against the real API", function () {
       assert.match(failed.error?.message ?? "", /^The endpoint answered 422 .*"code":"BadRows","message":"3 rows refused"/);
     });
 
+    it("a pipeline that forgot Content-Type, or whose Web activity adds datasets and linkedServices, still runs", async () => {
+      const noContentType = { "Content-Type": "" };
+      const webhook = await runWebhookActivity({
+        url: `${api.url}/simulate`,
+        body: { output: { rows: 1 } },
+        headers: noContentType,
+        reportStatusOnCallback: true,
+        timeoutMs: 10_000,
+      });
+      assert.equal(webhook.status, "Succeeded", JSON.stringify(webhook.error));
+      assert.deepEqual(webhook.output, { rows: 1 });
+      const web = await runWebActivity({ url: `${api.url}/simulate`, body: { output: { rows: 2 } }, headers: noContentType });
+      assert.equal(web.status, "Succeeded", JSON.stringify(web.error));
+
+      // The body ADF sends when the activity references a dataset and a linked service.
+      const referenced = await runWebActivity({
+        url: `${api.url}/simulate`,
+        body: {
+          output: { rows: 3 },
+          datasets: [{ name: "MyDataset1", properties: { type: "AzureSqlTable" } }],
+          linkedServices: [{ name: "MyStorageLinkedService1", properties: { type: "AzureBlobStorage" } }],
+        },
+      });
+      assert.equal(referenced.status, "Succeeded", JSON.stringify(referenced.error));
+      assert.equal((referenced.output as { rows: number }).rows, 3);
+    });
+
     it("Web: a job slower than httpRequestTimeout fails the activity as EndpointTimeout", async () => {
       const result = await runWebActivity({ url: `${api.url}/simulate`, body: { durationMs: 800 }, requestTimeoutMs: 200 });
       assert.equal(result.status, "Failed");
