@@ -11,6 +11,7 @@ import { createMetrics, requestMetrics, type Metrics } from "./framework/metrics
 import { jobs as builtInJobs } from "./jobs/index.js";
 import type { Job } from "./jobs/job.js";
 import { createJobMetrics } from "./webhook/metrics.js";
+import type { CallbackTransport } from "./webhook/callback.js";
 import type { HostLookup } from "./webhook/callbackUri.js";
 import { jobRoutes } from "./webhook/routes.js";
 
@@ -23,6 +24,8 @@ export interface AppDependencies {
   jobs?: readonly Job[];
   /** Resolves callBackUri hosts; the system's resolver when not given (tests stand in for DNS). */
   lookup?: HostLookup;
+  /** Tests only: the TLS trust and dialling of callbacks (see CallbackTransport); never from settings. */
+  callbackTransport?: CallbackTransport;
 }
 
 // Probes come every few seconds: logged at debug, not info.
@@ -40,6 +43,7 @@ export function createApp({
   metrics = createMetrics(),
   jobs = builtInJobs,
   lookup,
+  callbackTransport,
 }: AppDependencies): Koa {
   const app = new Koa();
   // Errors are answered by errorHandler; this only sees failures outside the middleware: a socket error,
@@ -53,7 +57,7 @@ export function createApp({
 
   const router = new Router();
   router.get("/healthz", healthz).get("/readyz", readyz(drain));
-  jobRoutes(router, jobs, { config, drain, logger, metrics: createJobMetrics(metrics.registry), lookup });
+  jobRoutes(router, jobs, { config, drain, logger, metrics: createJobMetrics(metrics.registry), lookup, transport: callbackTransport });
 
   app
     .use(requestMetrics(metrics))

@@ -7,6 +7,7 @@ import { createLogger } from "../framework/logging.js";
 import { createMetrics } from "../framework/metrics.js";
 import { boundPort, listen, type ServerTimeouts, DEFAULT_TIMEOUTS } from "../framework/server.js";
 import type { Job } from "../jobs/job.js";
+import type { CallbackTransport } from "../webhook/callback.js";
 import type { HostLookup } from "../webhook/callbackUri.js";
 
 export interface RunningApi {
@@ -28,7 +29,7 @@ export interface RunningApi {
  */
 export async function startApi(
   env: Record<string, string> = {},
-  options: { jobs?: readonly Job[]; timeouts?: Partial<ServerTimeouts>; lookup?: HostLookup } = {},
+  options: { jobs?: readonly Job[]; timeouts?: Partial<ServerTimeouts>; lookup?: HostLookup; callbackTransport?: CallbackTransport } = {},
 ): Promise<RunningApi> {
   const config = loadConfig({ LOG_LEVEL: "debug", ...env });
   const logs: Array<Record<string, unknown>> = [];
@@ -53,7 +54,7 @@ export async function startApi(
     });
   const drain = new Drain();
   const metrics = createMetrics();
-  const app = createApp({ config, logger, drain, metrics, ...(options.jobs ? { jobs: options.jobs } : {}), lookup: options.lookup });
+  const app = createApp({ config, logger, drain, metrics, ...(options.jobs ? { jobs: options.jobs } : {}), lookup: options.lookup, callbackTransport: options.callbackTransport });
   const server = await listen(app.callback(), "127.0.0.1", 0, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, logger);
   const metricsServer = await listen(createMetricsApp(metrics).callback(), "127.0.0.1", 0, DEFAULT_TIMEOUTS, logger);
   const closeServer = (s: Server) =>

@@ -19,6 +19,18 @@ export interface DeliverySettings {
   allowInsecure: boolean;
   /** The resolver behind the connect-time address check; the system's when not given. */
   lookup?: HostLookup;
+  transport?: CallbackTransport | undefined;
+}
+
+/**
+ * For tests only, and only in-process (createApp's options; no setting or environment variable reaches
+ * it): the CAs callbacks trust over TLS instead of the system's, and where an address that passed the
+ * address checks is really dialled. With both, a test can run the production path (https, a real Data
+ * Factory host name, every check) against a receiver on 127.0.0.1 with a certificate of its own CA.
+ */
+export interface CallbackTransport {
+  ca?: string;
+  dial?: (address: string) => string;
 }
 
 const MAX_DELAY_MS = 30_000;
@@ -42,10 +54,11 @@ export class CallbackSender {
     private readonly wrapUp: AbortSignal = new AbortController().signal,
   ) {
     // Keep-alive: a burst of jobs calls back the same few ADF hosts.
-    const lookup = guardedLookup(settings.allowInsecure, settings.lookup);
+    const { ca, dial } = settings.transport ?? {};
+    const lookup = guardedLookup(settings.allowInsecure, settings.lookup, dial);
     this.#agents = {
       http: new HttpAgent({ keepAlive: true, maxSockets: 64, lookup } as object),
-      https: new HttpsAgent({ keepAlive: true, maxSockets: 64, lookup } as object),
+      https: new HttpsAgent({ keepAlive: true, maxSockets: 64, lookup, ...(ca === undefined ? {} : { ca }) } as object),
     };
   }
 

@@ -132,8 +132,11 @@ export class BlockedAddressError extends Error {
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
-/** A `lookup` for http.request that refuses blocked addresses at connect time. */
-export function guardedLookup(allowInsecure: boolean, lookup: HostLookup = systemLookup) {
+/**
+ * A `lookup` for http.request that refuses blocked addresses at connect time. `dial` (tests only, see
+ * `CallbackTransport`) maps an address that passed the check to the one really connected to.
+ */
+export function guardedLookup(allowInsecure: boolean, lookup: HostLookup = systemLookup, dial?: (address: string) => string) {
   return (hostname: string, options: object, callback: LookupCallback): void => {
     lookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, []);
@@ -141,9 +144,10 @@ export function guardedLookup(allowInsecure: boolean, lookup: HostLookup = syste
       if (blocked) {
         return callback(new BlockedAddressError(`callback host resolves to ${blockedReason(blocked.address, allowInsecure)}`), []);
       }
+      const routed = dial ? addresses.map(({ address }) => ({ address: dial(address), family: isIP(dial(address)) })) : addresses;
       const all = (options as { all?: boolean }).all;
-      if (all) return callback(null, addresses);
-      const [first] = addresses;
+      if (all) return callback(null, routed);
+      const [first] = routed;
       return callback(null, first!.address, first!.family);
     });
   };

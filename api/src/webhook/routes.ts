@@ -11,7 +11,7 @@ import type { Drain } from "../framework/drain.js";
 import { HttpError, sendError } from "../framework/errors.js";
 import type { Logger } from "../framework/logging.js";
 import { ADF_FIELDS, type Job } from "../jobs/job.js";
-import { CallbackSender } from "./callback.js";
+import { CallbackSender, type CallbackTransport } from "./callback.js";
 import { checkCallbackUri, type CallbackPolicy, type HostLookup } from "./callbackUri.js";
 import type { JobMetrics } from "./metrics.js";
 import { callbackBody, JobRunner } from "./runner.js";
@@ -22,6 +22,8 @@ export interface JobRouteDependencies {
   metrics: JobMetrics;
   logger: Logger;
   lookup?: HostLookup | undefined;
+  /** Tests only: see CallbackTransport. */
+  transport?: CallbackTransport | undefined;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface JobRouteDependencies {
  *   error status with a JSON error.
  * Jobs marked `get` also answer `GET /<job>` (the original endpoints).
  */
-export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain, metrics, logger, lookup }: JobRouteDependencies): void {
+export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain, metrics, logger, lookup, transport }: JobRouteDependencies): void {
   const auth = authentication(config);
   const runner = new JobRunner(config, metrics, drain.wrapUp);
   const sender = new CallbackSender(
@@ -43,6 +45,7 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
       retryBaseMs: config.CALLBACK_RETRY_BASE_MS,
       allowInsecure: config.CALLBACK_ALLOW_INSECURE,
       lookup,
+      transport,
     },
     metrics,
     drain.wrapUp,
