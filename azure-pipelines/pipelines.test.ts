@@ -3,7 +3,7 @@
 // checked: the triggers and path filters, that pull requests only preview and main only runs
 // `pulumi up`, and that lint, type-check and tests pass before any Pulumi command.
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 
 import { checkReads, programReads, repositoryFiles } from "./testing/reads";
+import { CLOSED, threadsServer, TOKEN } from "./testing/threads-server";
 
 const ROOT = path.resolve(__dirname, "..");
 const PIPELINES = __dirname;
@@ -251,7 +252,7 @@ function withoutParameters(doc: Mapping): Mapping {
 
 /** A pipeline as a run expands it, with the runtime parameters someone queueing it by hand may give. */
 function pipeline(name: string, given: Mapping = {}): Pipeline {
-  const file = path.join(PIPELINES, name);
+  const file = path.resolve(PIPELINES, name);
   const raw = load(file);
   const used = new Set<string>();
   const parameters = bind(name, raw.parameters, given);
@@ -406,10 +407,10 @@ interface ScriptRun {
  * by recorders (neither can run here). `config` is the stack's config (`pulumi config get`),
  * `outputs` its last outputs, `registries` the registries `az acr show` finds.
  */
-function runPulumiStep(
+async function runPulumiStep(
   p: Pipeline,
-  options: { config?: Record<string, string>; outputs?: Record<string, string>; registries?: string[] },
-): ScriptRun {
+  options: { config?: Record<string, string>; outputs?: Record<string, string>; registries?: string[]; env?: Record<string, string> },
+): Promise<ScriptRun> {
   const step = allSteps(p).find((s) => pulumiCommands(s).length > 0);
   assert.ok(step && isMapping(step.env));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-step-"));
@@ -430,6 +431,7 @@ function runPulumiStep(
       recorder(`case "$1 $2" in
   "config get") ${lookup("config", "$3")} ;;
   "stack output") ${lookup("outputs", "$3")} ;;
+  "preview --stack") echo "+ kubernetes:apps/v1:Deployment api create" ;;
   *) exit 0 ;;
 esac`),
       { mode: 0o755 },
@@ -444,7 +446,8 @@ esac`),
       { mode: 0o755 },
     );
     const env: NodeJS.ProcessEnv = {
-      PATH: `${bin}:${process.env.PATH ?? ""}`,
+      // The recorders, node, and the system's own tools: nothing else a developer may have installed.
+      PATH: [bin, path.dirname(process.execPath), "/usr/bin", "/bin"].join(":"),
       HOME: dir,
       AGENT_TEMPDIRECTORY: dir,
       PULUMI_ACCESS_TOKEN: "pul-test",
@@ -453,9 +456,15 @@ esac`),
     };
     for (const [k, v] of Object.entries(step.env)) if (!(k in env)) env[k] = String(v);
     env.PUBLISH_OUTPUTS = "false"; // needs jq and real outputs: not what these runs check
-    const result = spawnSync("bash", ["-c", scriptOf(step)], { env, encoding: "utf8", cwd: dir, timeout: 20_000 });
+    Object.assign(env, options.env);
+    // The step's workingDirectory is the repository root.
+    const child = spawn("bash", ["-c", scriptOf(step)], { env, cwd: ROOT });
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+    const status = await new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
     const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
-    return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}`, calls };
+    return { status, output, calls };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -743,9 +752,18 @@ common: 1
       assert.deepEqual(groups(pr), [`"group":"${String(def("previewVariableGroup"))}"`]);
       assert.deepEqual(groups(deploy), [`"group":"${String(def("variableGroup"))}"`]);
       assert.equal(pr.expanded.variables, undefined, "no pipeline-wide variable group: only the Pulumi job gets one");
-      // A fork's pipeline that passes another connection in gets it in the preview, not the deploy's.
-      const custom = pipeline("pr.yml");
-      assert.ok(!JSON.stringify(custom.expanded).includes(`"${String(def("serviceConnection"))}"`));
+      // A pipeline that names its own connections gets the preview one in the preview, never the deploy one.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-"));
+      try {
+        const file = path.join(dir, "fork-pr.yml");
+        const parameters = { command: "preview", stack: "dev", serviceConnection: "fork-deploy", previewServiceConnection: "fork-preview" };
+        fs.writeFileSync(file, JSON.stringify({ trigger: "none", extends: { template: path.join(PIPELINES, "templates", "pipeline.yml"), parameters } }));
+        const fork = pipeline(file);
+        assert.deepEqual(connection(fork), ["fork-preview"]);
+        assert.ok(!JSON.stringify(fork.expanded).includes("fork-deploy"));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     // Issue 12 point 4.
@@ -863,40 +881,118 @@ common: 1
     this.timeout(30_000);
     const DOCKER_LOGIN = { registryAuth: "docker-login" };
 
-    it("refuses a first `pulumi up` whose registry does not exist yet, saying why, before running anything", () => {
-      const run = runPulumiStep(deploy, { config: DOCKER_LOGIN });
+    it("refuses a first `pulumi up` whose registry does not exist yet, saying why, before running anything", async () => {
+      const run = await runPulumiStep(deploy, { config: DOCKER_LOGIN });
       assert.equal(run.status, 1);
       assert.match(run.output, /##vso\[task\.logissue type=error\]registryAuth is docker-login, but the registry that this stack creates does not exist yet/);
       assert.ok(!run.calls.some((c) => /^pulumi up\b/.test(c)), "pulumi up never starts");
       assert.ok(!run.calls.some((c) => /^az acr login\b/.test(c)));
     });
 
-    it("refuses as well when the configured registry is not there, and only warns in a preview", () => {
-      const up = runPulumiStep(deploy, { config: { ...DOCKER_LOGIN, registryName: "myregistry01" } });
+    it("refuses as well when the configured registry is not there, and only warns in a preview", async () => {
+      const up = await runPulumiStep(deploy, { config: { ...DOCKER_LOGIN, registryName: "myregistry01" } });
       assert.equal(up.status, 1);
       assert.match(up.output, /the registry myregistry01 does not exist yet/);
-      const preview = runPulumiStep(pr, { config: DOCKER_LOGIN });
+      const preview = await runPulumiStep(pr, { config: DOCKER_LOGIN });
       assert.equal(preview.status, 0, preview.output);
       assert.match(preview.output, /##vso\[task\.logissue type=warning\]registryAuth is docker-login/);
       assert.ok(preview.calls.some((c) => /^pulumi preview --stack dev\b/.test(c)));
     });
 
-    it("logs Docker in to the registry the stack created before `pulumi up`, once it exists", () => {
-      const run = runPulumiStep(deploy, { config: DOCKER_LOGIN, outputs: { registryName: "adfwebhook0123456789" }, registries: ["adfwebhook0123456789"] });
+    it("logs Docker in to the registry the stack created before `pulumi up`, once it exists", async () => {
+      const run = await runPulumiStep(deploy, { config: DOCKER_LOGIN, outputs: { registryName: "adfwebhook0123456789" }, registries: ["adfwebhook0123456789"] });
       assert.equal(run.status, 0, run.output);
       const login = run.calls.indexOf("az acr login --name adfwebhook0123456789");
       const up = run.calls.findIndex((c) => /^pulumi up --stack dev --diff --non-interactive --yes$/.test(c));
       assert.ok(login >= 0 && up > login, run.calls.join("\n"));
     });
 
-    it("does no Docker login at all for the other registry modes, or a cluster by kubeconfig", () => {
+    it("does no Docker login at all for the other registry modes, or a cluster by kubeconfig", async () => {
       const configs: Record<string, string>[] = [{}, { registryAuth: "admin" }, { registryAuth: "docker-login", target: "kubeconfig" }];
       for (const config of configs) {
-        const run = runPulumiStep(deploy, { config, outputs: { registryName: "adfwebhook0123456789" }, registries: ["adfwebhook0123456789"] });
+        const run = await runPulumiStep(deploy, { config, outputs: { registryName: "adfwebhook0123456789" }, registries: ["adfwebhook0123456789"] });
         assert.equal(run.status, 0, run.output);
         assert.ok(!run.calls.some((c) => /^az acr/.test(c)), JSON.stringify(config));
         assert.ok(run.calls.some((c) => /^pulumi up\b/.test(c)));
       }
+    });
+  });
+
+  // Issue 12 point 3 (long runs, with the stack's kubelogin option): kubelogin signs in with the
+  // kept-alive CLI session; the modes that need a token file or a secret cannot here.
+  describe("clusterCredentials through kubelogin", function () {
+    this.timeout(30_000);
+
+    it("installs kubelogin when it is missing and signs in with the Azure CLI session", async () => {
+      const run = await runPulumiStep(deploy, { config: { clusterCredentials: "azurecli" } });
+      assert.equal(run.status, 0, run.output);
+      const install = run.calls.findIndex((c) => /^az aks install-cli --install-location \S+\/aks-tools\/kubectl --kubelogin-install-location \S+\/aks-tools\/kubelogin\b/.test(c));
+      const up = run.calls.findIndex((c) => /^pulumi up\b/.test(c));
+      assert.ok(install >= 0 && up > install, run.calls.join("\n"));
+    });
+
+    it("needs nothing for the admin kubeconfig, and refuses the modes that cannot sign in here", async () => {
+      for (const clusterCredentials of ["admin", ""]) {
+        const run = await runPulumiStep(deploy, { config: clusterCredentials ? { clusterCredentials } : {} });
+        assert.equal(run.status, 0, run.output);
+        assert.ok(!run.calls.some((c) => /^az aks/.test(c)));
+      }
+      for (const clusterCredentials of ["workloadidentity", "spn"]) {
+        const run = await runPulumiStep(pr, { config: { clusterCredentials } });
+        assert.equal(run.status, 1);
+        assert.ok(run.output.includes(`##vso[task.logissue type=error]clusterCredentials is ${clusterCredentials}: in these pipelines use azurecli`), run.output);
+        assert.ok(!run.calls.some((c) => /^pulumi preview\b/.test(c)));
+      }
+    });
+  });
+
+  // Issue 12 point 6, end to end: the step's script posts through pr-comment.ts to a threads API on 127.0.0.1.
+  describe("the preview on the pull request", function () {
+    this.timeout(60_000);
+    let api: Awaited<ReturnType<typeof threadsServer>>;
+    beforeEach(async () => {
+      api = await threadsServer();
+    });
+    afterEach(async () => {
+      await api.close();
+    });
+    const pullRequest = (extra: Record<string, string> = {}): Record<string, string> => ({
+      BUILD_REASON: "PullRequest",
+      BUILD_REPOSITORY_PROVIDER: "TfsGit",
+      SYSTEM_ACCESSTOKEN: TOKEN,
+      SYSTEM_COLLECTIONURI: api.pr.collectionUri,
+      SYSTEM_TEAMPROJECTID: api.pr.projectId,
+      BUILD_REPOSITORY_ID: api.pr.repositoryId,
+      SYSTEM_PULLREQUEST_PULLREQUESTID: String(api.pr.pullRequestId),
+      ...extra,
+    });
+
+    it("keeps one closed thread per pull request across runs, with the latest preview in it", async () => {
+      for (let i = 0; i < 2; i++) {
+        const run = await runPulumiStep(pr, { env: pullRequest() });
+        assert.equal(run.status, 0, run.output);
+        assert.ok(!run.output.includes(TOKEN), "the token never reaches the log");
+      }
+      assert.equal(api.threads.length, 1);
+      assert.equal(api.threads[0].status, CLOSED);
+      assert.equal(api.threads[0].comments.length, 1);
+      assert.match(api.threads[0].comments[0].content, /^#### `pulumi preview` on `dev` \(exit code 0\)[\s\S]*\+ kubernetes:apps\/v1:Deployment api create/);
+    });
+
+    it("posts nothing when PULUMI_PR_COMMENT is false, or for a run that is not a pull request", async () => {
+      const cases: Record<string, string>[] = [{ PULUMI_PR_COMMENT: "false" }, { BUILD_REASON: "Manual" }];
+      for (const extra of cases) {
+        const run = await runPulumiStep(pr, { env: pullRequest(extra) });
+        assert.equal(run.status, 0, run.output);
+      }
+      assert.deepEqual(api.requests, []);
+    });
+
+    it("only warns when the thread cannot be posted, and keeps the preview's own exit code", async () => {
+      const run = await runPulumiStep(pr, { env: pullRequest({ SYSTEM_ACCESSTOKEN: "not-allowed" }) });
+      assert.equal(run.status, 0, run.output);
+      assert.match(run.output, /##vso\[task\.logissue type=warning\]Could not post the preview on the pull request/);
+      assert.equal(api.threads.length, 0);
     });
   });
 });
