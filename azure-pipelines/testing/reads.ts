@@ -45,7 +45,15 @@ function globMatches(glob: string, file: string): boolean {
 /** A relative import as TypeScript (NodeNext or bundler style) resolves it to a file of ours. */
 function resolveLocal(from: string, specifier: string): string | undefined {
   const base = path.resolve(path.dirname(from), specifier);
-  const candidates = [base, base.replace(/\.js$/, ".ts"), base.replace(/\.mjs$/, ".mts"), `${base}.ts`, `${base}.tsx`, path.join(base, "index.ts")];
+  const candidates = [
+    base,
+    base.replace(/\.js$/, ".ts"),
+    base.replace(/\.mjs$/, ".mts"),
+    base.replace(/\.cjs$/, ".cts"),
+    `${base}.ts`,
+    `${base}.tsx`,
+    path.join(base, "index.ts"),
+  ];
   return candidates.find((c) => fs.existsSync(c) && fs.statSync(c).isFile());
 }
 
@@ -142,12 +150,16 @@ export async function checkReads(files = repositoryFiles()): Promise<Map<string,
     add(reads, importClosure(parsed.fileNames), `npm run typecheck (${project})`);
   }
 
-  // test: mocha with .mocharc.json's spec globs; each spec's imports; what those name at run time.
-  if (pkg.scripts.test !== "mocha") throw new Error(`the test script changed (${pkg.scripts.test}): teach this derivation`);
-  const mocharc = JSON.parse(fs.readFileSync(path.join(ROOT, ".mocharc.json"), "utf8")) as { spec: string | string[] };
+  // test: mocha with the spec globs the test script names, and the files .mocharc.json requires; their
+  // imports; what those name at run time.
+  const testScript = /^mocha((?: "[^"]+")+)$/.exec(pkg.scripts.test);
+  if (!testScript) throw new Error(`the test script changed (${pkg.scripts.test}): teach this derivation`);
+  const globs = [...testScript[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+  const mocharc = JSON.parse(fs.readFileSync(path.join(ROOT, ".mocharc.json"), "utf8")) as { spec?: string | string[]; require?: string | string[] };
+  if (mocharc.spec !== undefined) throw new Error(".mocharc.json names a spec again: teach this derivation");
   add(reads, [".mocharc.json"], "mocha's configuration");
-  const specs = files.filter((f) => ([] as string[]).concat(mocharc.spec).some((g) => globMatches(g, f)));
-  const tested = importClosure(specs);
+  const specs = files.filter((f) => globs.some((g) => globMatches(g, f)));
+  const tested = importClosure([...specs, ...([] as string[]).concat(mocharc.require ?? [])]);
   add(reads, tested, "npm test");
   const existing = new Set(files);
   for (const f of tested) {
