@@ -165,6 +165,9 @@ describe("stack config", () => {
       assert.match(message, /replicas: must be a whole number between 1 and 50 \(got "two"\)/);
       assert.match(message, /serviceType: was replaced by exposure: remove it and set exposure to cluster .* \(got "LoadBalancer"\)/);
       assert.match(message, /target: must be one of new, existing, kubeconfig/);
+      // A size the API would refuse at start-up (a pod that never starts): refused here, as the API reads it.
+      assert.match(failsNaming({ bodyLimit: "0kb" }, {}, "bodyLimit"), /bodyLimit: must be at least 1 byte/);
+      assert.match(failsNaming({ bodyLimit: "1 tb" }, {}, "bodyLimit"), /bodyLimit: must be a size such as/);
     });
 
     it("existing target without names", () => {

@@ -1,5 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 
+// The API's own reading of sizes (CommonJS, so this CommonJS program can load it under ts-node).
+import byteSizes from "../api/src/byte-size.cts";
 import { readExposure, type ExposureConfig } from "./exposure/config";
 
 /**
@@ -308,7 +310,9 @@ export function loadConfig(config: ConfigReader): StackConfig {
   // --- the API's settings -------------------------------------------------------------------------
   const authMode = oneOf("authMode", ["none", "basic", "entra"] as const, "none");
   const bodyLimit = str("bodyLimit", "1mb") ?? "1mb";
-  if (!/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i.test(bodyLimit)) fail("bodyLimit", "must be a size such as 512kb, 1mb or 1048576", bodyLimit);
+  const bodyLimitBytes = byteSizes.parseByteSize(bodyLimit);
+  if (bodyLimitBytes === undefined) fail("bodyLimit", "must be a size such as 512kb, 1mb or 1048576", bodyLimit);
+  else if (bodyLimitBytes < 1) fail("bodyLimit", "must be at least 1 byte", bodyLimit);
   const callbackAllowInsecure = bool("callbackAllowInsecure", false);
   if (callbackAllowInsecure && target.kind !== "kubeconfig") {
     fail("callbackAllowInsecure", "allows http:// callbacks to any host and is for local clusters only (target kubeconfig); never in a real cluster");

@@ -2,6 +2,8 @@ import * as datafactory from "@pulumi/azure-native/datafactory";
 import type * as types from "@pulumi/azure-native/types";
 import * as pulumi from "@pulumi/pulumi";
 
+// The API's own retry policy (CommonJS, so this CommonJS program can load it under ts-node).
+import callbackPolicy from "../api/src/webhook/callback-policy.cts";
 import type { ApiSecrets, ApiSettings, DataFactoryConfig } from "./config";
 
 export const SAMPLE_PIPELINE_NAME = "adf-webhook-sample";
@@ -31,20 +33,6 @@ export function adfTimeout(milliseconds: number): string {
   const pad = (n: number) => String(n).padStart(2, "0");
   const clock = `${pad(Math.floor((total % 86_400) / 3600))}:${pad(Math.floor((total % 3600) / 60))}:${pad(total % 60)}`;
   return days > 0 ? `${days}.${clock}` : clock;
-}
-
-/**
- * The longest the API may keep retrying a callback: every attempt timing out, with the full backoff
- * between attempts (the API's defaults where the stack leaves a setting unset). Mirrors
- * api/src/webhook/callback.ts: the delay doubles from CALLBACK_RETRY_BASE_MS, at most 30 s.
- */
-export function callbackRetryWindowMs(api: ApiSettings): number {
-  const attempts = api.CALLBACK_MAX_ATTEMPTS ?? 10;
-  const timeoutMs = api.CALLBACK_TIMEOUT_MS ?? 10_000;
-  const baseMs = api.CALLBACK_RETRY_BASE_MS ?? 500;
-  let windowMs = attempts * timeoutMs;
-  for (let retry = 1; retry < attempts; retry++) windowMs += Math.min(30_000, baseMs * 2 ** (retry - 1));
-  return windowMs;
 }
 
 /** How the Webhook activities authenticate, matching the API's AUTH_MODE. */
@@ -79,8 +67,8 @@ export function createSamplePipeline(
 ): datafactory.Pipeline {
   const authentication = webhookAuthentication(api, secrets);
   // The API gives up on a job at JOB_TIMEOUT_MS and then retries its callback for a while: the activity
-  // waits for all of that, so a late callback still reaches it.
-  const timeout = adfTimeout(api.JOB_TIMEOUT_MS + callbackRetryWindowMs(api));
+  // waits for all of that (as the API's own code computes it), so a late callback still reaches it.
+  const timeout = adfTimeout(api.JOB_TIMEOUT_MS + callbackPolicy.callbackRetryWindowMs(api));
   const webhook = (name: string, path: string, body: object, dependsOn?: string): types.input.datafactory.WebHookActivityArgs => ({
     name,
     type: "WebHook",

@@ -3,8 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { ACR_PULL_ROLE_ID, defaultRegistryName } from "./azure";
-import type { ApiSettings } from "./config";
-import { adfTimeout, callbackRetryWindowMs, SAMPLE_PIPELINE_NAME } from "./datafactory";
+import { adfTimeout, SAMPLE_PIPELINE_NAME } from "./datafactory";
 import { defaultDnsLabel } from "./exposure";
 import { API_CONTEXT, API_DOCKERFILE, PROGRAM_DIRECTORY } from "./image";
 import {
@@ -412,8 +411,9 @@ describe("stack program (Pulumi mocks)", function () {
       );
       for (const activity of pipeline.activities) {
         assert.deepEqual(activity.authentication, { type: "MSI", resource: "api://adf-webhook" });
-        // JOB_TIMEOUT_MS (10 min) + the API's longest callback retrying with its defaults (221.5 s).
-        assert.equal(activity.timeout, "00:13:42");
+        // JOB_TIMEOUT_MS (10 min) + the API's longest callback retrying with its defaults: 10 attempts of
+        // 10 s, and up to 30 s (a receiver's Retry-After) before each of the 9 retries, 370 s.
+        assert.equal(activity.timeout, "00:16:10");
       }
       assert.deepEqual(pipeline.activities[1].dependsOn, [{ activity: "HelloWorld", dependencyConditions: ["Succeeded"] }]);
       assert.equal(r.outputs.dataFactoryPipelineName, SAMPLE_PIPELINE_NAME);
@@ -468,11 +468,6 @@ describe("stack program (Pulumi mocks)", function () {
 
   it("ADF timespans", () => {
     assert.equal(adfTimeout(660_000), "00:11:00");
-    assert.equal(callbackRetryWindowMs({ JOB_TIMEOUT_MS: 600_000 } as ApiSettings), 221_500);
-    assert.equal(
-      callbackRetryWindowMs({ JOB_TIMEOUT_MS: 1, CALLBACK_MAX_ATTEMPTS: 3, CALLBACK_TIMEOUT_MS: 1_000, CALLBACK_RETRY_BASE_MS: 100 } as ApiSettings),
-      3_000 + 100 + 200,
-    );
     assert.equal(adfTimeout(90_061_000), "1.01:01:01");
   });
 });

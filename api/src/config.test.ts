@@ -27,6 +27,19 @@ describe("config", () => {
     assert.deepEqual(config.CALLBACK_ALLOWED_HOSTS, ["a.example", "b.example"]);
   });
 
+  it("reads BODY_LIMIT as bytes, with kb, mb and gb as powers of 1024", () => {
+    for (const [size, bytes] of [
+      ["1048576", 1_048_576],
+      ["1", 1],
+      ["512kb", 512 * 1024],
+      ["1.5MB", 1.5 * 1024 ** 2],
+      ["1 gb", 1024 ** 3],
+    ] as const) {
+      assert.equal(loadConfig({ BODY_LIMIT: size }).BODY_LIMIT, bytes, size);
+    }
+    assert.throws(() => loadConfig({ BODY_LIMIT: "0" }), /BODY_LIMIT must be at least 1 byte/);
+  });
+
   it("takes the original -p/--port flag over PORT", () => {
     assert.equal(loadConfig({ PORT: "1" }, ["-p", "6000"]).PORT, 6000);
     assert.equal(loadConfig({}, ["--port=6001"]).PORT, 6001);

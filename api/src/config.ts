@@ -3,7 +3,12 @@ import { domainToASCII } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 
+import byteSizes from "./byte-size.cjs";
 import { AZURE_CLOUDS, AZURE_CLOUD_NAMES } from "./clouds.js";
+import callbackPolicy from "./webhook/callback-policy.cjs";
+
+const { CALLBACK_DEFAULTS } = callbackPolicy;
+const { parseByteSize } = byteSizes;
 
 /**
  * The API's settings, read from the environment (and the original `-p/--port` flag) once at start-up.
@@ -18,15 +23,13 @@ const integer = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().min(min, `must be between ${min} and ${max}`).max(max, `must be between ${min} and ${max}`));
 
-const BYTE_UNITS = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 } as const;
-
 /** A size such as `896kb`, `1mb` or `1048576` (bytes), as co-body's limits use it. */
 const byteSize = z
   .string()
-  .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, "must be a size such as 512kb, 1mb or 1048576")
-  .transform((value) => {
-    const [, amount = "0", unit = "b"] = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value) ?? [];
-    return Math.floor(Number(amount) * BYTE_UNITS[unit.toLowerCase() as keyof typeof BYTE_UNITS]);
+  .transform((value, ctx) => {
+    const bytes = parseByteSize(value);
+    if (bytes === undefined) ctx.addIssue({ code: "custom", message: "must be a size such as 512kb, 1mb or 1048576" });
+    return bytes ?? z.NEVER;
   })
   .pipe(z.number().min(1, "must be at least 1 byte"));
 
@@ -120,9 +123,9 @@ const settingsObject = z.object({
   // Unset: the Data Factory and Synapse domains of AZURE_CLOUD (see the transform below).
   CALLBACK_ALLOWED_HOSTS: hostSuffixes.optional(),
   CALLBACK_ALLOW_INSECURE: boolean.default(false),
-  CALLBACK_TIMEOUT_MS: integer(1, 600_000).default(10_000),
-  CALLBACK_MAX_ATTEMPTS: integer(1, 100).default(10),
-  CALLBACK_RETRY_BASE_MS: integer(0, 600_000).default(500),
+  CALLBACK_TIMEOUT_MS: integer(1, 600_000).default(CALLBACK_DEFAULTS.CALLBACK_TIMEOUT_MS),
+  CALLBACK_MAX_ATTEMPTS: integer(1, 100).default(CALLBACK_DEFAULTS.CALLBACK_MAX_ATTEMPTS),
+  CALLBACK_RETRY_BASE_MS: integer(0, 600_000).default(CALLBACK_DEFAULTS.CALLBACK_RETRY_BASE_MS),
 
   // Which Azure: Entra ID's issuers and keys, and the default callback hosts.
   AZURE_CLOUD: z.enum(AZURE_CLOUD_NAMES, `must be one of ${AZURE_CLOUD_NAMES.join(", ")}`).default("public"),
@@ -164,6 +167,9 @@ const settingsSchema = settingsObject
     CALLBACK_ALLOWED_HOSTS: settings.CALLBACK_ALLOWED_HOSTS ?? [...AZURE_CLOUDS[settings.AZURE_CLOUD].callbackHosts],
   }));
 
+/** Every environment variable the API reads: any other name in its environment means nothing to it. */
+export const SETTING_NAMES: readonly string[] = Object.keys(settingsObject.shape);
+
 /** Settings that must never be echoed, not even in a configuration error. */
 const SECRET_SETTINGS = new Set(["BASIC_AUTH_PASSWORD"]);
 
@@ -185,7 +191,7 @@ function portFromArgs(argv: readonly string[]): string | undefined {
 /** Reads and validates the configuration; throws a ConfigError naming every bad setting. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Config {
   const input: Record<string, string> = {};
-  for (const key of Object.keys(settingsObject.shape)) {
+  for (const key of SETTING_NAMES) {
     // An empty variable means "not set"; secrets are taken as they are (a space may be part of them).
     const value = SECRET_SETTINGS.has(key) ? env[key] : env[key]?.trim();
     if (value) input[key] = value;

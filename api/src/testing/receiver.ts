@@ -2,8 +2,8 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-/** How the receiver answers one callback POST. */
-export type Behaviour = number | "hang" | "destroy" | "close-mid-response";
+/** How the receiver answers one callback POST: a status (with headers), or a misbehaviour. */
+export type Behaviour = number | { status: number; headers: Record<string, string> } | "hang" | "destroy" | "close-mid-response";
 
 export interface Received {
   path: string;
@@ -37,8 +37,9 @@ export async function startReceiver(script: Behaviour[] = []) {
         res.write("partial");
         return void setTimeout(() => req.socket.destroy(), 10);
       }
-      if (behaviour >= 200 && behaviour < 300) record();
-      res.writeHead(behaviour, { "content-type": "application/json" }).end("{}");
+      const { status, headers } = typeof behaviour === "number" ? { status: behaviour, headers: {} } : behaviour;
+      if (status >= 200 && status < 300) record();
+      res.writeHead(status, { "content-type": "application/json", ...headers }).end("{}");
     });
   });
   server.listen(0, "127.0.0.1");

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../framework/logging.js";
 import type { JsonObject } from "../jobs/job.js";
 import { BlockedAddressError, guardedLookup, type HostLookup } from "./callbackUri.js";
+import callbackPolicy from "./callback-policy.cjs";
 import type { JobMetrics } from "./metrics.js";
 
 /** The body ADF expects on callBackUri (with `reportStatusOnCallBack`, StatusCode >= 400 fails the activity). */
@@ -33,13 +34,14 @@ export interface CallbackTransport {
   dial?: (address: string) => string;
 }
 
-const MAX_DELAY_MS = 30_000;
+const { retryDelayMs } = callbackPolicy;
 
 type AttemptResult = { kind: "delivered"; status: number } | { kind: "retry"; why: string; retryAfterMs?: number } | { kind: "reject"; why: string };
 
 /**
  * POSTs `body` to the callback URL until it is delivered once: a timeout per attempt; retries with
- * exponential backoff and jitter on network errors, 408, 429 and 5xx; no retry on other answers; never
+ * exponential backoff and jitter, or the receiver's Retry-After (see callback-policy.cts), on network
+ * errors, 408, 429 and 5xx; no retry on other answers; never
  * follows a redirect. Resolves true when delivered; a give-up is logged and counted, never thrown.
  * Success is exactly one acknowledged (2xx) delivery; like any HTTP retry, a receiver that processed a
  * callback but did not answer within the attempt's timeout can see it again.
@@ -80,8 +82,7 @@ export class CallbackSender {
         log.error({ attempt, reason, why: result.why }, "callback given up: ADF will report the activity as timed out");
         return false;
       }
-      const backoff = Math.min(MAX_DELAY_MS, retryBaseMs * 2 ** (attempt - 1));
-      const delay = Math.max(result.retryAfterMs ?? 0, backoff / 2 + Math.random() * (backoff / 2));
+      const delay = retryDelayMs(attempt, retryBaseMs, result.retryAfterMs, Math.random());
       log.warn({ attempt, why: result.why, retryInMs: Math.round(delay) }, "callback attempt failed; retrying");
       await sleep(delay, undefined, { signal: this.wrapUp }).catch(() => {});
     }
@@ -123,10 +124,10 @@ export class CallbackSender {
   }
 }
 
-/** Retry-After in seconds (dates are rare from callback receivers and ignored), capped. */
+/** Retry-After in seconds (dates are rare from callback receivers and ignored); retryDelayMs caps it. */
 function retryAfterMs(header: string | undefined): number | undefined {
   const seconds = Number(header);
-  return header && Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds * 1000, MAX_DELAY_MS) : undefined;
+  return header && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }
 
 /** The callback's JSON; a job output that cannot be serialised becomes a failure ADF can show. */

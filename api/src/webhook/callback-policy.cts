@@ -1,0 +1,57 @@
+/**
+ * How a callback is retried: the settings' defaults, the wait before each retry, and from those the
+ * longest a callback can take before the API gives up. The sender (callback.ts) and the settings
+ * (config.ts) use it, and so does the Pulumi program: the sample pipeline's activities must wait at
+ * least this long (stack/datafactory.ts).
+ *
+ * CommonJS (.cts) and free of imports on purpose: the Pulumi program runs as CommonJS under ts-node,
+ * which cannot require the API's ES modules, while the API imports CommonJS without trouble.
+ */
+
+/** The API's defaults for the callback settings (CALLBACK_TIMEOUT_MS etc.). */
+const CALLBACK_DEFAULTS = {
+  /** Each attempt (DNS, connect, send, the receiver's status line) gets this long. */
+  CALLBACK_TIMEOUT_MS: 10_000,
+  /** Attempts in all, the first included. */
+  CALLBACK_MAX_ATTEMPTS: 10,
+  /** The first retry's backoff; it doubles with each retry, up to MAX_RETRY_DELAY_MS. */
+  CALLBACK_RETRY_BASE_MS: 500,
+} as const;
+
+/** The longest wait between two attempts, backoff or the receiver's Retry-After alike. */
+const MAX_RETRY_DELAY_MS = 30_000;
+
+/**
+ * The wait before retry number `retry` (1 for the second attempt): exponential backoff with jitter
+ * (`random` in [0, 1) picks within the upper half), or the receiver's Retry-After if that is longer,
+ * never more than MAX_RETRY_DELAY_MS.
+ */
+function retryDelayMs(retry: number, retryBaseMs: number, retryAfterMs: number | undefined, random: number): number {
+  const backoff = Math.min(MAX_RETRY_DELAY_MS, retryBaseMs * 2 ** (retry - 1));
+  const asked = Math.min(MAX_RETRY_DELAY_MS, retryAfterMs ?? 0);
+  return Math.max(asked, backoff / 2 + random * (backoff / 2));
+}
+
+/** The callback settings; an unset one takes the API's default. */
+interface CallbackSettings {
+  CALLBACK_TIMEOUT_MS?: number;
+  CALLBACK_MAX_ATTEMPTS?: number;
+  CALLBACK_RETRY_BASE_MS?: number;
+}
+
+/**
+ * The longest the API may spend on one callback before giving up: every attempt running into its
+ * timeout, and before each retry the longest wait retryDelayMs allows (a receiver may ask for
+ * Retry-After up to the cap). Whoever waits for the callback (ADF's activity timeout) must wait the
+ * job's run time plus this.
+ */
+function callbackRetryWindowMs(settings: CallbackSettings = {}): number {
+  const attempts = settings.CALLBACK_MAX_ATTEMPTS ?? CALLBACK_DEFAULTS.CALLBACK_MAX_ATTEMPTS;
+  const timeoutMs = settings.CALLBACK_TIMEOUT_MS ?? CALLBACK_DEFAULTS.CALLBACK_TIMEOUT_MS;
+  const baseMs = settings.CALLBACK_RETRY_BASE_MS ?? CALLBACK_DEFAULTS.CALLBACK_RETRY_BASE_MS;
+  let windowMs = attempts * timeoutMs;
+  for (let retry = 1; retry < attempts; retry++) windowMs += retryDelayMs(retry, baseMs, Number.POSITIVE_INFINITY, 1);
+  return windowMs;
+}
+
+export = { CALLBACK_DEFAULTS, MAX_RETRY_DELAY_MS, retryDelayMs, callbackRetryWindowMs };

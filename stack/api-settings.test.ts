@@ -1,0 +1,168 @@
+import * as assert from "node:assert/strict";
+
+import fc from "fast-check";
+
+import { loadConfig as loadApiConfig, SETTING_NAMES, type Config as ApiConfig } from "../api/src/config.js";
+import callbackPolicy from "../api/src/webhook/callback-policy.cts";
+import { ConfigError, loadConfig as loadStackConfig, toEnvironment, type ApiSettings } from "./config";
+import { adfTimeout } from "./datafactory";
+import { ADF_PRINCIPAL_ID, reader, run } from "./test-harness";
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
+
+/**
+ * The stack and the API are one system: what the stack writes into the pod's environment (the
+ * ConfigMap and the Secret) is read by the API's own loadConfig here. Every key must be one the API
+ * reads, the API must accept every value the stack accepts, and each value must mean to the API what
+ * it meant to the stack (a number of milliseconds, a boolean, a list, a size in bytes).
+ */
+
+const KIB = 1024;
+/** What the stack means by a size: k, m and g are powers of 1024, as its documentation says. */
+function bytesMeant(size: string): number {
+  const [, amount, unit] = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(size) ?? [];
+  const factor = { "": 1, b: 1, kb: KIB, mb: KIB ** 2, gb: KIB ** 3 }[(unit ?? "").toLowerCase()];
+  assert.ok(factor, `a size the stack accepted: ${size}`);
+  return Math.floor(Number(amount) * factor);
+}
+
+/** Asserts that the API, reading `env`, sees what the stack's `settings` meant; returns the API's config. */
+function assertMeansTheSame(env: Record<string, string>, settings: ApiSettings, secrets: Record<string, string> = {}): ApiConfig {
+  for (const key of Object.keys(env)) assert.ok(SETTING_NAMES.includes(key), `${key} is not a setting the API reads`);
+  const config = loadApiConfig(env);
+  const defaults = loadApiConfig({});
+  for (const key of SETTING_NAMES as (keyof ApiConfig)[]) {
+    const meant = (settings as unknown as Record<string, unknown>)[key] ?? secrets[key];
+    if (meant === undefined) {
+      assert.deepEqual(config[key], defaults[key], `${key}: unset by the stack, so the API's default`);
+    } else if (key === "BODY_LIMIT") {
+      assert.equal(config.BODY_LIMIT, bytesMeant(String(meant)), `BODY_LIMIT ${String(meant)}`);
+    } else {
+      assert.deepEqual(config[key], meant, key);
+    }
+  }
+  return config;
+}
+
+describe("the stack's settings, read by the API (one source of truth)", function () {
+  this.timeout(20_000);
+
+  const configMapOf = (r: Awaited<ReturnType<typeof run>>): Record<string, string> => (r.one("kubernetes:core/v1:ConfigMap").inputs as any).data;
+  const secretOf = (r: Awaited<ReturnType<typeof run>>): Record<string, string> => (r.one("kubernetes:core/v1:Secret").inputs as any).stringData ?? {};
+
+  const SHAPES: [string, Record<string, string>, Record<string, string>][] = [
+    ["the defaults", {}, {}],
+    [
+      "every API setting tuned, at the edges the stack allows",
+      {
+        logLevel: "debug",
+        bodyLimit: "1.5mb",
+        drainTimeoutMs: "300000",
+        jobTimeoutMs: "604800000",
+        maxConcurrentJobs: "100000",
+        callbackAllowedHosts: ".example.com, hooks.example.org",
+        callbackTimeoutMs: "600000",
+        callbackMaxAttempts: "100",
+        callbackRetryBaseMs: "0",
+      },
+      {},
+    ],
+    ["basic auth: a password with spaces and a colon, kept as it is", { authMode: "basic", basicAuthUsername: " adf " }, { basicAuthPassword: " pass:word " }],
+    [
+      "entra, with callers and the Data Factory's identity",
+      {
+        exposure: "https",
+        acmeEmail: "ops@example.com",
+        dataFactory: "true",
+        authMode: "entra",
+        entraTenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        entraAudience: "api://adf-webhook, 44444444-4444-4444-4444-444444444444",
+        entraAllowedCallers: "55555555-5555-5555-5555-555555555555",
+        entraJwksUri: "https://login.microsoftonline.com/common/discovery/v2.0/keys",
+      },
+      {},
+    ],
+    [
+      "a local cluster with insecure callbacks and a Data Factory",
+      {
+        target: "kubeconfig",
+        registryServer: "localhost:5001",
+        callbackAllowInsecure: "true",
+        exposure: "loadbalancer",
+        dataFactory: "true",
+        dataFactoryResourceGroup: "rg",
+        jobTimeoutMs: "1000",
+        callbackMaxAttempts: "3",
+      },
+      { kubeconfig: "apiVersion: v1\nkind: Config\n" },
+    ],
+  ];
+
+  for (const [name, values, secrets] of SHAPES) {
+    it(`${name}: the ConfigMap and the Secret mean to the API what they meant to the stack`, async () => {
+      const r = await run(values, secrets);
+      const configMap = configMapOf(r);
+      const secret = secretOf(r);
+      for (const key of Object.keys(secret)) assert.equal(key in configMap, false, `${key} is in the Secret and the ConfigMap`);
+      const { api, apiSecrets } = loadStackConfig(reader(values, secrets));
+      // The program adds the factory's identity to the allowed callers.
+      const factory = r.ofType("azure-native:datafactory:Factory").length > 0;
+      const settings: ApiSettings =
+        factory && api.AUTH_MODE === "entra" ? { ...api, ENTRA_ALLOWED_CALLERS: [...(api.ENTRA_ALLOWED_CALLERS ?? []), ADF_PRINCIPAL_ID] } : api;
+      const secretValues = Object.fromEntries(Object.keys(apiSecrets).map((key) => [key, secrets[key.replace(/^BASIC_AUTH_PASSWORD$/, "basicAuthPassword")]!]));
+      const config = assertMeansTheSame({ ...configMap, ...secret }, settings, secretValues);
+
+      // The container listens where the Deployment and the Service send traffic.
+      const container = (r.one("kubernetes:apps/v1:Deployment").inputs as any).spec.template.spec.containers[0];
+      assert.equal(config.PORT, container.ports[0].containerPort);
+
+      // The sample pipeline waits as long as this API, so configured, may take to call back.
+      if (factory) {
+        const activities = (r.one("azure-native:datafactory:Pipeline").inputs as any).activities as Array<{ timeout: string }>;
+        for (const activity of activities) {
+          assert.equal(activity.timeout, adfTimeout(config.JOB_TIMEOUT_MS + callbackPolicy.callbackRetryWindowMs(config)));
+        }
+      }
+    });
+  }
+
+  it("any API setting the stack accepts, the API accepts and reads as the stack meant it", () => {
+    const int = (min: number, max: number) => fc.oneof(fc.integer({ min, max }), fc.constantFrom(min, max)).map(String);
+    const size = fc.oneof(
+      fc.integer({ min: 0, max: 2 ** 31 }).map(String),
+      fc.tuple(fc.integer({ min: 0, max: 4096 }), fc.constantFrom("b", "kb", "KB", "mb", "gb", " kb")).map(([n, unit]) => `${n}${unit}`),
+      fc.tuple(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 999 }), fc.constantFrom("kb", "mb")).map(([n, f, unit]) => `${n}.${f}${unit}`),
+    );
+    const values = fc.record(
+      {
+        logLevel: fc.constantFrom("fatal", "error", "warn", "info", "debug", "trace", "silent"),
+        bodyLimit: size,
+        drainTimeoutMs: int(0, 300_000),
+        jobTimeoutMs: int(1_000, 7 * 86_400_000),
+        maxConcurrentJobs: int(1, 100_000),
+        callbackAllowedHosts: fc.array(fc.domain(), { minLength: 1, maxLength: 3 }).map((hosts) => hosts.join(", ")),
+        callbackTimeoutMs: int(1, 600_000),
+        callbackMaxAttempts: int(1, 100),
+        callbackRetryBaseMs: int(0, 600_000),
+        authMode: fc.constantFrom("none", "basic"),
+        basicAuthUsername: fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/),
+      },
+      { requiredKeys: [] },
+    );
+    const password = fc.string({ minLength: 1, maxLength: 30 }).filter((p) => p.trim() === p || p.trim().length > 0);
+    fc.assert(
+      fc.property(values, password, (config, basicAuthPassword) => {
+        let stack;
+        try {
+          stack = loadStackConfig(reader(config, { basicAuthPassword }));
+        } catch (error) {
+          if (error instanceof ConfigError) return; // the stack refused it: nothing reaches the API
+          throw error;
+        }
+        const secrets: Record<string, string> = stack.api.AUTH_MODE === "basic" ? { BASIC_AUTH_PASSWORD: basicAuthPassword } : {};
+        assertMeansTheSame({ ...toEnvironment(stack.api), ...secrets }, stack.api, secrets);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
