@@ -20,6 +20,7 @@ export interface RunningApi {
   logs: Array<Record<string, unknown>>;
   /** The first log line, already written or still to come, that `match` accepts. */
   waitForLog(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  /** Closes the servers and ends the work still in the background (jobs, callback retries), as a drain's wrap-up does. */
   close(): Promise<void>;
 }
 
@@ -71,6 +72,10 @@ export async function startApi(
     waitForLog,
     close: async () => {
       await Promise.all([closeServer(server), closeServer(metricsServer)]);
+      // Jobs and callback retries outlive the servers: stop them so that no test leaves timers behind.
+      drain.begin();
+      drain.wrapUpNow();
+      await drain.settled(Date.now() + 10_000);
     },
   };
 }

@@ -51,8 +51,8 @@ export async function startReceiver(script: Behaviour[] = []) {
     get attempts() {
       return attempts;
     },
-    /** Resolves once `count` callbacks were acknowledged (or rejects after `timeoutMs`). */
-    async waitFor(count: number, timeoutMs = 5_000): Promise<Received[]> {
+    /** Resolves once `count` callbacks were acknowledged; rejects after `timeoutMs`, a bound for a broken API, not a speed test. */
+    async waitFor(count: number, timeoutMs = 15_000): Promise<Received[]> {
       const deadline = Date.now() + timeoutMs;
       while (delivered.length < count) {
         if (Date.now() > deadline) throw new Error(`expected ${count} callbacks, got ${delivered.length} after ${timeoutMs} ms`);

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { jobs } from "../jobs/index.js";
 import { defineJob } from "../jobs/job.js";
 import { startApi, type RunningApi } from "../testing/api.js";
-import { circularJob } from "../testing/jobs.js";
+import { circularJob, gatedJob } from "../testing/jobs.js";
 import { startApiProcess } from "../testing/process.js";
 import { postJson, startReceiver } from "../testing/receiver.js";
 
@@ -92,17 +92,15 @@ describe("webhook activity: 202, then a callback ADF understands", () => {
 
 describe("jobs that misbehave", () => {
   it("a job that ignores its signal keeps its slot until it really ends, after its caller got the timeout", async () => {
-    const stubborn = defineJob({
-      name: "stubborn",
-      description: "Ignores its signal and runs 400 ms.",
-      input: z.object({}),
-      run: () => new Promise((resolve) => setTimeout(() => resolve({ done: true }), 400)),
-    });
-    const api = await startApi({ JOB_TIMEOUT_MS: "50", MAX_CONCURRENT_JOBS: "1" }, { jobs: [...jobs, stubborn] });
+    const stubborn = gatedJob("stubborn");
+    const api = await startApi({ JOB_TIMEOUT_MS: "50", MAX_CONCURRENT_JOBS: "1" }, { jobs: [...jobs, stubborn.job] });
     try {
-      assert.equal((await postJson(`${api.url}/stubborn`, {})).status, 504);
+      assert.equal((await postJson(`${api.url}/stubborn`, { ignoreSignal: true })).status, 504);
+      assert.equal(stubborn.ended, 0, "the job still runs after its timeout");
       assert.equal((await postJson(`${api.url}/helloworld`, {})).status, 503, "the slot is still taken");
-      await new Promise((resolve) => setTimeout(resolve, 450));
+      stubborn.open();
+      while (stubborn.ended === 0) await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve)); // the slot is released when the job's promise settles
       assert.equal((await postJson(`${api.url}/helloworld`, {})).status, 200);
     } finally {
       await api.close();
@@ -145,12 +143,15 @@ describe("callback delivery: retries until delivered once, gives up visibly", ()
   });
   after(() => api.close());
 
+  /** Resolves once the sender is done with a job's callback (delivered or given up): no attempt can follow. */
+  const senderDone = (jobId: unknown) =>
+    api.waitForLog((l) => l.jobId === jobId && (l.msg === "callback delivered" || String(l.msg).startsWith("callback given up")));
+
   it("retries 503s and delivers exactly once", async () => {
     const receiver = await startReceiver([503, 503, 503]);
     try {
-      await postJson(`${api.url}/helloworld`, { callBackUri: `${receiver.base}/cb` });
-      await receiver.waitFor(1);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      const accepted = await postJson(`${api.url}/helloworld`, { callBackUri: `${receiver.base}/cb` });
+      await senderDone(accepted.body?.jobId);
       assert.equal(receiver.attempts, 4);
       assert.equal(receiver.delivered.length, 1);
     } finally {
@@ -181,17 +182,26 @@ describe("callback delivery: retries until delivered once, gives up visibly", ()
   });
 
   it("does not retry a 4xx answer, and never follows a redirect", async () => {
-    for (const status of [404, 302]) {
-      const receiver = await startReceiver([status]);
-      try {
-        await postJson(`${api.url}/helloworld`, { callBackUri: `${receiver.base}/cb` });
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        assert.equal(receiver.attempts, 1, `status ${status}`);
-      } finally {
-        await receiver.close();
+    const before = await metricValue(api, /callback_give_ups_total\{reason="rejected"\} (\d+)/);
+    // Where a redirect points: a client that followed it would be counted here (and would be acknowledged).
+    const elsewhere = await startReceiver();
+    try {
+      for (const answer of [404, { status: 302, headers: { location: `${elsewhere.base}/moved` } }, { status: 307, headers: { location: `${elsewhere.base}/moved` } }]) {
+        const receiver = await startReceiver([answer]);
+        try {
+          const accepted = await postJson(`${api.url}/helloworld`, { callBackUri: `${receiver.base}/cb` });
+          const done = await senderDone(accepted.body?.jobId);
+          assert.equal(done.reason, "rejected", JSON.stringify(answer));
+          assert.equal(receiver.attempts, 1, JSON.stringify(answer));
+        } finally {
+          await receiver.close();
+        }
       }
+      assert.equal(elsewhere.attempts, 0, "a redirect was followed");
+    } finally {
+      await elsewhere.close();
     }
-    assert.ok(await metricValue(api, /callback_give_ups_total\{reason="rejected"\} (\d+)/) >= 2);
+    assert.equal((await metricValue(api, /callback_give_ups_total\{reason="rejected"\} (\d+)/)) - before, 3);
   });
 
   it("gives up on a receiver down for good: logged and counted", async () => {
@@ -199,15 +209,15 @@ describe("callback delivery: retries until delivered once, gives up visibly", ()
     const url = `${receiver.base}/cb`;
     await receiver.close();
     const before = await metricValue(api, /callback_give_ups_total\{reason="exhausted"\} (\d+)/);
+    const retriesBefore = await metricValue(api, /callback_retries_total (\d+)/);
     const accepted = await postJson(`${api.url}/helloworld`, { callBackUri: url });
     assert.equal(accepted.status, 202);
-    const deadline = Date.now() + 5_000;
-    while (!api.logs.some((l) => l.msg?.toString().startsWith("callback given up") && l.jobId === accepted.body?.jobId)) {
-      assert.ok(Date.now() < deadline, "the give-up is logged");
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const givenUp = await senderDone(accepted.body?.jobId);
+    assert.match(String(givenUp.msg), /^callback given up/);
+    assert.equal(givenUp.level, "error");
     assert.equal(await metricValue(api, /callback_give_ups_total\{reason="exhausted"\} (\d+)/), before + 1);
-    assert.ok((await metricValue(api, /callback_retries_total (\d+)/)) >= 4);
+    // CALLBACK_MAX_ATTEMPTS is 5: four retries, counted by this job alone.
+    assert.equal((await metricValue(api, /callback_retries_total (\d+)/)) - retriesBefore, 4);
   });
 });
 
@@ -239,10 +249,11 @@ describe("web activity (no callBackUri): synchronous", () => {
 
 describe("job limits", () => {
   it("beyond MAX_CONCURRENT_JOBS: 503 with Retry-After, then accepts again", async () => {
-    const api = await startApi({ ...FAST, MAX_CONCURRENT_JOBS: "1" });
+    const gated = gatedJob();
+    const api = await startApi({ ...FAST, MAX_CONCURRENT_JOBS: "1" }, { jobs: [...jobs, gated.job] });
     const receiver = await startReceiver();
     try {
-      const first = await postJson(`${api.url}/simulate`, { durationMs: 300, callBackUri: `${receiver.base}/cb` });
+      const first = await postJson(`${api.url}/gated`, { callBackUri: `${receiver.base}/cb` });
       assert.equal(first.status, 202);
       const second = await postJson(`${api.url}/simulate`, { callBackUri: `${receiver.base}/cb` });
       assert.equal(second.status, 503);
@@ -250,10 +261,12 @@ describe("job limits", () => {
       assert.equal(second.body?.error?.code, "busy");
       const sync = await postJson(`${api.url}/simulate`, {});
       assert.equal(sync.status, 503);
+      gated.open();
+      // The slot is released when the job ends, before its callback is sent.
       await receiver.waitFor(1);
-      await new Promise((resolve) => setTimeout(resolve, 50));
       assert.equal((await postJson(`${api.url}/simulate`, {})).status, 200);
     } finally {
+      gated.open();
       await receiver.close();
       await api.close();
     }
