@@ -766,6 +766,19 @@ common: 1
       }
     });
 
+    it("docs/ci-cd.md names every list… function the program invokes, so the preview's least role stays documented", () => {
+      const invoked = new Set<string>();
+      for (const file of programReads().keys()) {
+        if (!/^stack\/.*\.ts$/.test(file)) continue;
+        for (const [, fn] of fs.readFileSync(path.join(ROOT, file), "utf8").matchAll(/\b(list[A-Z]\w*?)(?:Output)?\(/g)) invoked.add(fn);
+      }
+      assert.ok(invoked.has("listManagedClusterAdminCredentials") || invoked.size > 0, "the scan finds the program's invokes");
+      const guide = fs.readFileSync(path.join(ROOT, "docs", "ci-cd.md"), "utf8");
+      for (const fn of invoked) {
+        assert.ok(guide.includes(`.${fn}\``), `docs/ci-cd.md's least-role table must name ${fn} and the Azure action the preview identity needs for it`);
+      }
+    });
+
     // Issue 12 point 4.
     it("installs from the lockfiles with Node 24 and an npm cache keyed on both lockfiles", () => {
       for (const p of [pr, deploy]) {
