@@ -49,11 +49,7 @@ export function createApp({
   // Errors are answered by errorHandler; this only sees failures outside the middleware: a socket error,
   // or a request whose framing broke after its headers (already answered and logged by the server's
   // clientError, so only at debug here). The logger's error serializer keeps raw bytes out either way.
-  app.on("error", (err: unknown) => {
-    const code = (err as { code?: unknown } | null)?.code;
-    if (typeof code === "string" && code.startsWith("HPE_")) logger.debug({ err }, "request framing broken after its headers");
-    else logger.warn({ err }, "unhandled Koa error");
-  });
+  app.on("error", logAppError(logger));
 
   const router = new Router();
   router.get("/healthz", healthz).get("/readyz", readyz(drain));
@@ -74,9 +70,19 @@ export function createApp({
   return app;
 }
 
+/** Koa's `error` event, logged through the logger (and its error serializer), never Koa's default stderr dump. */
+function logAppError(logger: Logger) {
+  return (err: unknown) => {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === "string" && code.startsWith("HPE_")) logger.debug({ err }, "request framing broken after its headers");
+    else logger.warn({ err }, "unhandled Koa error");
+  };
+}
+
 /** `GET /metrics` (Prometheus text) and nothing else, for the cluster-internal metrics port. */
-export function createMetricsApp(metrics: Metrics): Koa {
+export function createMetricsApp(metrics: Metrics, logger?: Logger): Koa {
   const app = new Koa();
+  if (logger) app.on("error", logAppError(logger));
   const router = new Router();
   router.get("/metrics", async (ctx) => {
     ctx.type = metrics.registry.contentType;

@@ -195,6 +195,19 @@ describe("requests whose HTTP framing breaks: answered as JSON, never logged as 
     assert.match(logText, /"code":"HPE_INVALID_CHUNK_SIZE"/);
   });
 
+  it("the metrics port answers and logs the same way, and nothing goes to stderr", async () => {
+    const api = processes.basic!;
+    let stderr = "";
+    api.child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const from = api.lines.length;
+    const raw = `POST /metrics?sig=${SIG} HTTP/1.1\r\nHost: api\r\nAuthorization: ${authorization.basic}\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(body(60_000))}ZZZ\r\n`;
+    const answer = await rawRequest(api.metricsUrl, raw);
+    assert.match(answer.slice(answer.lastIndexOf("HTTP/1.1 ")), /^HTTP\/1\.1 400 [^]*"code":"malformed_request"/);
+    const logText = await logsThrough(api, from);
+    assert.deepEqual(findSecrets(logText + stderr, secrets), []);
+    assert.equal(stderr, "", "Koa's default error printer stays silent: errors go to the log");
+  });
+
   it("the search itself finds a secret in each form it looks for", () => {
     const bytes = JSON.stringify({ rawPacket: { type: "Buffer", data: [...Buffer.from(`x${PASSWORD}x`)] } });
     assert.ok(findSecrets(bytes, [PASSWORD]).length > 0);
