@@ -6,7 +6,11 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { RegistryAuth, Target } from "./config";
+import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "./acr-token";
+import type { AzureRest } from "./azure-rest";
+import type { ClusterCredentials, RegistryAuth, Target } from "./config";
+import { toKubeloginMode } from "./kubelogin";
+import { registrationMessage, unregisteredProviders } from "./providers";
 
 /** The built-in AcrPull role (pull images only). */
 export const ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
@@ -39,6 +43,91 @@ export interface AzureInfo {
   pullAccess: pulumi.Resource[];
 }
 
+/**
+ * The deploying identity, as azure-native sees it: its subscription and tenant, and (secret) its
+ * Entra access token for Resource Manager (`authorization.getClientToken`, default endpoint).
+ */
+export interface AzureSession {
+  rest: AzureRest;
+  subscriptionId: pulumi.Output<string>;
+  tenantId: pulumi.Output<string>;
+  accessToken: pulumi.Output<string>;
+}
+
+export function azureSession(rest: AzureRest): AzureSession {
+  const client = authorization.getClientConfigOutput();
+  return {
+    rest,
+    subscriptionId: client.subscriptionId,
+    tenantId: client.tenantId,
+    accessToken: pulumi.secret(authorization.getClientTokenOutput().token),
+  };
+}
+
+/**
+ * Resolves to the namespaces checked once every one is registered in the subscription; otherwise
+ * fails the run, preview included, with the `az provider register` commands. Resources that need
+ * them take an input from it, so nothing is sent to Azure before the check passes.
+ */
+export function providerPreflight(session: AzureSession, namespaces: string[]): pulumi.Output<string[]> {
+  if (namespaces.length === 0) return pulumi.output([]);
+  const checked = pulumi.all([session.subscriptionId, session.accessToken]).apply(async ([subscriptionId, accessToken]) => {
+    const missing = await unregisteredProviders({ rest: session.rest, subscriptionId, accessToken, namespaces });
+    if (missing.length > 0) throw new Error(registrationMessage(subscriptionId, missing));
+    return namespaces;
+  });
+  // Namespaces, not the token: what waits for the check must not become secret in state.
+  return pulumi.unsecret(checked);
+}
+
+/**
+ * Push credentials as the deploying identity: its Entra token exchanged at the registry for an ACR
+ * refresh token (what `az acr login --expose-token` does). The token is new on every run; the
+ * docker provider does not rebuild for a changed registry password or user name, only for a
+ * changed server (pulumi-docker provider/provider.go `diffUpdates`).
+ */
+function identityCredentials(session: AzureSession, server: pulumi.Output<string>): RegistryInfo["credentials"] {
+  return {
+    username: pulumi.output(ACR_TOKEN_USERNAME),
+    password: pulumi.secret(
+      pulumi.all([server, session.tenantId, session.accessToken]).apply(([service, tenantId, accessToken]) =>
+        exchangeForAcrRefreshToken({ url: session.rest.acrExchangeUrl(service), service, tenantId, accessToken }),
+      ),
+    ),
+  };
+}
+
+/** The push credentials of an Azure registry for a registryAuth. */
+function pushCredentials(
+  registryAuth: RegistryAuth,
+  session: AzureSession,
+  server: pulumi.Output<string>,
+  resourceGroupName: pulumi.Input<string>,
+  registryName: pulumi.Input<string>,
+): RegistryInfo["credentials"] {
+  switch (registryAuth) {
+    case "entra":
+      return identityCredentials(session, server);
+    case "admin":
+      return adminCredentials(resourceGroupName, registryName);
+    default:
+      return undefined; // docker-login: the host's login
+  }
+}
+
+/** The kubeconfig the Kubernetes provider uses: admin, or the user's through kubelogin. */
+function clusterKubeconfig(credentials: ClusterCredentials, resourceGroupName: pulumi.Input<string>, clusterName: pulumi.Input<string>): pulumi.Output<string> {
+  if (credentials === "admin") return adminKubeconfig(resourceGroupName, clusterName);
+  const user = containerservice.listManagedClusterUserCredentialsOutput({ resourceGroupName, resourceName: clusterName, format: "exec" });
+  return pulumi.secret(
+    user.kubeconfigs.apply((kubeconfigs) => {
+      const value = kubeconfigs[0]?.value;
+      if (!value) throw new Error("the AKS cluster returned no user kubeconfig");
+      return toKubeloginMode(Buffer.from(value, "base64").toString("utf8"), credentials);
+    }),
+  );
+}
+
 /** A globally unique but stable ACR name for this subscription, project and stack. */
 export function defaultRegistryName(subscriptionId: string, project: string, stack: string): string {
   const hash = createHash("sha256").update(`${subscriptionId}/${project}/${stack}`).digest("hex").slice(0, 10);
@@ -51,7 +140,7 @@ function adminKubeconfig(resourceGroupName: pulumi.Input<string>, clusterName: p
   return pulumi.secret(
     credentials.kubeconfigs.apply((kubeconfigs) => {
       const value = kubeconfigs[0]?.value;
-      if (!value) throw new Error("the AKS cluster returned no admin kubeconfig (are local accounts disabled?)");
+      if (!value) throw new Error("the AKS cluster returned no admin kubeconfig: are its local accounts disabled? Set clusterCredentials to azurecli, workloadidentity or spn");
       return Buffer.from(value, "base64").toString("utf8");
     }),
   );
@@ -102,19 +191,24 @@ function kubeletObjectId(
 }
 
 /** Target new: resource group, ACR (Basic), AKS (system-assigned identity, small system pool), AcrPull. */
-export function createAzure(target: Extract<Target, { kind: "new" }>, registryAuth: RegistryAuth): AzureInfo {
+export function createAzure(
+  target: Extract<Target, { kind: "new" }>,
+  registryAuth: RegistryAuth,
+  session: AzureSession,
+  preflight: pulumi.Output<string[]>,
+): AzureInfo {
   const { location } = target;
-  const group = new resources.ResourceGroup("rg", { location, resourceGroupName: target.resourceGroupName });
+  // The first resource: it waits for the provider-registration preflight, and everything else for it.
+  const group = new resources.ResourceGroup("rg", { location: preflight.apply(() => location), resourceGroupName: target.resourceGroupName });
 
-  const client = authorization.getClientConfigOutput();
   const registryName =
-    target.registryName ?? client.subscriptionId.apply((sub) => defaultRegistryName(sub, pulumi.getProject(), pulumi.getStack()));
+    target.registryName ?? session.subscriptionId.apply((sub) => defaultRegistryName(sub, pulumi.getProject(), pulumi.getStack()));
   const registry = new containerregistry.Registry("acr", {
     resourceGroupName: group.name,
     location,
     registryName,
     sku: { name: containerregistry.SkuName.Basic },
-    // Only when the push uses the admin user; otherwise it stays off.
+    // Only when the push uses the admin user (a shared secret many organisations' policies forbid).
     adminUserEnabled: registryAuth === "admin",
   });
 
@@ -147,14 +241,14 @@ export function createAzure(target: Extract<Target, { kind: "new" }>, registryAu
     registry: {
       name: registry.name,
       server: registry.loginServer,
-      credentials: registryAuth === "admin" ? adminCredentials(group.name, registry.name) : undefined,
+      credentials: pushCredentials(registryAuth, session, registry.loginServer, group.name, registry.name),
     },
-    cluster: { name: cluster.name, kubeconfig: adminKubeconfig(group.name, cluster.name) },
+    cluster: { name: cluster.name, kubeconfig: clusterKubeconfig(target.clusterCredentials, group.name, cluster.name) },
   };
 }
 
 /** Target existing: look the ACR and the AKS cluster up, and grant AcrPull unless told not to. */
-export function existingAzure(target: Extract<Target, { kind: "existing" }>, registryAuth: RegistryAuth): AzureInfo {
+export function existingAzure(target: Extract<Target, { kind: "existing" }>, registryAuth: RegistryAuth, session: AzureSession): AzureInfo {
   const registry = containerregistry.getRegistryOutput({ registryName: target.registryName, resourceGroupName: target.registryResourceGroup });
   const cluster = containerservice.getManagedClusterOutput({ resourceName: target.clusterName, resourceGroupName: target.clusterResourceGroup });
 
@@ -169,9 +263,9 @@ export function existingAzure(target: Extract<Target, { kind: "existing" }>, reg
     registry: {
       name: registry.name,
       server: registry.loginServer,
-      credentials: registryAuth === "admin" ? adminCredentials(target.registryResourceGroup, target.registryName) : undefined,
+      credentials: pushCredentials(registryAuth, session, registry.loginServer, target.registryResourceGroup, target.registryName),
     },
-    cluster: { name: cluster.name, kubeconfig: adminKubeconfig(target.clusterResourceGroup, target.clusterName) },
+    cluster: { name: cluster.name, kubeconfig: clusterKubeconfig(target.clusterCredentials, target.clusterResourceGroup, target.clusterName) },
   };
 }
 

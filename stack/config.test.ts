@@ -34,7 +34,9 @@ describe("stack config", () => {
       assert.equal(config.target.kind, "new");
       assert.equal(config.target.location, "westeurope");
       assert.equal(config.target.kind === "new" && config.target.nodeCount, 2);
-      assert.deepEqual(config.image, { repository: "adf-webhook-api", tag: "latest", registryAuth: "admin" });
+      // The push authenticates as the deploying identity; the ACR admin user stays off (issue 9).
+      assert.deepEqual(config.image, { repository: "adf-webhook-api", tag: "latest", registryAuth: "entra" });
+      assert.equal(config.target.kind === "new" && config.target.clusterCredentials, "admin");
       assert.equal(config.app.replicas, 2);
       assert.deepEqual(config.exposure, { mode: "cluster" });
       assert.equal(config.app.namespace, "adf-webhook");
@@ -102,8 +104,25 @@ describe("stack config", () => {
       );
       assert.deepEqual(
         { ...config.target },
-        { kind: "existing", location: "westeurope", registryName: "myacr", registryResourceGroup: "rg-acr", clusterName: "aks1", clusterResourceGroup: "rg-aks", grantAcrPull: true },
+        {
+          kind: "existing",
+          location: "westeurope",
+          registryName: "myacr",
+          registryResourceGroup: "rg-acr",
+          clusterName: "aks1",
+          clusterResourceGroup: "rg-aks",
+          grantAcrPull: true,
+          clusterCredentials: "admin",
+        },
       );
+    });
+
+    it("registry authentication and cluster credentials for AKS", () => {
+      for (const registryAuth of ["entra", "admin", "docker-login"]) assert.equal(loadConfig(reader({ registryAuth })).image.registryAuth, registryAuth);
+      for (const clusterCredentials of ["admin", "azurecli", "workloadidentity", "spn"]) {
+        const config = loadConfig(reader({ clusterCredentials }));
+        assert.equal(config.target.kind === "new" && config.target.clusterCredentials, clusterCredentials);
+      }
     });
 
     it("kubeconfig: any registry, credentials optional and secret, docker login otherwise", async () => {
@@ -179,6 +198,9 @@ describe("stack config", () => {
       assert.match(message, /pulumi config set --secret kubeconfig/);
       failsNaming({ ...KUBE, registryUsername: "me" }, KUBE_SECRETS, "registryPassword");
       failsNaming({ ...KUBE, registryAuth: "admin" }, KUBE_SECRETS, "registryAuth");
+      failsNaming({ ...KUBE, clusterCredentials: "azurecli" }, KUBE_SECRETS, "clusterCredentials");
+      failsNaming({ registryAuth: "password" }, {}, "registryAuth");
+      failsNaming({ clusterCredentials: "devicecode" }, {}, "clusterCredentials");
     });
 
     it("basic auth without credentials", () => {

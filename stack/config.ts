@@ -3,6 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 // The API's own reading of sizes (CommonJS, so this CommonJS program can load it under ts-node).
 import byteSizes from "../api/src/byte-size.cts";
 import { readExposure, type ExposureConfig } from "./exposure/config";
+import { KUBELOGIN_MODES, type KubeloginMode } from "./kubelogin";
 
 /**
  * The stack's configuration, read once from Pulumi config into one typed, validated object.
@@ -82,6 +83,7 @@ export type Target =
       nodeCount: number;
       nodeVmSize: string;
       kubernetesVersion?: string;
+      clusterCredentials: ClusterCredentials;
     }
   | {
       /** Use an existing ACR and an existing AKS cluster. */
@@ -93,6 +95,7 @@ export type Target =
       clusterResourceGroup: string;
       /** Create the AcrPull role assignment for the kubelet identity (off when already attached). */
       grantAcrPull: boolean;
+      clusterCredentials: ClusterCredentials;
     }
   | {
       /** Any cluster by kubeconfig and any registry: no Azure at all (unless dataFactory is on). */
@@ -105,8 +108,17 @@ export type Target =
       registryPassword?: pulumi.Output<string>;
     };
 
-/** How `docker push` authenticates: ACR admin credentials, explicit credentials, or the host's docker login. */
-export type RegistryAuth = "admin" | "credentials" | "docker-login";
+/**
+ * How the Kubernetes provider signs in to AKS: the admin kubeconfig (local accounts), or the user
+ * kubeconfig through kubelogin in one of its non-interactive modes (clusters without local accounts).
+ */
+export type ClusterCredentials = "admin" | KubeloginMode;
+
+/**
+ * How `docker push` authenticates: the deploying identity's Entra token exchanged for an ACR token
+ * (entra), the ACR admin user (admin), explicit credentials (kubeconfig target), or the host's docker login.
+ */
+export type RegistryAuth = "entra" | "admin" | "credentials" | "docker-login";
 
 export interface ImageConfig {
   /** Repository inside the registry, e.g. `adf-webhook-api`. */
@@ -232,6 +244,7 @@ export function loadConfig(config: ConfigReader): StackConfig {
       nodeCount: int("nodeCount", 2, 1, 10),
       nodeVmSize: str("nodeVmSize", "Standard_D2s_v5") ?? "Standard_D2s_v5",
       kubernetesVersion: str("kubernetesVersion"),
+      clusterCredentials: oneOf("clusterCredentials", ["admin", ...KUBELOGIN_MODES] as const, "admin"),
     };
   } else if (kind === "existing") {
     const why = "when target is existing";
@@ -243,6 +256,7 @@ export function loadConfig(config: ConfigReader): StackConfig {
       clusterName: required("clusterName", why),
       clusterResourceGroup: required("clusterResourceGroup", why),
       grantAcrPull: bool("grantAcrPull", true),
+      clusterCredentials: oneOf("clusterCredentials", ["admin", ...KUBELOGIN_MODES] as const, "admin"),
     };
   } else {
     const why = "when target is kubeconfig";
@@ -267,10 +281,11 @@ export function loadConfig(config: ConfigReader): StackConfig {
   // --- image ------------------------------------------------------------------------------------
   let registryAuth: RegistryAuth;
   if (target.kind === "kubeconfig") {
+    if (raw("clusterCredentials") !== undefined) fail("clusterCredentials", "applies to AKS only; with target kubeconfig the kubeconfig says how to sign in");
     if (raw("registryAuth") !== undefined) fail("registryAuth", "applies to an Azure Container Registry only; with target kubeconfig set registryUsername/registryPassword or rely on docker login");
     registryAuth = target.registryUsername !== undefined ? "credentials" : "docker-login";
   } else {
-    registryAuth = oneOf("registryAuth", ["admin", "docker-login"] as const, "admin");
+    registryAuth = oneOf("registryAuth", ["entra", "admin", "docker-login"] as const, "entra");
   }
   const repository = str("imageRepository", "adf-webhook-api") ?? "adf-webhook-api";
   if (!/^[a-z0-9]+([._/-][a-z0-9]+)*$/.test(repository)) fail("imageRepository", "must be a lower-case repository name such as adf-webhook-api", repository);

@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 
+import { azureRestFor } from "./azure-rest";
 import { loadConfig } from "./config";
 import { runStack } from "./program";
 
 // Wiring only: read the config once, run the program, export its outputs.
-const outputs = runStack(loadConfig(new pulumi.Config()));
+const azureRest = azureRestFor(new pulumi.Config("azure-native").get("environment") ?? process.env["ARM_ENVIRONMENT"]);
+const outputs = runStack(loadConfig(new pulumi.Config()), { azureRest });
 
 export const imageRef = outputs.imageRef;
 export const namespace = outputs.namespace;

@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+import { ACR_TOKEN_USERNAME } from "./acr-token";
 import { ACR_PULL_ROLE_ID, defaultRegistryName } from "./azure";
 import { adfTimeout, SAMPLE_PIPELINE_NAME } from "./datafactory";
 import { defaultDnsLabel } from "./exposure";
@@ -14,9 +15,11 @@ import {
   LB_IP,
   run,
   SUBSCRIPTION_ID,
+  TENANT_ID,
   type Registration,
   type Run,
 } from "./test-harness";
+import { ACR_REFRESH_TOKEN, ENTRA_ACCESS_TOKEN } from "./test-azure";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
 
@@ -66,10 +69,10 @@ describe("stack program (Pulumi mocks)", function () {
       );
     });
 
-    it("the ACR is Basic with a stable, valid name and the admin user only for the push", () => {
+    it("the ACR is Basic with a stable, valid name and no admin user", () => {
       const acr = r.one("azure-native:containerregistry:Registry").inputs as any;
       assert.equal(acr.sku.name, "Basic");
-      assert.equal(acr.adminUserEnabled, true);
+      assert.equal(acr.adminUserEnabled, false);
       assert.equal(acr.registryName, defaultRegistryName(SUBSCRIPTION_ID, "adf-webhook-aks", "test"));
       assert.match(acr.registryName, /^[a-z0-9]{5,50}$/);
     });
@@ -93,12 +96,16 @@ describe("stack program (Pulumi mocks)", function () {
       assert.equal(r.ofType("kubernetes:core/v1:Secret").length, 1, "only the API's settings Secret");
     });
 
-    it("pushes with the ACR admin credentials from listRegistryCredentials, kept secret", () => {
+    it("pushes as the deploying identity: its Entra token exchanged at the registry for an ACR token, kept secret", () => {
       const image = r.one("docker:index/image:Image").inputs as any;
-      assert.ok(r.calls.some((c) => c.token === "azure-native:containerregistry:listRegistryCredentials"));
-      assert.equal(image.registry.password, "acr-admin-password");
-      assert.equal(image.registry.server, `${image.registry.username}.azurecr.io`);
+      const server = `${defaultRegistryName(SUBSCRIPTION_ID, "adf-webhook-aks", "test")}.azurecr.io`;
+      assert.deepEqual(image.registry, { server, username: ACR_TOKEN_USERNAME, password: ACR_REFRESH_TOKEN });
       assert.deepEqual(r.one("docker:index/image:Image").secretPaths, ["registry"]);
+      assert.ok(!r.calls.some((c) => c.token === "azure-native:containerregistry:listRegistryCredentials"));
+      assert.ok(r.calls.some((c) => c.token === "azure-native:authorization:getClientToken" && Object.keys(c.inputs).length === 0), "Resource Manager's audience");
+      const exchanges = r.azureRequests.filter((q) => q.path.endsWith("/oauth2/exchange"));
+      assert.equal(exchanges.length, 1);
+      assert.deepEqual(exchanges[0]?.fields, { grant_type: "access_token", service: server, tenant: TENANT_ID, access_token: ENTRA_ACCESS_TOKEN });
     });
 
     it("gives the Kubernetes provider the cluster's admin kubeconfig, and exports it", () => {
@@ -137,6 +144,17 @@ describe("stack program (Pulumi mocks)", function () {
         dataFactoryPipelineName: undefined,
       });
     });
+  });
+
+  it("registryAuth admin: the ACR's admin user is enabled and its credentials from listRegistryCredentials push, kept secret", async () => {
+    const r = await run({ registryAuth: "admin" });
+    assert.equal((r.one("azure-native:containerregistry:Registry").inputs as any).adminUserEnabled, true);
+    const image = r.one("docker:index/image:Image").inputs as any;
+    assert.ok(r.calls.some((c) => c.token === "azure-native:containerregistry:listRegistryCredentials"));
+    assert.equal(image.registry.password, "acr-admin-password");
+    assert.equal(image.registry.server, `${image.registry.username}.azurecr.io`);
+    assert.deepEqual(r.one("docker:index/image:Image").secretPaths, ["registry"]);
+    assert.ok(!r.azureRequests.some((q) => q.path.endsWith("/oauth2/exchange")));
   });
 
   it("registryAuth docker-login on a created ACR: its admin user stays off", async () => {

@@ -2,11 +2,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { WebhookApp } from "./app";
-import { createAzure, existingAzure, externalPlatform, type AzureInfo } from "./azure";
+import { azureSession, createAzure, existingAzure, externalPlatform, providerPreflight, type AzureInfo } from "./azure";
+import type { AzureRest } from "./azure-rest";
 import { API_PORT, type StackConfig } from "./config";
 import { createFactory, createSamplePipeline, factoryPrincipalId, SAMPLE_PIPELINE_NAME } from "./datafactory";
 import { exposeApi, serviceFor } from "./exposure";
 import { buildApiImage } from "./image";
+import { requiredProviders } from "./providers";
 
 /** The stack outputs, by name (`pulumi stack output <name>`). */
 export interface StackOutputs {
@@ -29,20 +31,23 @@ export interface StackOutputs {
   dataFactoryPipelineName: pulumi.Output<string> | undefined;
 }
 
-function platformFor(config: StackConfig): AzureInfo {
-  switch (config.target.kind) {
-    case "new":
-      return createAzure(config.target, config.image.registryAuth);
-    case "existing":
-      return existingAzure(config.target, config.image.registryAuth);
-    case "kubeconfig":
-      return externalPlatform(config.target);
-  }
+/** What the program reaches outside Pulumi's providers: Azure's REST endpoints (the tests' own server). */
+export interface StackServices {
+  azureRest: AzureRest;
 }
 
 /** The whole program for one validated configuration; index.ts calls it with the stack's config. */
-export function runStack(config: StackConfig): StackOutputs {
-  const platform = platformFor(config);
+export function runStack(config: StackConfig, services: StackServices): StackOutputs {
+  // Azure is only touched when the stack uses it: never for a kubeconfig target without a factory.
+  const usesAzure = config.target.kind !== "kubeconfig" || config.dataFactory !== undefined;
+  const session = usesAzure ? azureSession(services.azureRest) : undefined;
+  const preflight = session ? providerPreflight(session, requiredProviders(config)) : pulumi.output([]);
+
+  let platform: AzureInfo;
+  if (config.target.kind === "new" && session) platform = createAzure(config.target, config.image.registryAuth, session, preflight);
+  else if (config.target.kind === "existing" && session) platform = existingAzure(config.target, config.image.registryAuth, session);
+  else if (config.target.kind === "kubeconfig") platform = externalPlatform(config.target);
+  else throw new Error("unreachable: an Azure target without an Azure session");
 
   const provider = new k8s.Provider("k8s", {
     kubeconfig: platform.cluster.kubeconfig,
@@ -51,7 +56,9 @@ export function runStack(config: StackConfig): StackOutputs {
 
   const image = buildApiImage(platform.registry, config.image);
 
-  const factoryGroup = config.dataFactory?.resourceGroupName ?? platform.resourceGroupName;
+  // The factory waits for the provider-registration preflight (Microsoft.DataFactory).
+  const configuredGroup = config.dataFactory?.resourceGroupName ?? platform.resourceGroupName;
+  const factoryGroup = configuredGroup && pulumi.all([preflight, configuredGroup]).apply(([, group]) => group);
   const factory = config.dataFactory && factoryGroup ? createFactory(config.dataFactory, factoryGroup) : undefined;
 
   const app = new WebhookApp(

@@ -36,7 +36,14 @@ export function runTypeScript(file: string, cwd: string, env: Record<string, str
 }
 
 /** Runs node with the given arguments in a child process in `cwd`; resolves with its stdout. */
-export function runNode(args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
+export async function runNode(args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
+  const { code, stdout, stderr } = await runNodeResult(args, cwd, env);
+  if (code !== 0) throw new Error(`node ${args.join(" ")} in ${cwd} exited ${code}:\n${stderr}`);
+  return stdout;
+}
+
+/** Runs node in a child process in `cwd`; resolves with its exit code and output, whatever the code. */
+export function runNodeResult(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -44,6 +51,6 @@ export function runNode(args: string[], cwd: string, env: Record<string, string>
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`node ${args.join(" ")} in ${cwd} exited ${code}:\n${stderr}`))));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }

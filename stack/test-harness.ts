@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { loadConfig, type ConfigReader, type StackConfig } from "./config";
 import { runStack, type StackOutputs } from "./program";
+import { AKS_USER_KUBECONFIG, ENTRA_ACCESS_TOKEN, startFakeAzure, type FakeAzure } from "./test-azure";
 
 export const DIGEST = `sha256:${"ab12".repeat(16)}`;
 export const SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000001";
@@ -44,10 +45,14 @@ export const UNKNOWN = pulumi.unknown;
 export interface RunOptions {
   /** A preview (`pulumi preview`): outputs of resources being created stay unknown. */
   preview?: boolean;
+  /** Resource providers the subscription has not registered (a fresh subscription). */
+  unregisteredProviders?: string[];
 }
 
 export interface Run {
   preview: boolean;
+  /** The requests the program sent to Azure's REST endpoints itself (token exchange, provider registrations). */
+  azureRequests: FakeAzure["requests"];
   resources: Registration[];
   calls: pulumi.runtime.MockCallArgs[];
   outputs: { [K in keyof StackOutputs]: unknown };
@@ -133,10 +138,14 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
 function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
   const inputs = args.inputs as Record<string, string>;
   switch (args.token) {
+    case "azure-native:authorization:getClientToken":
+      return { token: ENTRA_ACCESS_TOKEN };
     case "azure-native:authorization:getClientConfig":
       return { subscriptionId: SUBSCRIPTION_ID, tenantId: TENANT_ID, clientId: "client", objectId: "object" };
     case "azure-native:containerregistry:listRegistryCredentials":
       return { username: inputs.registryName, passwords: [{ name: "password", value: "acr-admin-password" }, { name: "password2", value: "other" }] };
+    case "azure-native:containerservice:listManagedClusterUserCredentials":
+      return { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(AKS_USER_KUBECONFIG).toString("base64") }] };
     case "azure-native:containerservice:listManagedClusterAdminCredentials":
       return { kubeconfigs: [{ name: "clusterAdmin", value: Buffer.from(ADMIN_KUBECONFIG).toString("base64") }] };
     case "azure-native:containerregistry:getRegistry":
@@ -156,7 +165,8 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
 /** Resolves an output (or plain value) as the engine would; undefined stays undefined. */
 export function resolve<T>(value: pulumi.Input<T> | undefined): Promise<T | undefined> {
   if (value === undefined) return Promise.resolve(undefined);
-  return new Promise((done) => pulumi.output(value).apply((v) => done(v as T)));
+  // The SDK's own promise: it rejects when the output failed (a failed apply or registration).
+  return (pulumi.output(value) as unknown as { promise(): Promise<T> }).promise();
 }
 
 /** Like `resolve`, but an output the engine does not know (in a preview) resolves to UNKNOWN. */
@@ -205,9 +215,23 @@ function optionsOf(req: RegisterResourceRequest): RegistrationOptions {
 }
 
 /** Runs the program for a validated config and waits for every registration. */
+let fakeAzure: Promise<FakeAzure> | undefined;
+let current: Registration[] = [];
+
+/** The registrations of the run in progress (for a program that fails before it finishes). */
+export function registrationsSoFar(): Registration[] {
+  return [...current];
+}
+
 export async function runWith(config: StackConfig, runOptions: RunOptions = {}): Promise<Run> {
   const preview = runOptions.preview ?? false;
+  fakeAzure ??= startFakeAzure(TENANT_ID);
+  const azure = await fakeAzure;
+  azure.requests.length = 0;
+  azure.unregistered.clear();
+  for (const namespace of runOptions.unregisteredProviders ?? []) azure.unregistered.add(namespace);
   const resources: Registration[] = [];
+  current = resources;
   const calls: pulumi.runtime.MockCallArgs[] = [];
   const requested = new Map<string, RegistrationOptions>();
   await pulumi.runtime.setMocks(
@@ -241,7 +265,7 @@ export async function runWith(config: StackConfig, runOptions: RunOptions = {}):
     return registerResource(req, callback);
   };
 
-  const stackOutputs = runStack(config);
+  const stackOutputs = runStack(config, { azureRest: azure.rest });
   const outputs = {} as Run["outputs"];
   const secretOutputs: string[] = [];
   for (const [key, value] of Object.entries(stackOutputs) as [keyof StackOutputs, pulumi.Output<unknown> | undefined][]) {
@@ -253,6 +277,7 @@ export async function runWith(config: StackConfig, runOptions: RunOptions = {}):
 
   return {
     preview,
+    azureRequests: [...azure.requests],
     resources,
     calls,
     outputs,
