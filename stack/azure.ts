@@ -54,13 +54,22 @@ export interface AzureSession {
   accessToken: pulumi.Output<string>;
 }
 
+/** The session of the identity azure-native signs in as; each invoke runs only when something reads it. */
 export function azureSession(rest: AzureRest): AzureSession {
-  const client = authorization.getClientConfigOutput();
+  let client: pulumi.Output<authorization.GetClientConfigResult> | undefined;
+  let token: pulumi.Output<string> | undefined;
+  const config = () => (client ??= authorization.getClientConfigOutput());
   return {
     rest,
-    subscriptionId: client.subscriptionId,
-    tenantId: client.tenantId,
-    accessToken: pulumi.secret(authorization.getClientTokenOutput().token),
+    get subscriptionId() {
+      return config().subscriptionId;
+    },
+    get tenantId() {
+      return config().tenantId;
+    },
+    get accessToken() {
+      return (token ??= pulumi.secret(authorization.getClientTokenOutput().token));
+    },
   };
 }
 

@@ -231,6 +231,8 @@ describe("exposure (Pulumi mocks)", function () {
         tlsSecretName: "adf-tls",
         gatewayClassName: "approuting-istio",
         allowedSourceRanges: "203.0.113.0/24,198.51.100.0/24",
+        // The default push (registryAuth entra) reads the tenant from getClientConfig too.
+        registryAuth: "docker-login",
       });
       assert.deepEqual(entryTypes(r), ["adf-webhook-aks:exposure:HttpsEntry", GATEWAY, HTTP_ROUTE, HTTP_ROUTE].sort());
       const gateway = inputs(r.one(GATEWAY));
