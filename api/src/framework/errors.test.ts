@@ -5,7 +5,7 @@ import { z } from "zod";
 import { defineJob } from "../jobs/job.js";
 import { jobs } from "../jobs/index.js";
 import { startApi, type RunningApi } from "../testing/api.js";
-import { circularJob } from "../testing/jobs.js";
+import { circularJob, deepJob } from "../testing/jobs.js";
 
 const exploding = defineJob({
   name: "explode",
@@ -26,7 +26,7 @@ function assertErrorShape(body: unknown, code: string) {
 describe("errors: every failure is a JSON error with a stable shape", () => {
   let api: RunningApi;
   before(async () => {
-    api = await startApi({ BODY_LIMIT: "1kb" }, { jobs: [...jobs, exploding, circularJob] });
+    api = await startApi({ BODY_LIMIT: "1kb" }, { jobs: [...jobs, exploding, circularJob, deepJob] });
   });
   after(() => api.close());
 
@@ -146,6 +146,16 @@ describe("errors: every failure is a JSON error with a stable shape", () => {
     const simulate = await fetch(`${api.url}/simulate`, { method: "POST", body: "" });
     assert.equal(simulate.status, 200);
     assert.deepEqual(await simulate.json(), { simulated: true });
+  });
+
+  // A regression the fuzzer found: an output nested ~5,000 deep overflowed the stack when Koa serialised
+  // the answer, outside the error middleware (a text/plain 500). Request bodies that deep are refused
+  // before any job runs (the depth limit), so a job that builds such an output is what can still reach it.
+  it("an answer nested too deep to serialise: a JSON 500, not Koa's plain text", async () => {
+    const res = await post("/deep", "{}");
+    assert.equal(res.status, 500);
+    assert.match(res.headers.get("content-type") ?? "", /application\/json/);
+    assertErrorShape(await res.json(), "internal_error");
   });
 
   it("keeps serving after all of that", async () => {

@@ -258,7 +258,8 @@ describe("reliability: fuzzing the HTTP surface", function () {
     assert.deepEqual(JSON.parse(hello.text), { message: "Hello World" });
   });
 
-  // Regressions for the two bugs this fuzzer found (fixed in 11e64b2).
+  // Regressions for the bugs this fuzzer found (fixed in 11e64b2); the other, an answer nested too deep
+  // to serialise, is tested in framework/errors.test.ts with a job that builds one.
   it("a body declared gzip, deflate or br that does not decompress answers 400, not 500", async () => {
     for (const encoding of ["gzip", "deflate", "br"]) {
       const sent: Sent = {
@@ -271,18 +272,5 @@ describe("reliability: fuzzing the HTTP surface", function () {
       check(sent, answer);
       assert.equal(answer.status, 400, encoding);
     }
-  });
-
-  // An `output` nested ~5,000 deep fits in a 16 kB body and parses, but JSON.stringify overflowed the
-  // stack when Koa serialised the answer, outside the error middleware: it was a text/plain 500.
-  it("POST /simulate with an `output` nested 5,000 deep answers a JSON error, not a text 500", async () => {
-    const depth = 5_000;
-    const sent: Sent = {
-      method: "POST",
-      path: "/simulate",
-      headers: { "content-type": "application/json" },
-      body: `{"output":{"a":${"[".repeat(depth)}${"]".repeat(depth)}}}`,
-    };
-    check(sent, await send(base, sent));
   });
 });

@@ -56,3 +56,15 @@ export function gatedJob(name = "gated") {
     },
   };
 }
+
+/** A job whose output nests deeper than JSON.stringify can recurse (it overflows the stack). */
+export const deepJob = defineJob({
+  name: "deep",
+  description: "Returns an output nested 100,000 levels deep.",
+  input: z.object({}),
+  run: async () => {
+    let nested: unknown[] = [];
+    for (let depth = 0; depth < 100_000; depth++) nested = [nested];
+    return { nested };
+  },
+});
