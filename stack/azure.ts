@@ -10,7 +10,7 @@ import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "./acr-token";
 import type { AzureRest } from "./azure-rest";
 import type { ClusterCredentials, RegistryAuth, Target } from "./config";
 import { toKubeloginMode } from "./kubelogin";
-import { registrationMessage, unregisteredProviders } from "./providers";
+import { providerStates, registrationMessage } from "./providers";
 
 /** The built-in AcrPull role (pull images only). */
 export const ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
@@ -81,8 +81,12 @@ export function azureSession(rest: AzureRest): AzureSession {
 export function providerPreflight(session: AzureSession, namespaces: string[]): pulumi.Output<string[]> {
   if (namespaces.length === 0) return pulumi.output([]);
   const checked = pulumi.all([session.subscriptionId, session.accessToken]).apply(async ([subscriptionId, accessToken]) => {
-    const missing = await unregisteredProviders({ rest: session.rest, subscriptionId, accessToken, namespaces });
+    const { missing, unreadable } = await providerStates({ rest: session.rest, subscriptionId, accessToken, namespaces });
     if (missing.length > 0) throw new Error(registrationMessage(subscriptionId, missing));
+    if (unreadable.length > 0) {
+      // An identity with roles on resource groups only: Azure itself will say if one is missing.
+      void pulumi.log.warn(`could not check the registration of ${unreadable.join(", ")} (HTTP 403); if a request fails with MissingSubscriptionRegistration, register them with az provider register`);
+    }
     return namespaces;
   });
   // Namespaces, not the token: what waits for the check must not become secret in state.

@@ -3,7 +3,7 @@ import * as path from "node:path";
 
 import { azureRestFor } from "./azure-rest";
 import { loadConfig } from "./config";
-import { registrationMessage, requiredProviders, unregisteredProviders } from "./providers";
+import { providerStates, registrationMessage, requiredProviders, unregisteredProviders } from "./providers";
 import { reader, run, SUBSCRIPTION_ID, TENANT_ID } from "./test-harness";
 import { ENTRA_ACCESS_TOKEN, startFakeAzure, type FakeAzure } from "./test-azure";
 import { runNodeResult } from "./test-engine";
@@ -53,6 +53,17 @@ describe("a fresh subscription: resource provider registration", function () {
       assert.ok(reads.every((q) => q.authorization === `Bearer ${ENTRA_ACCESS_TOKEN}` && q.fields["api-version"] === "2021-04-01"));
     });
 
+    it("a registration this identity may not read (403, roles on resource groups only) is reported apart", async () => {
+      azure.unregistered.clear();
+      azure.forbidden.add("Microsoft.ContainerRegistry");
+      try {
+        const states = await providerStates({ rest: azure.rest, subscriptionId: SUBSCRIPTION_ID, accessToken: ENTRA_ACCESS_TOKEN, namespaces: FRESH });
+        assert.deepEqual(states, { missing: [], unreadable: ["Microsoft.ContainerRegistry"] });
+      } finally {
+        azure.forbidden.clear();
+      }
+    });
+
     it("a refused read says what Resource Manager answered, without the token", async () => {
       await assert.rejects(
         unregisteredProviders({ rest: azure.rest, subscriptionId: SUBSCRIPTION_ID, accessToken: "expired", namespaces: FRESH }),
@@ -66,6 +77,11 @@ describe("a fresh subscription: resource provider registration", function () {
       const r = await run({});
       const reads = r.azureRequests.filter((q) => q.path.includes("/providers/"));
       assert.equal(reads.length, requiredProviders(loadConfig(reader({}))).length);
+      assert.equal(r.ofType("azure-native:resources:ResourceGroup").length, 1);
+    });
+
+    it("an identity that may not read the registrations (a preview-only role): the run goes on", async () => {
+      const r = await run({}, {}, { preview: true, forbiddenProviders: requiredProviders(loadConfig(reader({}))) });
       assert.equal(r.ofType("azure-native:resources:ResourceGroup").length, 1);
     });
 

@@ -36,8 +36,20 @@ export interface ProviderCheck {
   namespaces: string[];
 }
 
+export interface ProviderStates {
+  /** Not `Registered` in the subscription. */
+  missing: string[];
+  /** Not readable by this identity (HTTP 403: no role at the subscription, as a preview-only identity may have). */
+  unreadable: string[];
+}
+
 /** The namespaces of `check.namespaces` that are not `Registered` in the subscription. */
 export async function unregisteredProviders(check: ProviderCheck): Promise<string[]> {
+  return (await providerStates(check)).missing;
+}
+
+/** Which of `check.namespaces` are not registered, and which this identity may not read. */
+export async function providerStates(check: ProviderCheck): Promise<ProviderStates> {
   const states = await Promise.all(
     check.namespaces.map(async (namespace) => {
       const url = `${check.rest.resourceManager}/subscriptions/${encodeURIComponent(check.subscriptionId)}/providers/${encodeURIComponent(namespace)}?api-version=${PROVIDERS_API_VERSION}`;
@@ -53,15 +65,19 @@ export async function unregisteredProviders(check: ProviderCheck): Promise<strin
         throw new Error(`could not read the registration of ${namespace} from Resource Manager (${reason})`);
       }
       const text = await response.text();
+      if (response.status === 403) return { namespace, state: "unreadable" as const };
       if (!response.ok) {
         const detail = describeErrorBody(text);
         throw new Error(`could not read the registration of ${namespace}: HTTP ${response.status}${detail ? ` (${detail})` : ""}`);
       }
-      const state = (JSON.parse(text) as { registrationState?: string }).registrationState;
-      return { namespace, registered: state === "Registered" };
+      const registered = (JSON.parse(text) as { registrationState?: string }).registrationState === "Registered";
+      return { namespace, state: registered ? ("registered" as const) : ("missing" as const) };
     }),
   );
-  return states.filter((s) => !s.registered).map((s) => s.namespace);
+  return {
+    missing: states.filter((s) => s.state === "missing").map((s) => s.namespace),
+    unreadable: states.filter((s) => s.state === "unreadable").map((s) => s.namespace),
+  };
 }
 
 /** The message that stops the run: every command to type, once per subscription. */

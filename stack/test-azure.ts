@@ -58,6 +58,8 @@ export interface FakeAzure {
   requests: { method: string; path: string; fields: Record<string, string>; authorization?: string }[];
   /** Namespaces answered as NotRegistered. */
   unregistered: Set<string>;
+  /** Namespaces whose registration this identity may not read (403). */
+  forbidden: Set<string>;
   tenantId: string;
   close(): Promise<void>;
 }
@@ -69,6 +71,7 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
 export async function startFakeAzure(tenantId: string): Promise<FakeAzure> {
   const requests: FakeAzure["requests"] = [];
   const unregistered = new Set<string>();
+  const forbidden = new Set<string>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -94,6 +97,7 @@ export async function startFakeAzure(tenantId: string): Promise<FakeAzure> {
         if (req.method !== "GET" || url.searchParams.get("api-version") !== PROVIDERS_API_VERSION) return send(res, 400, { error: { code: "InvalidApiVersionParameter", message: "bad request" } });
         if (req.headers.authorization !== `Bearer ${ENTRA_ACCESS_TOKEN}`) return send(res, 401, { error: { code: "InvalidAuthenticationToken", message: "The access token is invalid." } });
         const namespace = decodeURIComponent(provider[2] as string);
+        if (forbidden.has(namespace)) return send(res, 403, { error: { code: "AuthorizationFailed", message: "The client does not have authorization" } });
         return send(res, 200, { id: `/subscriptions/${provider[1]}/providers/${namespace}`, namespace, registrationState: unregistered.has(namespace) ? "NotRegistered" : "Registered" });
       }
       send(res, 404, { error: { code: "NotFound", message: "no such endpoint" } });
@@ -107,6 +111,7 @@ export async function startFakeAzure(tenantId: string): Promise<FakeAzure> {
     rest: { resourceManager: `${base}/arm`, acrExchangeUrl: (loginServer) => `${base}/acr/${encodeURIComponent(loginServer)}/oauth2/exchange` },
     requests,
     unregistered,
+    forbidden,
     tenantId,
     close: () => new Promise((done) => server.close(() => done())),
   };

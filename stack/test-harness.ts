@@ -47,6 +47,8 @@ export interface RunOptions {
   preview?: boolean;
   /** Resource providers the subscription has not registered (a fresh subscription). */
   unregisteredProviders?: string[];
+  /** Resource providers whose registration the identity may not read (HTTP 403). */
+  forbiddenProviders?: string[];
 }
 
 export interface Run {
@@ -229,7 +231,9 @@ export async function runWith(config: StackConfig, runOptions: RunOptions = {}):
   const azure = await fakeAzure;
   azure.requests.length = 0;
   azure.unregistered.clear();
+  azure.forbidden.clear();
   for (const namespace of runOptions.unregisteredProviders ?? []) azure.unregistered.add(namespace);
+  for (const namespace of runOptions.forbiddenProviders ?? []) azure.forbidden.add(namespace);
   const resources: Registration[] = [];
   current = resources;
   const calls: pulumi.runtime.MockCallArgs[] = [];
