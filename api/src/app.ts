@@ -6,8 +6,9 @@ import { readyz } from "./api/health/readyz.js";
 import type { Config } from "./config.js";
 import { Drain } from "./framework/drain.js";
 import { errorHandler, notFoundHandler } from "./framework/errors.js";
-import { requestLogging, type Logger } from "./framework/logging.js";
-import { createMetrics, requestMetrics, type Metrics } from "./framework/metrics.js";
+import type { Logger } from "./framework/logging.js";
+import { createMetrics, type Metrics } from "./framework/metrics.js";
+import { requestPipeline } from "./framework/pipeline.js";
 import { jobs as builtInJobs } from "./jobs/index.js";
 import type { Job } from "./jobs/job.js";
 import { createJobMetrics } from "./webhook/metrics.js";
@@ -46,7 +47,7 @@ export function createApp({
   callbackTransport,
 }: AppDependencies): Koa {
   const app = new Koa();
-  // Errors are answered by errorHandler; this only sees failures outside the middleware: a socket error,
+  // Errors are answered by the request pipeline; this only sees failures outside the middleware: a socket error,
   // or a request whose framing broke after its headers (already answered and logged by the server's
   // clientError, so only at debug here). The logger's error serializer keeps raw bytes out either way.
   app.on("error", logAppError(logger));
@@ -56,15 +57,7 @@ export function createApp({
   jobRoutes(router, jobs, { config, drain, logger, metrics: createJobMetrics(metrics.registry), lookup, transport: callbackTransport });
 
   app
-    .use(requestMetrics(metrics))
-    .use(requestLogging(logger, QUIET_PATHS))
-    .use(errorHandler())
-    .use(async (ctx, next) => {
-      // While draining, every answer asks the client to reconnect (to a pod that is not going away).
-      if (drain.draining) ctx.set("Connection", "close");
-      await next();
-    })
-    .use(notFoundHandler())
+    .use(requestPipeline({ logger, metrics, drain, quietPaths: QUIET_PATHS }))
     .use(router.routes())
     .use(router.allowedMethods());
   return app;

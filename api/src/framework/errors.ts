@@ -58,29 +58,44 @@ function toHttpError(error: unknown): HttpError | undefined {
 
 /**
  * Maps every failure below it to `{"error":{"code","message"}}`. Client errors keep their message;
- * anything else is a 500 whose details go to the log only.
+ * anything else is a 500 whose details go to the log only. (The job port's requests get the same from
+ * the request pipeline, see pipeline.ts.)
  */
 export function errorHandler(): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      // Serialise here rather than in Koa's responder, so that a body that cannot be serialised
-      // (a circular or BigInt job output) is answered by the catch below, not by Koa's plain-text 500.
-      if (isJsonBody(ctx.body)) {
-        ctx.body = JSON.stringify(ctx.body);
-        ctx.type = "application/json";
-      }
+      serializeJsonBody(ctx);
     } catch (error) {
-      const known = toHttpError(error);
-      if (known) {
-        ctx.set(known.headers);
-        sendError(ctx, known.status, known.code, known.message);
-        return;
-      }
-      (ctx.state.log as Logger | undefined)?.error({ err: error }, "request failed");
-      sendError(ctx, 500, "internal_error", "The server failed to handle the request.");
+      answerError(ctx, error);
     }
   };
+}
+
+/**
+ * Serialise here rather than in Koa's responder, so that a body that cannot be serialised (a circular or
+ * BigInt job output) throws to the error handling, not to Koa's plain-text 500.
+ */
+export function serializeJsonBody(ctx: Context): void {
+  if (!isJsonBody(ctx.body)) return;
+  ctx.body = JSON.stringify(ctx.body);
+  // Setting an object body already made it JSON; `ctx.type =` would look the MIME type up again.
+  if (ctx.response.get("Content-Type") !== JSON_TYPE) ctx.type = "application/json";
+}
+
+/** What Koa's `ctx.type = "application/json"` sets. */
+const JSON_TYPE = "application/json; charset=utf-8";
+
+/** The answer to a failure: its own status and code for a client error, else a 500 (details logged). */
+export function answerError(ctx: Context, error: unknown): void {
+  const known = toHttpError(error);
+  if (known) {
+    ctx.set(known.headers);
+    sendError(ctx, known.status, known.code, known.message);
+    return;
+  }
+  (ctx.state.log as Logger | undefined)?.error({ err: error }, "request failed");
+  sendError(ctx, 500, "internal_error", "The server failed to handle the request.");
 }
 
 function isJsonBody(body: unknown): boolean {
@@ -94,13 +109,18 @@ function isJsonBody(body: unknown): boolean {
 export function notFoundHandler(): Middleware {
   return async (ctx, next) => {
     await next();
-    if (ctx.body !== undefined && ctx.body !== null) return;
-    if (ctx.status === 405 || ctx.status === 501) {
-      sendError(ctx, 405, "method_not_allowed", `${ctx.method} is not allowed on ${shortPath(ctx.path)}.`);
-    } else if (ctx.status === 404) {
-      sendError(ctx, 404, "not_found", `No route for ${ctx.method} ${shortPath(ctx.path)}.`);
-    }
+    answerUnrouted(ctx);
   };
+}
+
+/** After the router: a bodiless 404, 405 or 501 becomes the JSON error (see notFoundHandler). */
+export function answerUnrouted(ctx: Context): void {
+  if (ctx.body !== undefined && ctx.body !== null) return;
+  if (ctx.status === 405 || ctx.status === 501) {
+    sendError(ctx, 405, "method_not_allowed", `${ctx.method} is not allowed on ${shortPath(ctx.path)}.`);
+  } else if (ctx.status === 404) {
+    sendError(ctx, 404, "not_found", `No route for ${ctx.method} ${shortPath(ctx.path)}.`);
+  }
 }
 
 /** Echo at most a short prefix of a client's path. */

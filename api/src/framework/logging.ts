@@ -1,20 +1,19 @@
-import { randomUUID } from "node:crypto";
-import type { Middleware } from "koa";
 import { pino, type Logger, type LoggerOptions } from "pino";
 
-import { routeOf } from "./route.js";
+import { BatchedDestination, isoTimeCachedPerSecond } from "./logDestination.js";
 
 export type { Logger };
 
 /**
- * Structured JSON logs on stdout, as the cluster's log collector expects. Written asynchronously: under
- * load, lines queue while a write is in flight and go out together, instead of one syscall per line.
- * Call `logger.flush()` before exiting.
+ * Structured JSON logs on stdout, as the cluster's log collector expects. The lines of one event-loop
+ * turn are written together at its end (see BatchedDestination), and whatever is pending is written when
+ * the process exits, however it exits.
  */
-export function createLogger(level: string, destination: pino.DestinationStream = pino.destination({ dest: 1, sync: false })): Logger {
+export function createLogger(level: string, destination: pino.DestinationStream = new BatchedDestination(1)): Logger {
   const options: LoggerOptions = {
     level,
-    timestamp: pino.stdTimeFunctions.isoTime,
+    // pino's isoTime, formatted once a second.
+    timestamp: isoTimeCachedPerSecond(),
     // Belt and braces: nothing should log these, and if something does they are masked. (Exact paths:
     // wildcard paths would cost every log call.)
     // Every Error in a log line goes through serializeError, whatever its key (see below).
@@ -89,37 +88,4 @@ function mapErrors(fields: Record<string, unknown>): Record<string, unknown> {
     out[key] = value instanceof Error ? serializeError(value) : value;
   }
   return out;
-}
-
-// Accept a caller's request id when it is short and plain; anything else could forge or flood log lines.
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/**
- * Gives each request an id (`x-request-id`, returned on every answer) and a child logger carrying it
- * (`ctx.state.log`, made the first time it is used), then logs one line per request. Probes and metrics
- * scrapes are logged at debug.
- */
-export function requestLogging(logger: Logger, quietPaths: ReadonlySet<string>): Middleware {
-  return async (ctx, next) => {
-    const incoming = ctx.get("x-request-id");
-    const requestId = SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    ctx.set("x-request-id", requestId);
-    ctx.state.requestId = requestId;
-    let log: Logger | undefined;
-    Object.defineProperty(ctx.state, "log", { get: () => (log ??= logger.child({ reqId: requestId })) });
-    const start = performance.now();
-    try {
-      await next();
-    } finally {
-      const line = {
-        reqId: requestId,
-        method: ctx.method,
-        route: routeOf(ctx),
-        status: ctx.status,
-        durationMs: Math.round((performance.now() - start) * 100) / 100,
-      };
-      if (quietPaths.has(ctx.path)) logger.debug(line, "request");
-      else logger.info(line, "request");
-    }
-  };
 }

@@ -1,7 +1,4 @@
-import type { Middleware } from "koa";
 import { Histogram, Registry, collectDefaultMetrics } from "prom-client";
-
-import { routeOf } from "./route.js";
 
 /** The process's Prometheus registry with the HTTP metrics; features add their own metrics to it. */
 export function createMetrics() {
@@ -35,15 +32,7 @@ export function statusLabel(status: number): string {
   return status >= 100 && status <= 599 ? `${Math.floor(status / 100)}xx` : "other";
 }
 
-/** Counts and times every request by route pattern and status. */
-export function requestMetrics(metrics: Metrics): Middleware {
-  return async (ctx, next) => {
-    const start = performance.now();
-    try {
-      await next();
-    } finally {
-      const labels = { method: ctx.method, route: routeOf(ctx), status: statusLabel(ctx.status) };
-      metrics.requests.observe(labels, (performance.now() - start) / 1000);
-    }
-  };
+/** Counts and times one request by route pattern and status (called by the request pipeline). */
+export function observeRequest(metrics: Metrics, method: string, route: string, status: number, seconds: number): void {
+  metrics.requests.observe({ method, route, status: statusLabel(status) }, seconds);
 }
