@@ -7,26 +7,31 @@ import { entraAuthentication } from "./entra.js";
 /**
  * Who may start jobs, by AUTH_MODE: `none`, `basic` or `entra`. Guards the job routes only:
  * probes and metrics stay open. Call it once per app: it builds the verifier (and, for `entra`,
- * the cached key set) that every guarded route shares.
+ * the cached key set) that every guarded route shares. The guards to put before a job route's handler:
+ * none for `none` (a pass-through middleware would still cost a call and a promise per request).
  */
-export function authentication(config: Config): Middleware {
+export function authentication(config: Config): Middleware[] {
   switch (config.AUTH_MODE) {
     case "none":
-      return (_ctx, next) => next();
+      return [];
     case "basic":
-      return basicAuthentication({
-        username: required(config.BASIC_AUTH_USERNAME, "BASIC_AUTH_USERNAME", "basic"),
-        password: required(config.BASIC_AUTH_PASSWORD, "BASIC_AUTH_PASSWORD", "basic"),
-      });
+      return [
+        basicAuthentication({
+          username: required(config.BASIC_AUTH_USERNAME, "BASIC_AUTH_USERNAME", "basic"),
+          password: required(config.BASIC_AUTH_PASSWORD, "BASIC_AUTH_PASSWORD", "basic"),
+        }),
+      ];
     case "entra":
-      return entraAuthentication({
-        tenantId: required(config.ENTRA_TENANT_ID, "ENTRA_TENANT_ID", "entra"),
-        audiences: required(config.ENTRA_AUDIENCE, "ENTRA_AUDIENCE", "entra"),
-        allowedCallers: config.ENTRA_ALLOWED_CALLERS,
-        requiredRoles: config.ENTRA_REQUIRED_ROLES,
-        cloud: config.AZURE_CLOUD,
-        jwksUri: config.ENTRA_JWKS_URI,
-      });
+      return [
+        entraAuthentication({
+          tenantId: required(config.ENTRA_TENANT_ID, "ENTRA_TENANT_ID", "entra"),
+          audiences: required(config.ENTRA_AUDIENCE, "ENTRA_AUDIENCE", "entra"),
+          allowedCallers: config.ENTRA_ALLOWED_CALLERS,
+          requiredRoles: config.ENTRA_REQUIRED_ROLES,
+          cloud: config.AZURE_CLOUD,
+          jwksUri: config.ENTRA_JWKS_URI,
+        }),
+      ];
   }
 }
 

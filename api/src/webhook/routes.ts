@@ -36,7 +36,7 @@ export interface JobRouteDependencies {
  * Jobs marked `get` also answer `GET /<job>` (the original endpoints).
  */
 export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain, metrics, logger, lookup, transport }: JobRouteDependencies): void {
-  const auth = authentication(config);
+  const guards = authentication(config);
   const runner = new JobRunner(config, metrics, drain.wrapUp);
   const sender = new CallbackSender(
     {
@@ -93,8 +93,8 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
     if (names.has(job.name)) throw new Error(`two jobs are named "${job.name}"`);
     names.add(job.name);
 
-    if (job.get) router.get(`/${job.name}`, auth, (ctx) => respond(ctx, job, parseInput(job, {})));
-    router.post(`/${job.name}`, auth, jsonBody(config.BODY_LIMIT), async (ctx) => {
+    if (job.get) router.get(`/${job.name}`, ...guards, (ctx) => respond(ctx, job, parseInput(job, {})));
+    router.post(`/${job.name}`, ...guards, jsonBody(config.BODY_LIMIT), async (ctx) => {
       const body: unknown = ctx.request.body;
       if (typeof body !== "object" || body === null || Array.isArray(body)) {
         throw new HttpError(400, "invalid_input", "The body must be a JSON object.");
