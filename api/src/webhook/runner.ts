@@ -32,15 +32,15 @@ const BUSY_RETRY_AFTER_S = 5;
  */
 export class JobRunner {
   #running = 0;
-  /** How to stop each job running now, for the wrap-up. */
-  readonly #stoppers = new Set<(reason: JobStopped) => void>();
+  /** The jobs running now, to stop at the wrap-up. */
+  readonly #stoppers = new Set<RunContext>();
 
   constructor(
     private readonly config: Pick<Config, "MAX_CONCURRENT_JOBS" | "JOB_TIMEOUT_MS">,
     private readonly metrics: JobMetrics,
     private readonly wrapUp: AbortSignal,
   ) {
-    wrapUp.addEventListener("abort", () => this.#stoppers.forEach((stop) => stop(shuttingDown())), { once: true });
+    wrapUp.addEventListener("abort", () => this.#stoppers.forEach((context) => context.stop(shuttingDown())), { once: true });
   }
 
   /** Takes a slot for one job, or throws a 503. Pass the returned release to `run`. */
@@ -69,31 +69,13 @@ export class JobRunner {
    * something is logged (a request's logger is made on first use, and most jobs never log).
    */
   async run(job: Job, input: unknown, log: () => Logger, release: () => void): Promise<JobOutcome> {
-    const context = new RunContext(log);
-    // One timer per job, cleared when it ends (AbortSignal.timeout's timer would outlive every job by
-    // JOB_TIMEOUT_MS, which under load is a lot of memory). The race ends a job that ignores its signal.
-    const timer = setTimeout(() => context.stop(timedOut(this.config.JOB_TIMEOUT_MS)), this.config.JOB_TIMEOUT_MS);
-    const stop = (reason: JobStopped) => context.stop(reason);
-    this.#stoppers.add(stop);
-    if (this.wrapUp.aborted) stop(shuttingDown());
-
     const started = performance.now();
-    let work: Promise<JsonObject>;
-    try {
-      work = job.run(input, context);
-    } catch (error) {
-      work = Promise.reject(error);
-    }
-    work.then(release, release);
     let outcome: JobOutcome;
     try {
-      const output: unknown = await Promise.race([work, context.halted]);
+      const output = await this.#settle(job, input, log, release);
       outcome = isJsonObject(output) ? { ok: true, output } : invalidOutput();
     } catch (error) {
-      outcome = this.#failure(context.stopped ?? error, log);
-    } finally {
-      clearTimeout(timer);
-      this.#stoppers.delete(stop);
+      outcome = this.#failure(error, log);
     }
     const result = outcome.ok ? "succeeded" : outcome.errorCode === "JobTimedOut" ? "timed_out" : outcome.errorCode === "InstanceShuttingDown" ? "interrupted" : "failed";
     this.metrics.jobs.inc({ job: job.name, outcome: result });
@@ -102,6 +84,48 @@ export class JobRunner {
       log().warn({ job: job.name, durationMs, statusCode: outcome.statusCode, errorCode: outcome.errorCode }, `job ${result.replace("_", " ")}`);
     }
     return outcome;
+  }
+
+  /**
+   * One promise per job: it settles with the job's own result, or rejects with a JobStopped as soon as
+   * the job is stopped (timeout, shutdown), whichever comes first, so a job that ignores its signal still
+   * ends on time.
+   */
+  #settle(job: Job, input: unknown, log: () => Logger, release: () => void): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      // One timer per job, cleared when it ends (AbortSignal.timeout's timer would outlive every job by
+      // JOB_TIMEOUT_MS, which under load is a lot of memory).
+      const timer = setTimeout(() => context.stop(timedOut(this.config.JOB_TIMEOUT_MS)), this.config.JOB_TIMEOUT_MS);
+      const ended = () => {
+        clearTimeout(timer);
+        this.#stoppers.delete(context);
+      };
+      const context = new RunContext(log, (reason) => {
+        ended();
+        reject(reason);
+      });
+      this.#stoppers.add(context);
+      if (this.wrapUp.aborted) context.stop(shuttingDown());
+
+      let work: Promise<JsonObject>;
+      try {
+        work = job.run(input, context);
+      } catch (error) {
+        work = Promise.reject(error);
+      }
+      work.then(
+        (output) => {
+          release();
+          ended();
+          resolve(output);
+        },
+        (error: unknown) => {
+          release();
+          ended();
+          reject(error);
+        },
+      );
+    });
   }
 
   #failure(error: unknown, log: () => Logger): JobOutcome {
@@ -121,20 +145,17 @@ export class JobRunner {
  */
 class RunContext implements JobContext {
   #controller: AbortController | undefined;
-  #reject!: (reason: JobStopped) => void;
-  stopped: JobStopped | undefined;
-  /** Rejects when the job is stopped (timeout, shutdown): raced against the job's own promise. */
-  readonly halted = new Promise<never>((_, reject) => {
-    this.#reject = reject;
-  });
+  #stopped: JobStopped | undefined;
 
-  constructor(private readonly getLog: () => Logger) {
-    this.halted.catch(() => {});
-  }
+  constructor(
+    private readonly getLog: () => Logger,
+    /** Ends the job's run with `reason` (the runner's promise for it rejects). */
+    private readonly halt: (reason: JobStopped) => void,
+  ) {}
 
   get signal(): AbortSignal {
     this.#controller ??= new AbortController();
-    if (this.stopped) this.#controller.abort(this.stopped);
+    if (this.#stopped) this.#controller.abort(this.#stopped);
     return this.#controller.signal;
   }
 
@@ -143,10 +164,11 @@ class RunContext implements JobContext {
   }
 
   stop(reason: JobStopped): void {
-    if (this.stopped) return;
-    this.stopped = reason;
+    if (this.#stopped) return;
+    this.#stopped = reason;
+    // The run ends with the reason first, so the job's own reaction to the abort (a rejection) comes second.
+    this.halt(reason);
     this.#controller?.abort(reason);
-    this.#reject(reason);
   }
 }
 
