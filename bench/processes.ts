@@ -67,7 +67,7 @@ export async function spawnApi(env: Record<string, string> = {}, nodeArgs: strin
 }
 
 // A bare node:http server answering what GET /helloworld answers: the ceiling for this machine.
-const BASELINE_SOURCE = `
+export const BASELINE_SOURCE = `
 const http = require("node:http");
 const body = JSON.stringify({ message: "Hello World" });
 const server = http.createServer((req, res) => {
@@ -88,7 +88,7 @@ process.on("SIGTERM", () => { server.close(() => process.exit(0)); server.closeI
 `;
 
 // The framework alone, for scale: Koa and @koa/router (the API's own copies) answering the same JSON.
-const KOA_SOURCE = `
+export const KOA_SOURCE = `
 const { createRequire } = require("node:module");
 const apiRequire = createRequire(process.env.API_PACKAGE);
 const Koa = apiRequire("koa");
