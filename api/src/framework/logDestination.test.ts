@@ -65,7 +65,7 @@ describe("log lines reach stdout, all of them, in order", function () {
 describe("the log timestamp, formatted once a second", () => {
   it("is pino's isoTime to the millisecond, whatever the sequence of clock readings", () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 253_402_300_799_999 }), { minLength: 1, maxLength: 50 }), fc.integer({ min: 0, max: 3 }), (times, repeat) => {
+      fc.property(fc.array(fc.integer({ min: 0, max: 253_402_300_799_996 }), { minLength: 1, maxLength: 50 }), fc.integer({ min: 0, max: 3 }), (times, repeat) => {
         let now = 0;
         const time = isoTimeCachedPerSecond(() => now);
         for (const t of times.flatMap((t) => Array.from({ length: repeat + 1 }, (_, k) => t + k))) {
