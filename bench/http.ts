@@ -1,6 +1,6 @@
 import autocannon from "autocannon";
 
-import { sampleRss, spawnApi, spawnBaseline, waitFor200, type Child } from "./processes.js";
+import { sampleRss, spawnApi, spawnBaseline, spawnKoaBaseline, waitFor200, type Child } from "./processes.js";
 
 export interface HttpOptions {
   durationS: number;
@@ -24,8 +24,14 @@ export interface HttpFigures {
 
 export interface HttpResult {
   api: HttpFigures & { peakRssMb: number };
-  baseline: HttpFigures;
+  /** Bare Koa + @koa/router, one route: the target's baseline. */
+  koa: HttpFigures & { peakRssMb: number };
+  /** Bare node:http: the machine's ceiling, for scale. */
+  baseline: HttpFigures & { peakRssMb: number };
+  /** API / bare Koa. */
   ratio: { requestsPerSec: number; p99: number };
+  /** API / bare node:http. */
+  ratioToNode: { requestsPerSec: number; p99: number };
 }
 
 async function cannon(url: string, connections: number, durationS: number): Promise<HttpFigures> {
@@ -50,29 +56,29 @@ async function measure(target: Child, options: HttpOptions): Promise<HttpFigures
   return cannon(url, options.connections, options.durationS);
 }
 
-/** GET `path` on the built API and on a bare node:http server, one after the other, same settings. */
-export async function runHttp(options: HttpOptions): Promise<HttpResult> {
-  const baselineProcess = await spawnBaseline();
-  let baseline: HttpFigures;
+async function measureProcess(spawnTarget: () => Promise<Child>, options: HttpOptions): Promise<HttpFigures & { peakRssMb: number }> {
+  const target = await spawnTarget();
   try {
-    baseline = await measure(baselineProcess, options);
+    const rss = sampleRss(target.child.pid!);
+    const figures = await measure(target, options);
+    return { ...figures, peakRssMb: rss.stop() };
   } finally {
-    await baselineProcess.stop();
+    await target.stop();
   }
+}
 
-  const apiProcess = await spawnApi({}, options.apiNodeArgs);
-  let api: HttpFigures;
-  let peakRssMb: number;
-  try {
-    const rss = sampleRss(apiProcess.child.pid!);
-    api = await measure(apiProcess, options);
-    peakRssMb = rss.stop();
-  } finally {
-    await apiProcess.stop();
-  }
-  return {
-    api: { ...api, peakRssMb },
-    baseline,
-    ratio: { requestsPerSec: api.requestsPerSec / baseline.requestsPerSec, p99: api.p99Ms / Math.max(baseline.p99Ms, 1e-9) },
-  };
+const ratios = (api: HttpFigures, baseline: HttpFigures) => ({
+  requestsPerSec: api.requestsPerSec / baseline.requestsPerSec,
+  p99: api.p99Ms / Math.max(baseline.p99Ms, 1e-9),
+});
+
+/**
+ * GET `path` on a bare node:http server, a bare Koa + @koa/router app and the built API, one after the
+ * other, same settings.
+ */
+export async function runHttp(options: HttpOptions): Promise<HttpResult> {
+  const baseline = await measureProcess(spawnBaseline, options);
+  const koa = await measureProcess(spawnKoaBaseline, options);
+  const api = await measureProcess(() => spawnApi({}, options.apiNodeArgs), options);
+  return { api, koa, baseline, ratio: ratios(api, koa), ratioToNode: ratios(api, baseline) };
 }

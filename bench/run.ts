@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (after `npm run build --prefix api`): HTTP throughput and latency of the built API
- * against a bare node:http server, CPU per request against bare node:http and bare Koa, a webhook burst
+ * against bare Koa + @koa/router (the targets) and a bare node:http server, CPU per request against bare node:http and bare Koa, a webhook burst
  * against a local callback receiver, and cold start.
  * Everything runs on 127.0.0.1. Prints a table with pass/fail per target and writes
  * bench/results/<timestamp>.json. See bench/README.md.
@@ -73,7 +73,9 @@ const settings = {
   cpuProf: flags["cpu-prof"],
 };
 
-const TARGETS = { ratio: 0.5, p99Factor: 2, coldStartMs: 300, rssMb: 100 };
+// Issue 15: against bare Koa + @koa/router in the same run, with logs at info, metrics, the job runner and
+// the auth setting all in place (the API as deployed).
+const TARGETS = { ratio: 0.6, p99Factor: 2, coldStartMs: 300, rssMb: 110 };
 
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
 const profileDir = join(RESULTS_DIR, `profiles-${stamp}`);
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
   let coldStart: ColdStartResult | undefined;
 
   if (settings.only.has("http")) {
-    console.log(`\nHTTP: GET /helloworld, ${settings.connections} connections, ${settings.warmupS} s warm-up + ${settings.durationS} s measured, baseline then API...`);
+    console.log(`\nHTTP: GET /helloworld, ${settings.connections} connections, ${settings.warmupS} s warm-up + ${settings.durationS} s measured; bare node:http, bare Koa, then the API...`);
     http = await runHttp({
       durationS: settings.durationS,
       warmupS: settings.warmupS,
@@ -105,11 +107,17 @@ async function main(): Promise<void> {
       path: "/helloworld",
       apiNodeArgs: apiNodeArgs("http"),
     });
+    // The three target ratios first, against bare Koa + @koa/router; bare node:http second, for scale.
+    console.log(
+      `\nAPI / bare Koa: req/s ${fmt(http.ratio.requestsPerSec, 2)} (target >= ${TARGETS.ratio}), p99 ${fmt(http.ratio.p99, 2)} x (target <= ${TARGETS.p99Factor}), peak RSS ${fmt(http.api.peakRssMb)} MB (target < ${TARGETS.rssMb})`,
+    );
+    console.log(`API / bare node:http: req/s ${fmt(http.ratioToNode.requestsPerSec, 2)}, p99 ${fmt(http.ratioToNode.p99, 2)} x\n`);
     table([
       ["GET /helloworld", "req/s", "p50 ms", "p99 ms", "mean ms", "requests", "non-2xx", "errors", "peak RSS MB"],
       ...(
         [
-          ["bare node:http", http.baseline, undefined],
+          ["bare node:http", http.baseline, http.baseline.peakRssMb],
+          ["bare Koa + @koa/router", http.koa, http.koa.peakRssMb],
           ["API (built, production)", http.api, http.api.peakRssMb],
         ] as const
       ).map(([name, f, rss]) => [
@@ -123,7 +131,8 @@ async function main(): Promise<void> {
         String(f.errors),
         fmt(rss),
       ]),
-      ["API / baseline", fmt(http.ratio.requestsPerSec, 2), "", fmt(http.ratio.p99, 2), "", "", "", "", ""],
+      ["API / bare Koa", fmt(http.ratio.requestsPerSec, 2), "", fmt(http.ratio.p99, 2), "", "", "", "", ""],
+      ["API / bare node:http", fmt(http.ratioToNode.requestsPerSec, 2), "", fmt(http.ratioToNode.p99, 2), "", "", "", "", ""],
     ]);
   }
 
@@ -168,15 +177,16 @@ async function main(): Promise<void> {
     console.log(`runs (ms): ${coldStart.runs.map((ms) => ms.toFixed(0)).join(", ")}; median ${coldStart.medianMs.toFixed(0)} ms`);
   }
 
-  const peakRss = Math.max(http?.api.peakRssMb ?? 0, webhooks?.peakRssMb ?? 0);
   const targets: Array<{ target: string; measured: string; pass: boolean }> = [];
   if (http) {
-    targets.push({ target: `req/s >= ${TARGETS.ratio} x bare node:http`, measured: `${fmt(http.ratio.requestsPerSec, 2)} x`, pass: http.ratio.requestsPerSec >= TARGETS.ratio });
-    targets.push({ target: `p99 < ${TARGETS.p99Factor} x bare node:http's`, measured: `${fmt(http.api.p99Ms, 0)} ms vs ${fmt(http.baseline.p99Ms, 0)} ms`, pass: http.api.p99Ms < TARGETS.p99Factor * http.baseline.p99Ms });
+    targets.push({ target: `req/s >= ${TARGETS.ratio} x bare Koa + @koa/router`, measured: `${fmt(http.ratio.requestsPerSec, 2)} x`, pass: http.ratio.requestsPerSec >= TARGETS.ratio });
+    // Within 2x; autocannon's percentiles are whole milliseconds, so a 1 ms baseline allows 2 ms.
+    targets.push({ target: `p99 <= ${TARGETS.p99Factor} x bare Koa's`, measured: `${fmt(http.api.p99Ms, 0)} ms vs ${fmt(http.koa.p99Ms, 0)} ms`, pass: http.api.p99Ms <= TARGETS.p99Factor * Math.max(http.koa.p99Ms, 1) });
     targets.push({ target: "no errors or non-2xx under load", measured: `${http.api.errors} errors, ${http.api.non2xx} non-2xx`, pass: http.api.errors === 0 && http.api.non2xx === 0 });
   }
   if (coldStart) targets.push({ target: `cold start < ${TARGETS.coldStartMs} ms (median)`, measured: `${fmt(coldStart.medianMs, 0)} ms`, pass: coldStart.medianMs < TARGETS.coldStartMs });
-  if (http || webhooks) targets.push({ target: `peak RSS < ${TARGETS.rssMb} MB under load`, measured: `${fmt(peakRss)} MB`, pass: peakRss < TARGETS.rssMb });
+  // The HTTP phase's (the webhook burst holds 2,000 jobs and callbacks at once: its RSS is reported above).
+  if (http) targets.push({ target: `peak RSS < ${TARGETS.rssMb} MB at saturation`, measured: `${fmt(http.api.peakRssMb)} MB (bare Koa ${fmt(http.koa.peakRssMb)} MB)`, pass: http.api.peakRssMb < TARGETS.rssMb });
   if (webhooks) {
     targets.push({
       target: "every accepted webhook called back, once",
