@@ -78,7 +78,7 @@ async function load(agent: Agent, url: string, count: number): Promise<void> {
 async function waitUntilUp(url: string, exited: Promise<unknown>): Promise<void> {
   let gone = false;
   void exited.then(() => (gone = true));
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + 600_000;
   while (Date.now() < deadline && !gone) {
     const agent = new Agent();
     try {
