@@ -13,6 +13,10 @@ describe("config", () => {
     assert.equal(config.DRAIN_TIMEOUT_MS, 20_000);
     assert.equal(config.JOB_TIMEOUT_MS, 600_000);
     assert.equal(config.MAX_CONCURRENT_JOBS, 100);
+    assert.equal(config.MAX_QUEUED_JOBS, 1000);
+    assert.equal(config.MAX_PENDING_CALLBACKS, 1000);
+    assert.equal(config.MAX_QUEUED_BYTES, 32 * 1024 * 1024);
+    assert.equal(config.MAX_OUTPUT_BYTES, 4_000_000);
     assert.deepEqual(config.CALLBACK_ALLOWED_HOSTS, DEFAULT_CALLBACK_HOSTS);
     assert.equal(config.CALLBACK_ALLOW_INSECURE, false);
     assert.equal(config.AUTH_MODE, "none");
@@ -58,6 +62,9 @@ describe("config", () => {
     [{ CALLBACK_ALLOW_INSECURE: "yes" }, [], /CALLBACK_ALLOW_INSECURE must be true or false/],
     [{ AUTH_MODE: "basic", BASIC_AUTH_USERNAME: "adf" }, [], /BASIC_AUTH_PASSWORD is required when AUTH_MODE=basic \(not set\)/],
     [{ AUTH_MODE: "entra" }, [], /ENTRA_TENANT_ID is required when AUTH_MODE=entra.*ENTRA_AUDIENCE is required/],
+    [{ MAX_QUEUED_JOBS: "-1" }, [], /MAX_QUEUED_JOBS must be a whole number between 0 and 1000000/],
+    [{ MAX_QUEUED_BYTES: "1mb", BODY_LIMIT: "2mb" }, [], /BODY_LIMIT must not exceed MAX_QUEUED_BYTES \(1048576 bytes\)/],
+    [{ MAX_QUEUED_BYTES: "1mb", BODY_LIMIT: "1kb" }, [], /MAX_OUTPUT_BYTES must not exceed MAX_QUEUED_BYTES/],
   ] as const) {
     it(`refuses ${JSON.stringify({ ...env, args })} with one clear message`, () => {
       assert.throws(() => loadConfig(env, args), (error: unknown) => {

@@ -120,6 +120,13 @@ const settingsObject = z.object({
   // Jobs and their callbacks
   JOB_TIMEOUT_MS: integer(1, 7 * 24 * 3_600_000).default(600_000),
   MAX_CONCURRENT_JOBS: integer(1, 100_000).default(100),
+  // What webhook work may hold in memory while it waits (see webhook/backlog.ts).
+  MAX_QUEUED_JOBS: integer(0, 1_000_000).default(1000),
+  MAX_PENDING_CALLBACKS: integer(1, 1_000_000).default(1000),
+  MAX_QUEUED_BYTES: byteSize.default(32 * 1024 ** 2),
+  // ADF takes an activity output of "around 4 MB" at most (Microsoft Learn: Web activity; troubleshooting
+  // guide, error 2001): 4,000,000 bytes fits it on either reading of "MB".
+  MAX_OUTPUT_BYTES: byteSize.default(4_000_000),
   // Unset: the Data Factory and Synapse domains of AZURE_CLOUD (see the transform below).
   CALLBACK_ALLOWED_HOSTS: hostSuffixes.optional(),
   CALLBACK_ALLOW_INSECURE: boolean.default(false),
@@ -152,6 +159,12 @@ const settingsSchema = settingsObject
     };
     if (settings.METRICS_PORT !== 0 && settings.METRICS_PORT === settings.PORT) {
       ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: "must differ from PORT" });
+    }
+    // The largest input and the largest output must each fit the queue's byte budget on their own.
+    for (const key of ["BODY_LIMIT", "MAX_OUTPUT_BYTES"] as const) {
+      if (settings[key] > settings.MAX_QUEUED_BYTES) {
+        ctx.addIssue({ code: "custom", path: [key], message: `must not exceed MAX_QUEUED_BYTES (${settings.MAX_QUEUED_BYTES} bytes)` });
+      }
     }
     if (settings.AUTH_MODE === "basic") {
       require("BASIC_AUTH_USERNAME", "when AUTH_MODE=basic");

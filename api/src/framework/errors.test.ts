@@ -119,10 +119,10 @@ describe("errors: every failure is a JSON error with a stable shape", () => {
     assertErrorShape(await res.json(), "invalid_input");
   });
 
-  it("an answer that cannot be serialised: a JSON 500, not Koa's plain text", async () => {
+  it("an answer that cannot be serialised: a JSON 500 (JobOutputInvalid, as its callback says), not Koa's plain text", async () => {
     const res = await fetch(`${api.url}/circular`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     assert.equal(res.status, 500);
-    assertErrorShape(await res.json(), "internal_error");
+    assertErrorShape(await res.json(), "JobOutputInvalid");
   });
 
   it("a __proto__ key, at any depth: 400 forbidden_key, not 'not valid JSON' (it is valid JSON)", async () => {

@@ -12,7 +12,11 @@ export const ADF_FIELDS: ReadonlySet<string> = new Set(["callBackUri", "datasets
 export type JsonObject = { [key: string]: unknown };
 
 export interface JobContext {
-  /** Aborted when the job runs past JOB_TIMEOUT_MS: stop work and return (or throw) promptly. */
+  /**
+   * Aborted when the job is to stop: JOB_TIMEOUT_MS after it was accepted, at shutdown, or when a Web
+   * activity's caller has disconnected. Stop work and return (or throw) promptly: the job keeps its slot
+   * until it does.
+   */
   signal: AbortSignal;
   /** Carries the job id and the request id on every line. */
   log: Logger;

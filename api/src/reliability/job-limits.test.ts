@@ -6,8 +6,8 @@ import { gatedJob } from "../testing/jobs.js";
 import { startReceiver } from "../testing/receiver.js";
 
 /**
- * Beyond MAX_CONCURRENT_JOBS the API refuses with 503 and Retry-After instead of queueing without
- * bound; a burst never runs more than the limit, every accepted job is called back, and capacity
+ * With no queue (MAX_QUEUED_JOBS=0), beyond MAX_CONCURRENT_JOBS the API refuses with 503 and Retry-After
+ * (with a queue, it refuses beyond MAX_QUEUED_JOBS: see webhook/queue.test.ts); a burst never runs more than the limit, every accepted job is called back, and capacity
  * comes back once jobs finish. The jobs that hold the slots run until the test lets them finish, so no
  * burst has to beat a clock, however busy the machine.
  */
@@ -30,7 +30,7 @@ describe("reliability: job limits", function () {
   const gated = gatedJob();
   before(async () => {
     api = await startApi(
-      { MAX_CONCURRENT_JOBS: String(LIMIT), CALLBACK_ALLOW_INSECURE: "true", JOB_TIMEOUT_MS: "60000", LOG_LEVEL: "warn" },
+      { MAX_CONCURRENT_JOBS: String(LIMIT), MAX_QUEUED_JOBS: "0", CALLBACK_ALLOW_INSECURE: "true", JOB_TIMEOUT_MS: "60000", LOG_LEVEL: "warn" },
       { jobs: [...jobs, gated.job] },
     );
     receiver = await startReceiver();

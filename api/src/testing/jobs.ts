@@ -1,3 +1,5 @@
+import { EventEmitter, once } from "node:events";
+
 import { z } from "zod";
 
 import { defineJob } from "../jobs/job.js";
@@ -15,26 +17,41 @@ export const circularJob = defineJob({
 });
 
 /**
- * A job that runs until the test opens its gate (or its signal aborts): "still running" for exactly as
- * long as a test needs, decided by the test rather than by a duration that a busy machine can outrun.
+ * A job that runs until the test opens its gate (or its signal aborts, unless the call says
+ * `ignoreSignal`): "still running" for exactly as long as a test needs, decided by the test rather than
+ * by a duration that a busy machine can outrun. Each start and each abort is an event the test can
+ * wait for (`until`), and `tags` lists the calls' `tag`s in the order they started.
  */
 export function gatedJob(name = "gated") {
+  const events = new EventEmitter();
   let open!: () => void;
   let gate = new Promise<void>((resolve) => (open = resolve));
   let started = 0;
   let ended = 0;
+  let aborted = 0;
+  const tags: string[] = [];
   const job = defineJob({
     name,
     description: "Runs until the test opens its gate.",
-    input: z.object({ ignoreSignal: z.boolean().default(false) }),
+    input: z.object({ tag: z.string().default(""), ignoreSignal: z.boolean().default(false) }),
     run: async (input, { signal }) => {
       started++;
+      tags.push(input.tag);
+      events.emit("start");
       try {
         await new Promise<void>((resolve, reject) => {
           void gate.then(resolve);
-          if (!input.ignoreSignal) signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true });
+          signal.addEventListener(
+            "abort",
+            () => {
+              aborted++;
+              events.emit("abort");
+              if (!input.ignoreSignal) reject(signal.reason as Error);
+            },
+            { once: true },
+          );
         });
-        return { gated: true };
+        return { gated: true, tag: input.tag };
       } finally {
         ended++;
       }
@@ -53,6 +70,11 @@ export function gatedJob(name = "gated") {
     },
     get ended() {
       return ended;
+    },
+    tags,
+    /** Resolves once `count` jobs have started (or have seen their signal abort). */
+    async until(event: "start" | "abort", count: number): Promise<void> {
+      while ((event === "start" ? started : aborted) < count) await once(events, event);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { once } from "node:events";
+import { EventEmitter, once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -18,12 +18,14 @@ export interface Received {
 export async function startReceiver(script: Behaviour[] = []) {
   const delivered: Received[] = [];
   let attempts = 0;
+  const attemptEvents = new EventEmitter();
   const waiters: Array<() => void> = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       attempts++;
+      attemptEvents.emit("attempt");
       const behaviour = script.shift() ?? 200;
       if (behaviour === "hang") return; // never answers
       if (behaviour === "destroy") return void req.socket.destroy();
@@ -50,6 +52,10 @@ export async function startReceiver(script: Behaviour[] = []) {
     delivered,
     get attempts() {
       return attempts;
+    },
+    /** Resolves once `count` callback POSTs have arrived (answered or not). */
+    async untilAttempts(count: number): Promise<void> {
+      while (attempts < count) await once(attemptEvents, "attempt");
     },
     /** Resolves once `count` callbacks were acknowledged; rejects after `timeoutMs`, a bound for a broken API, not a speed test. */
     async waitFor(count: number, timeoutMs = 15_000): Promise<Received[]> {

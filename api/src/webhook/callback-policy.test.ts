@@ -51,7 +51,7 @@ describe("callback retry policy (shared with the stack)", () => {
     });
     const sender = new CallbackSender({ timeoutMs: 5_000, maxAttempts: 5, retryBaseMs: 1, allowInsecure: true }, createJobMetrics(new Registry()), wrapUp.signal);
     try {
-      const delivered = await sender.deliver(new URL(`${receiver.base}/cb`), { Output: {}, StatusCode: "200" }, log);
+      const delivered = await sender.deliver(new URL(`${receiver.base}/cb`), Buffer.from('{"Output":{},"StatusCode":"200"}'), log);
       assert.equal(delivered, true);
       assert.deepEqual(
         lines.filter((l) => l.retryInMs !== undefined).map((l) => [l.attempt, l.retryInMs]),

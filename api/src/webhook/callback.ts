@@ -3,15 +3,29 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import type { Logger } from "../framework/logging.js";
-import type { JsonObject } from "../jobs/job.js";
 import { BlockedAddressError, guardedLookup, type HostLookup } from "./callbackUri.js";
 import callbackPolicy from "./callback-policy.cjs";
 import type { JobMetrics } from "./metrics.js";
+import type { JobOutcome } from "./runner.js";
 
-/** The body ADF expects on callBackUri (with `reportStatusOnCallBack`, StatusCode >= 400 fails the activity). */
-export type CallbackBody =
-  | { Output: JsonObject; StatusCode: "200" }
-  | { Output: JsonObject; Error: { ErrorCode: string; Message: string }; StatusCode: string };
+/**
+ * The body ADF expects on callBackUri, as UTF-8 bytes: `{"Output":…,"StatusCode":"200"}`, or with
+ * `"Error":{"ErrorCode","Message"}` and the failure's status (with `reportStatusOnCallBack`, a StatusCode of
+ * 400 or more fails the activity). Built from the output's JSON text, so the output is never serialised
+ * twice, and held as bytes while the callback waits to be delivered.
+ */
+export function callbackPayload(outcome: JobOutcome): Buffer {
+  const error = outcome.ok ? "" : `,"Error":${JSON.stringify({ ErrorCode: outcome.errorCode, Message: outcome.message })}`;
+  const head = '{"Output":';
+  const tail = `${error},"StatusCode":"${outcome.ok ? "200" : String(outcome.statusCode)}"}`;
+  // Written into one buffer of its own: no joined copy of a large output, and no shared pool slab that
+  // a small callback would keep alive while it waits.
+  const payload = Buffer.allocUnsafeSlow(head.length + Buffer.byteLength(outcome.output) + Buffer.byteLength(tail));
+  let at = payload.write(head);
+  at += payload.write(outcome.output, at);
+  payload.write(tail, at);
+  return payload;
+}
 
 export interface DeliverySettings {
   timeoutMs: number;
@@ -64,8 +78,7 @@ export class CallbackSender {
     };
   }
 
-  async deliver(url: URL, body: CallbackBody, log: Logger): Promise<boolean> {
-    const payload = serialise(body, log);
+  async deliver(url: URL, payload: Buffer, log: Logger): Promise<boolean> {
     const { maxAttempts, retryBaseMs } = this.settings;
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1) this.metrics.callbackRetries.inc();
@@ -88,14 +101,14 @@ export class CallbackSender {
     }
   }
 
-  #attempt(url: URL, payload: string): Promise<AttemptResult> {
+  #attempt(url: URL, payload: Buffer): Promise<AttemptResult> {
     const secure = url.protocol === "https:";
     const request = secure ? httpsRequest : httpRequest;
     return new Promise((resolve) => {
       const req = request(url, {
         method: "POST",
         agent: secure ? this.#agents.https : this.#agents.http,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+        headers: { "content-type": "application/json", "content-length": payload.length },
         signal: AbortSignal.timeout(this.settings.timeoutMs),
       });
       req.once("response", (res) => {
@@ -128,19 +141,4 @@ export class CallbackSender {
 function retryAfterMs(header: string | undefined): number | undefined {
   const seconds = Number(header);
   return header && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
-}
-
-/** The callback's JSON; a job output that cannot be serialised becomes a failure ADF can show. */
-function serialise(body: CallbackBody, log: Logger): string {
-  try {
-    return JSON.stringify(body);
-  } catch (error) {
-    log.error({ err: error }, "job output is not serialisable as JSON");
-    const failure: CallbackBody = {
-      Output: {},
-      Error: { ErrorCode: "JobOutputInvalid", Message: "The job's output could not be serialised as JSON." },
-      StatusCode: "500",
-    };
-    return JSON.stringify(failure);
-  }
 }

@@ -71,7 +71,7 @@ describe("callBackUri safety (SSRF)", () => {
     );
     try {
       const url = new URL(receiver.base.replace("127.0.0.1", "localhost"));
-      const delivered = await sender.deliver(url, { Output: {}, StatusCode: "200" }, createLogger("info", { write: (line: string) => void lines.push(line) }));
+      const delivered = await sender.deliver(url, Buffer.from('{"Output":{},"StatusCode":"200"}'), createLogger("info", { write: (line: string) => void lines.push(line) }));
       assert.equal(delivered, false);
       assert.equal(receiver.attempts, 0);
       assert.match(lines.join(""), /"reason":"rejected","why":"callback host resolves to a loopback address","msg":"callback given up/);

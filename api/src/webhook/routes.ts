@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 
 import type { Router } from "@koa/router";
-import type { Context } from "koa";
+import type { Context, Middleware } from "koa";
 import { z } from "zod";
 
 import { authentication } from "../auth/index.js";
@@ -11,10 +11,11 @@ import type { Drain } from "../framework/drain.js";
 import { HttpError, sendError } from "../framework/errors.js";
 import type { Logger } from "../framework/logging.js";
 import { ADF_FIELDS, type Job } from "../jobs/job.js";
-import { CallbackSender, type CallbackTransport } from "./callback.js";
+import { Backlog } from "./backlog.js";
+import { CallbackSender, callbackPayload, type CallbackTransport } from "./callback.js";
 import { checkCallbackUri, type CallbackPolicy, type HostLookup } from "./callbackUri.js";
 import type { JobMetrics } from "./metrics.js";
-import { callbackBody, JobRunner } from "./runner.js";
+import { JobRunner, type JobOutcome } from "./runner.js";
 
 export interface JobRouteDependencies {
   config: Config;
@@ -37,6 +38,7 @@ export interface JobRouteDependencies {
  */
 export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain, metrics, logger, lookup, transport }: JobRouteDependencies): void {
   const guards = authentication(config);
+  const backlog = new Backlog(config, metrics);
   const runner = new JobRunner(config, metrics, drain.wrapUp);
   const sender = new CallbackSender(
     {
@@ -54,33 +56,65 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
   if (policy.allowInsecure) logger.warn("CALLBACK_ALLOW_INSECURE=true: callbacks may use http and loopback. For local testing only.");
 
   /**
-   * Web activity: run now, answer with the outcome. Still served while draining (the caller waits on
-   * this connection, and a job still running at the wrap-up is answered 503 InstanceShuttingDown).
+   * Web activity: run now, answer with the outcome; 503 busy when no slot is free (the Web activity has a
+   * retry policy; queueing would spend the caller's httpRequestTimeout). A caller that disconnects cancels
+   * its job. Still served while draining (the caller waits on this connection, and a job still running at
+   * the wrap-up is answered 503 InstanceShuttingDown).
    */
   async function respond(ctx: Context, job: Job, input: unknown): Promise<void> {
-    const outcome = await runner.run(job, input, () => ctx.state.log as Logger, runner.reserve(job));
-    if (outcome.ok) ctx.body = outcome.output;
-    else sendError(ctx, outcome.statusCode, outcome.errorCode, outcome.message);
+    const callerGone = new AbortController();
+    const onClose = () => {
+      if (!ctx.res.writableEnded) callerGone.abort();
+    };
+    ctx.res.once("close", onClose);
+    try {
+      const outcome = await runner.start(job, input, { log: () => ctx.state.log as Logger, cancel: callerGone.signal });
+      if (outcome.ok) {
+        ctx.type = "application/json";
+        ctx.body = outcome.output;
+      } else sendError(ctx, outcome.statusCode, outcome.errorCode, outcome.message);
+    } finally {
+      ctx.res.off("close", onClose);
+    }
   }
 
   /**
-   * Webhook activity: accept, then run and call back in the background, inside the drain. Not accepted
-   * while draining: such work usually outlives the drain, and ADF can retry the activity elsewhere.
+   * Webhook activity: accept (queued when no slot is free), then run and call back in the background,
+   * inside the drain. Refused (503 busy) only when the queue, the pending callbacks or their bytes are at
+   * their limits; not accepted while draining (such work usually outlives the drain).
    */
   async function accept(ctx: Context, job: Job, input: unknown, callBackUri: unknown): Promise<void> {
     if (drain.draining) throw new HttpError(503, "draining", "This instance is shutting down; retry.", { "Retry-After": "1" });
     const target = await checkCallbackUri(callBackUri, policy);
-    const release = runner.reserve(job);
+    const json = ctx.request.rawBody ?? "";
+    const bytes = Buffer.byteLength(json);
+    let outcome: Promise<JobOutcome>;
     const jobId = randomUUID();
     // The callBackUri is a secret (its path and query authorise the callback): only its host is logged.
     const log = (ctx.state.log as Logger).child({ jobId });
+    try {
+      backlog.admit(bytes);
+    } catch (error) {
+      metrics.jobs.inc({ job: job.name, outcome: "rejected" });
+      throw error;
+    }
+    // The input is held, queued or running, until the job ends; then its callback is.
+    const releaseInput = backlog.hold("input", bytes);
+    try {
+      outcome = runner.start(job, input, { log: () => log, queue: { json, revive: (text) => reviveInput(job, text) } });
+    } catch (error) {
+      releaseInput(); // refused (and counted) by the runner: the queue is full
+      throw error;
+    }
     metrics.jobs.inc({ job: job.name, outcome: "accepted" });
     log.info({ job: job.name, callbackHost: target.host }, "job accepted");
-    const work = runner
-      .run(job, input, () => log, release)
-      .then((outcome) => {
-        if (outcome.ok) log.info({ job: job.name }, "job succeeded");
-        return sender.deliver(target, callbackBody(outcome), log);
+    const work = outcome
+      .then((result) => {
+        releaseInput();
+        if (result.ok) log.info({ job: job.name }, "job succeeded");
+        const payload = callbackPayload(result);
+        const releaseCallback = backlog.hold("callback", payload.length);
+        return sender.deliver(target, payload, log).finally(releaseCallback);
       })
       .catch((error: unknown) => log.error({ err: error }, "job or callback failed unexpectedly"));
     void drain.track(work);
@@ -88,13 +122,29 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
     ctx.body = { jobId, job: job.name, status: "accepted" };
   }
 
+  /** Refuses a body the budget has no room for before reading it (see Backlog.admitBody). */
+  const roomForBody =
+    (job: Job): Middleware =>
+    async (ctx, next) => {
+      const length = ctx.request.length;
+      if (length !== undefined) {
+        try {
+          backlog.admitBody(length);
+        } catch (error) {
+          metrics.jobs.inc({ job: job.name, outcome: "rejected" });
+          throw error;
+        }
+      }
+      await next();
+    };
+
   const names = new Set<string>();
   for (const job of jobs) {
     if (names.has(job.name)) throw new Error(`two jobs are named "${job.name}"`);
     names.add(job.name);
 
     if (job.get) router.get(`/${job.name}`, ...guards, (ctx) => respond(ctx, job, parseInput(job, {})));
-    router.post(`/${job.name}`, ...guards, jsonBody(config.BODY_LIMIT), async (ctx) => {
+    router.post(`/${job.name}`, ...guards, roomForBody(job), jsonBody(config.BODY_LIMIT), async (ctx) => {
       const body: unknown = ctx.request.body;
       if (typeof body !== "object" || body === null || Array.isArray(body)) {
         throw new HttpError(400, "invalid_input", "The body must be a JSON object.");
@@ -110,6 +160,11 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
 /** The body without the fields ADF adds (a copy made of own data properties, never through setters). */
 function withoutAdfFields(body: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(body).filter(([key]) => !ADF_FIELDS.has(key)));
+}
+
+/** A queued job's input, made again from the body's JSON text when the job starts. */
+function reviveInput(job: Job, json: string): unknown {
+  return parseInput(job, withoutAdfFields(JSON.parse(json) as object));
 }
 
 function parseInput(job: Job, fields: unknown): unknown {

@@ -1,20 +1,21 @@
 import type { Config } from "../config.js";
-import { HttpError } from "../framework/errors.js";
 import type { Logger } from "../framework/logging.js";
-import { JobFailure, type Job, type JobContext, type JsonObject } from "../jobs/job.js";
-import type { CallbackBody } from "./callback.js";
+import { JobFailure, type Job, type JobContext } from "../jobs/job.js";
+import { busy } from "./backlog.js";
 import type { JobMetrics } from "./metrics.js";
 
-/** How a job ended, in the terms ADF's callback uses. */
+/** How a job ended, in the terms ADF's callback uses. `output` is the output object as JSON text. */
 export type JobOutcome =
-  | { ok: true; output: JsonObject }
-  | { ok: false; statusCode: number; errorCode: string; message: string; output: JsonObject };
+  | { ok: true; output: string }
+  | { ok: false; statusCode: number; errorCode: string; message: string; output: string };
 
-/** Why a job was stopped before it finished. */
+type StopCode = "JobTimedOut" | "InstanceShuttingDown" | "JobCancelled";
+
+/** Why a job was stopped before it finished (or before it started). */
 class JobStopped extends Error {
   constructor(
     readonly statusCode: number,
-    readonly errorCode: "JobTimedOut" | "InstanceShuttingDown",
+    readonly errorCode: StopCode,
     message: string,
   ) {
     super(message);
@@ -22,120 +23,217 @@ class JobStopped extends Error {
   }
 }
 
-/** Seconds a busy API asks callers to wait before trying again. */
-const BUSY_RETRY_AFTER_S = 5;
+/** What `start` needs besides the job and its input. */
+export interface StartOptions {
+  /** The job's logger, asked for only when something is logged (most jobs never log). */
+  log: () => Logger;
+  /**
+   * Webhook calls wait for a slot when none is free. While waiting, the input is held as the JSON text it
+   * came as (the bytes the backlog counts), not as objects of unknown size; `revive` makes the checked
+   * input from that text again when the job starts.
+   */
+  queue?: { json: string; revive: (json: string) => unknown };
+  /** Web activity calls: aborted when the caller has gone, which cancels the job. */
+  cancel?: AbortSignal;
+}
+
+/** The input of a job: taken when it starts, dropped when the job is over (started or not). */
+interface HeldInput {
+  take(): unknown;
+  drop(): void;
+}
 
 /**
- * Runs jobs within the limits: at most MAX_CONCURRENT_JOBS at once (beyond that, 503 with Retry-After
- * rather than unbounded memory), at most JOB_TIMEOUT_MS each (then a timeout failure, not a hang), and
- * not past the drain's wrap-up at shutdown (then an InstanceShuttingDown failure, which ADF can retry).
+ * Runs jobs within the limits: at most MAX_CONCURRENT_JOBS at once; webhook jobs beyond that wait in a
+ * queue of at most MAX_QUEUED_JOBS (then 503 with Retry-After, not unbounded memory), oldest first; each
+ * ends within JOB_TIMEOUT_MS of its acceptance (then a timeout failure, not a hang); none outlives the
+ * drain's wrap-up at shutdown (an InstanceShuttingDown failure, running or still queued); and a Web
+ * activity's job is cancelled when its caller disconnects.
  */
 export class JobRunner {
   #running = 0;
-  /** The jobs running now, to stop at the wrap-up. */
-  readonly #stoppers = new Set<RunContext>();
+  /** Jobs waiting for a slot, oldest first: each entry is called when a slot passes to it. */
+  readonly #queue = new Set<() => void>();
+  /** How to stop each job accepted and not yet over, running or queued, for the wrap-up. */
+  readonly #stoppers = new Set<(reason: JobStopped) => void>();
 
   constructor(
-    private readonly config: Pick<Config, "MAX_CONCURRENT_JOBS" | "JOB_TIMEOUT_MS">,
+    private readonly config: Pick<Config, "MAX_CONCURRENT_JOBS" | "MAX_QUEUED_JOBS" | "JOB_TIMEOUT_MS" | "MAX_OUTPUT_BYTES">,
     private readonly metrics: JobMetrics,
     private readonly wrapUp: AbortSignal,
   ) {
-    wrapUp.addEventListener("abort", () => this.#stoppers.forEach((context) => context.stop(shuttingDown())), { once: true });
-  }
-
-  /** Takes a slot for one job, or throws a 503. Pass the returned release to `run`. */
-  reserve(job: Job): () => void {
-    if (this.#running >= this.config.MAX_CONCURRENT_JOBS) {
-      this.metrics.jobs.inc({ job: job.name, outcome: "rejected" });
-      throw new HttpError(503, "busy", `${this.#running} jobs are running, the most this instance takes; retry later.`, {
-        "Retry-After": String(BUSY_RETRY_AFTER_S),
-      });
-    }
-    this.#running++;
-    this.metrics.running.set(this.#running);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#running--;
-      this.metrics.running.set(this.#running);
-    };
+    wrapUp.addEventListener("abort", () => this.#stoppers.forEach((stop) => stop(shuttingDown())), { once: true });
   }
 
   /**
-   * Runs the job to an outcome; never rejects. The slot is released when the job's own promise settles,
-   * even after a timeout: a job that ignores its signal keeps counting against the limit while it runs.
-   * Successes are the caller's to log; failures are logged here. `log` is asked for only when
-   * something is logged (a request's logger is made on first use, and most jobs never log).
+   * Takes a job: it starts now when a slot is free; a webhook call (`queue` given) otherwise waits for one.
+   * Throws a 503 busy, before anything runs, when a Web activity call finds no slot or the queue is full.
+   * Resolves with the outcome; never rejects. Successes are the caller's to log; failures are logged here.
    */
-  async run(job: Job, input: unknown, log: () => Logger, release: () => void): Promise<JobOutcome> {
-    const started = performance.now();
+  start(job: Job, input: unknown, { log, queue, cancel }: StartOptions): Promise<JobOutcome> {
+    const slotFree = this.#running < this.config.MAX_CONCURRENT_JOBS;
+    if (!slotFree && (!queue || this.#queue.size >= this.config.MAX_QUEUED_JOBS)) {
+      this.metrics.jobs.inc({ job: job.name, outcome: "rejected" });
+      throw busy(
+        queue
+          ? `${this.#running} jobs are running and ${this.#queue.size} are queued, the most this instance takes (MAX_QUEUED_JOBS); retry later.`
+          : `${this.#running} jobs are running, the most this instance takes; retry later.`,
+      );
+    }
+    if (slotFree) {
+      this.#running++;
+      this.metrics.running.set(this.#running);
+      return this.#run(job, inputAsIs(input), false, log, cancel);
+    }
+    return this.#run(job, inputAsJson(queue!.json, queue!.revive), true, log, cancel);
+  }
+
+  async #run(job: Job, input: HeldInput, queued: boolean, log: () => Logger, cancel: AbortSignal | undefined): Promise<JobOutcome> {
+    const context = new RunContext(log);
+    // The timeout counts from acceptance, time in the queue included: ADF's activity timeout started
+    // when it called, so a callback due within JOB_TIMEOUT_MS of the 202 keeps "activity timeout above
+    // JOB_TIMEOUT_MS" enough for the failure to reach ADF as JobTimedOut instead of its own TimedOut.
+    // One timer per job, cleared when it ends (AbortSignal.timeout's would outlive it by JOB_TIMEOUT_MS).
+    let started = false;
+    const timer = setTimeout(() => context.stop(timedOut(this.config.JOB_TIMEOUT_MS, started)), this.config.JOB_TIMEOUT_MS);
+    const stop = (reason: JobStopped) => context.stop(reason);
+    this.#stoppers.add(stop);
+    if (this.wrapUp.aborted) stop(shuttingDown());
+    const onCallerGone = () => stop(callerGone());
+    if (cancel?.aborted) onCallerGone();
+    else cancel?.addEventListener("abort", onCallerGone, { once: true });
+
+    const acceptedAt = performance.now();
     let outcome: JobOutcome;
     try {
-      const output = await this.#settle(job, input, log, release);
-      outcome = isJsonObject(output) ? { ok: true, output } : invalidOutput();
-    } catch (error) {
-      outcome = this.#failure(error, log);
+      if (queued && !(await this.#slot(context))) {
+        outcome = this.#failure(context.stopped, log);
+      } else {
+        started = true;
+        outcome = await this.#execute(job, input, context, log);
+      }
+    } finally {
+      input.drop();
+      clearTimeout(timer);
+      this.#stoppers.delete(stop);
+      cancel?.removeEventListener("abort", onCallerGone);
     }
-    const result = outcome.ok ? "succeeded" : outcome.errorCode === "JobTimedOut" ? "timed_out" : outcome.errorCode === "InstanceShuttingDown" ? "interrupted" : "failed";
+    const result = outcomeLabel(outcome);
     this.metrics.jobs.inc({ job: job.name, outcome: result });
     if (!outcome.ok) {
-      const durationMs = Math.round(performance.now() - started);
-      log().warn({ job: job.name, durationMs, statusCode: outcome.statusCode, errorCode: outcome.errorCode }, `job ${result.replace("_", " ")}`);
+      const durationMs = Math.round(performance.now() - acceptedAt);
+      log().warn({ job: job.name, durationMs, started, statusCode: outcome.statusCode, errorCode: outcome.errorCode }, `job ${result.replace("_", " ")}`);
     }
     return outcome;
   }
 
-  /**
-   * One promise per job: it settles with the job's own result, or rejects with a JobStopped as soon as
-   * the job is stopped (timeout, shutdown), whichever comes first, so a job that ignores its signal still
-   * ends on time.
-   */
-  #settle(job: Job, input: unknown, log: () => Logger, release: () => void): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      // One timer per job, cleared when it ends (AbortSignal.timeout's timer would outlive every job by
-      // JOB_TIMEOUT_MS, which under load is a lot of memory).
-      const timer = setTimeout(() => context.stop(timedOut(this.config.JOB_TIMEOUT_MS)), this.config.JOB_TIMEOUT_MS);
-      const ended = () => {
-        clearTimeout(timer);
-        this.#stoppers.delete(context);
-      };
-      const context = new RunContext(log, (reason) => {
-        ended();
-        reject(reason);
+  /** Waits in the queue: true when a slot passed to this job, false when it was stopped first. */
+  #slot(context: RunContext): Promise<boolean> {
+    return new Promise((resolve) => {
+      const granted = () => resolve(true);
+      this.#queue.add(granted);
+      this.metrics.queued.set(this.#queue.size);
+      context.halted.catch(() => {
+        if (!this.#queue.delete(granted)) return; // the slot had already passed to it
+        this.metrics.queued.set(this.#queue.size);
+        resolve(false);
       });
-      this.#stoppers.add(context);
-      if (this.wrapUp.aborted) context.stop(shuttingDown());
-
-      let work: Promise<JsonObject>;
-      try {
-        work = job.run(input, context);
-      } catch (error) {
-        work = Promise.reject(error);
-      }
-      work.then(
-        (output) => {
-          release();
-          ended();
-          resolve(output);
-        },
-        (error: unknown) => {
-          release();
-          ended();
-          reject(error);
-        },
-      );
     });
   }
 
+  /**
+   * Runs a job that holds a slot. The slot is released when the job's own promise settles, even after a
+   * timeout: a job that ignores its signal keeps counting against the limit while it runs.
+   */
+  async #execute(job: Job, input: HeldInput, context: RunContext, log: () => Logger): Promise<JobOutcome> {
+    let work: Promise<unknown>;
+    try {
+      if (context.stopped) throw context.stopped; // stopped as its slot came: it never runs
+      work = job.run(input.take(), context);
+    } catch (error) {
+      work = Promise.reject(error);
+    }
+    const release = () => this.#release();
+    work.then(release, release);
+    try {
+      return this.#success(await Promise.race([work, context.halted]), log);
+    } catch (error) {
+      return this.#failure(context.stopped ?? error, log);
+    }
+  }
+
+  /** A slot is free: it passes to the oldest queued job, if any. */
+  #release(): void {
+    const next = this.#queue.values().next();
+    if (!next.done) {
+      this.#queue.delete(next.value);
+      this.metrics.queued.set(this.#queue.size);
+      next.value();
+      return;
+    }
+    this.#running--;
+    this.metrics.running.set(this.#running);
+  }
+
+  /** A job's output, as the JSON text ADF will get, or the failure it amounts to. */
+  #success(output: unknown, log: () => Logger): JobOutcome {
+    if (!isJsonObject(output)) return failed(500, "JobOutputInvalid", "The job returned no JSON object.");
+    const json = this.#json(output, log);
+    return typeof json === "string" ? { ok: true, output: json } : json;
+  }
+
   #failure(error: unknown, log: () => Logger): JobOutcome {
-    if (error instanceof JobStopped || error instanceof JobFailure) {
-      const output = error instanceof JobFailure ? error.output : {};
-      return { ok: false, statusCode: error.statusCode, errorCode: error.errorCode, message: error.message, output };
+    if (error instanceof JobStopped) return failed(error.statusCode, error.errorCode, error.message);
+    if (error instanceof JobFailure) {
+      // A failure keeps its own code; an output that cannot go with it is dropped (and logged).
+      const json = this.#json(error.output, log);
+      return { ...failed(error.statusCode, error.errorCode, error.message), output: typeof json === "string" ? json : "{}" };
     }
     log().error({ err: error }, "job threw");
-    return { ok: false, statusCode: 500, errorCode: "JobFailed", message: "The job failed unexpectedly; its log has the details.", output: {} };
+    return failed(500, "JobFailed", "The job failed unexpectedly; its log has the details.");
   }
+
+  /** JSON text of an output within MAX_OUTPUT_BYTES, or the failure it is. */
+  #json(output: object, log: () => Logger): string | JobOutcome {
+    let json: string;
+    try {
+      json = JSON.stringify(output);
+    } catch (error) {
+      log().error({ err: error }, "job output is not serialisable as JSON");
+      return failed(500, "JobOutputInvalid", "The job's output could not be serialised as JSON.");
+    }
+    const max = this.config.MAX_OUTPUT_BYTES;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: most outputs are measured without a scan.
+    const bytes = json.length * 3 <= max ? json.length : Buffer.byteLength(json);
+    if (bytes > max) {
+      log().warn({ bytes }, "job output too large");
+      return failed(500, "JobOutputTooLarge", `The job's output is ${bytes} bytes of JSON, more than MAX_OUTPUT_BYTES (${max}); ADF takes about 4 MB at most.`);
+    }
+    return json;
+  }
+}
+
+/** A checked input, kept as it is (a job that starts at once). */
+function inputAsIs(input: unknown): HeldInput {
+  return { take: () => input, drop: () => {} };
+}
+
+/**
+ * A queued job's input as the UTF-8 bytes of its JSON (the size the backlog counts). A function of its
+ * own, so that no closure here keeps the parsed input alive as well.
+ */
+function inputAsJson(json: string, revive: (json: string) => unknown): HeldInput {
+  let bytes: Buffer | undefined = Buffer.from(json, "utf8");
+  return {
+    take() {
+      const text = bytes!.toString("utf8");
+      bytes = undefined;
+      return revive(text);
+    },
+    drop() {
+      bytes = undefined;
+    },
+  };
 }
 
 /**
@@ -145,17 +243,20 @@ export class JobRunner {
  */
 class RunContext implements JobContext {
   #controller: AbortController | undefined;
-  #stopped: JobStopped | undefined;
+  #reject!: (reason: JobStopped) => void;
+  stopped: JobStopped | undefined;
+  /** Rejects when the job is stopped (timeout, shutdown, caller gone): raced against the job's own promise. */
+  readonly halted = new Promise<never>((_, reject) => {
+    this.#reject = reject;
+  });
 
-  constructor(
-    private readonly getLog: () => Logger,
-    /** Ends the job's run with `reason` (the runner's promise for it rejects). */
-    private readonly halt: (reason: JobStopped) => void,
-  ) {}
+  constructor(private readonly getLog: () => Logger) {
+    this.halted.catch(() => {});
+  }
 
   get signal(): AbortSignal {
     this.#controller ??= new AbortController();
-    if (this.#stopped) this.#controller.abort(this.#stopped);
+    if (this.stopped) this.#controller.abort(this.stopped);
     return this.#controller.signal;
   }
 
@@ -164,32 +265,44 @@ class RunContext implements JobContext {
   }
 
   stop(reason: JobStopped): void {
-    if (this.#stopped) return;
-    this.#stopped = reason;
-    // The run ends with the reason first, so the job's own reaction to the abort (a rejection) comes second.
-    this.halt(reason);
+    if (this.stopped) return;
+    this.stopped = reason;
     this.#controller?.abort(reason);
+    this.#reject(reason);
   }
 }
 
-const timedOut = (timeoutMs: number) => new JobStopped(504, "JobTimedOut", `The job ran longer than JOB_TIMEOUT_MS (${timeoutMs} ms).`);
+const timedOut = (timeoutMs: number, started: boolean) =>
+  new JobStopped(
+    504,
+    "JobTimedOut",
+    started
+      ? `The job ran longer than JOB_TIMEOUT_MS (${timeoutMs} ms, counted from its acceptance).`
+      : `The job waited JOB_TIMEOUT_MS (${timeoutMs} ms) for a free slot and never started.`,
+  );
 const shuttingDown = () =>
-  new JobStopped(503, "InstanceShuttingDown", "The instance shut down before the job finished; run the activity again.");
+  new JobStopped(503, "InstanceShuttingDown", "The instance shut down before the job finished (or started); run the activity again.");
+// 499: the status nginx logs for a client that closed the request; nobody receives this answer.
+const callerGone = () => new JobStopped(499, "JobCancelled", "The caller disconnected before the job finished.");
 
-function isJsonObject(value: unknown): value is JsonObject {
+function failed(statusCode: number, errorCode: string, message: string): JobOutcome {
+  return { ok: false, statusCode, errorCode, message, output: "{}" };
+}
+
+function outcomeLabel(outcome: JobOutcome): string {
+  if (outcome.ok) return "succeeded";
+  switch (outcome.errorCode) {
+    case "JobTimedOut":
+      return "timed_out";
+    case "InstanceShuttingDown":
+      return "interrupted";
+    case "JobCancelled":
+      return "cancelled";
+    default:
+      return "failed";
+  }
+}
+
+function isJsonObject(value: unknown): value is object {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function invalidOutput(): JobOutcome {
-  return { ok: false, statusCode: 500, errorCode: "JobOutputInvalid", message: "The job returned no JSON object.", output: {} };
-}
-
-/** The callback body ADF expects for an outcome. */
-export function callbackBody(outcome: JobOutcome): CallbackBody {
-  if (outcome.ok) return { Output: outcome.output, StatusCode: "200" };
-  return {
-    Output: outcome.output,
-    Error: { ErrorCode: outcome.errorCode, Message: outcome.message },
-    StatusCode: String(outcome.statusCode),
-  };
 }

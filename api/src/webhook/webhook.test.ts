@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { request } from "node:http";
 
 import { z } from "zod";
 
@@ -249,10 +250,36 @@ describe("web activity (no callBackUri): synchronous", () => {
   });
 });
 
-describe("job limits", () => {
-  it("beyond MAX_CONCURRENT_JOBS: 503 with Retry-After, then accepts again", async () => {
+describe("web activity whose caller disconnects", () => {
+  it("cancels the job: its signal aborts, its slot frees, jobs_total{outcome=\"cancelled\"} counts it", async () => {
     const gated = gatedJob();
-    const api = await startApi({ ...FAST, MAX_CONCURRENT_JOBS: "1" }, { jobs: [...jobs, gated.job] });
+    const api = await startApi({ MAX_CONCURRENT_JOBS: "1" }, { jobs: [...jobs, gated.job] });
+    try {
+      const req = request(`${api.url}/gated`, { method: "POST", headers: { "content-type": "application/json" } });
+      req.on("error", () => {});
+      req.end(JSON.stringify({ tag: "sync" }));
+      await gated.until("start", 1);
+      req.destroy(); // as ADF does when httpRequestTimeout runs out
+      await gated.until("abort", 1);
+      await api.waitForLog((line) => line.msg === "job cancelled");
+      const requestLine = await api.waitForLog((line) => line.msg === "request" && line.route === "/gated");
+      assert.equal(requestLine.status, 499, "logged as a client that closed the request");
+      const text = await (await fetch(`${api.metricsUrl}/metrics`)).text();
+      assert.match(text, /^jobs_total\{job="gated",outcome="cancelled"\} 1$/m);
+      assert.match(text, /^jobs_running 0$/m);
+      assert.equal((await postJson(`${api.url}/helloworld`, {})).status, 200, "the slot is free again");
+      assert.deepEqual(gated.tags, ["sync"]);
+    } finally {
+      gated.open();
+      await api.close();
+    }
+  });
+});
+
+describe("job limits", () => {
+  it("beyond MAX_CONCURRENT_JOBS with no queue (MAX_QUEUED_JOBS=0): 503 with Retry-After, then accepts again", async () => {
+    const gated = gatedJob();
+    const api = await startApi({ ...FAST, MAX_CONCURRENT_JOBS: "1", MAX_QUEUED_JOBS: "0" }, { jobs: [...jobs, gated.job] });
     const receiver = await startReceiver();
     try {
       const first = await postJson(`${api.url}/gated`, { callBackUri: `${receiver.base}/cb` });

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+
+import { startApiProcess } from "../testing/process.js";
+
+/**
+ * Issue 13: with a callback host that hangs and outputs near the body limit, 250 webhook calls took the
+ * process from 66 MB to over 600 MB of RSS, past the pod's 256 MiB memory limit (stack/config.ts,
+ * memoryLimit). Pending callbacks and queued inputs now share one byte budget (MAX_QUEUED_BYTES): what
+ * cannot be held is refused up front with 503 and Retry-After (once the budget is spent, on its
+ * Content-Length, before the body is read), and the process stays under the limit.
+ * The API runs as its own process (listen.ts, with the default settings but for callbacks on loopback
+ * that never time out), and its peak RSS is read from the kernel (VmHWM).
+ */
+
+const POD_MEMORY_LIMIT_BYTES = 256 * 1024 ** 2;
+const CALLS = 250;
+const IN_FLIGHT = 10;
+
+/** The kernel's figures for a process, in bytes: resident now, and the most it has been. */
+function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1]) * 1024;
+  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+}
+
+describe("reliability: memory under a hung callback host", function () {
+  this.timeout(120_000);
+
+  it(`${CALLS} webhook calls with near-limit outputs: the process stays under the pod's 256 MiB, the rest is refused up front`, async () => {
+    // Accepts each callback's connection and never answers, nor reads the body.
+    const hanging = new Set<IncomingMessage>();
+    const receiver = createServer((req) => void hanging.add(req));
+    receiver.listen(0, "127.0.0.1");
+    await once(receiver, "listening");
+    const callbackBase = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+
+    const api = await startApiProcess({ CALLBACK_ALLOW_INSECURE: "true", CALLBACK_TIMEOUT_MS: "600000" });
+    try {
+      const pid = api.child.pid!;
+      const atStart = memoryOf(pid);
+      // One call is as large as BODY_LIMIT (1 MiB by default) allows, and all of it is the job's output.
+      const output = { data: "x".repeat(1024 * 1024 - 200) };
+      const answers: Array<{ status: number; retryAfter: string | null; code?: string }> = [];
+      for (let sent = 0; sent < CALLS; sent += IN_FLIGHT) {
+        const batch = Array.from({ length: Math.min(IN_FLIGHT, CALLS - sent) }, async (_, i) => {
+          const res = await fetch(`${api.url}/simulate`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ output, callBackUri: `${callbackBase}/cb/${sent + i}` }),
+          });
+          const body = (await res.json()) as { error?: { code: string } };
+          answers.push({ status: res.status, retryAfter: res.headers.get("retry-after"), code: body.error?.code });
+        });
+        await Promise.all(batch);
+      }
+      const accepted = answers.filter((a) => a.status === 202).length;
+      // Every accepted job has ended and is calling back (at most 64 connections to one host at once).
+      while (hanging.size < Math.min(accepted, 64)) await once(receiver, "request");
+      const metrics = await (await fetch(`${api.metricsUrl}/metrics`)).text();
+      const atEnd = memoryOf(pid);
+      console.log(
+        `      RSS ${mib(atStart.rss)} MiB at start, ${mib(atEnd.rss)} MiB at the end, peak ${mib(atEnd.peak)} MiB; ` +
+          `${accepted} of ${CALLS} calls accepted, queued_bytes ${/^queued_bytes (\d+)$/m.exec(metrics)?.[1]}`,
+      );
+
+      for (const answer of answers) {
+        if (answer.status === 202) continue;
+        assert.equal(answer.status, 503, JSON.stringify(answer));
+        assert.equal(answer.code, "busy");
+        assert.match(answer.retryAfter ?? "", /^[1-9]\d*$/);
+      }
+      assert.ok(accepted >= 16, `the budget holds a fair number of maximum-size callbacks (accepted ${accepted})`);
+      assert.ok(accepted < CALLS, "and refuses what it cannot hold");
+      assert.ok(atEnd.peak < POD_MEMORY_LIMIT_BYTES, `peak RSS ${mib(atEnd.peak)} MiB is under the pod's limit`);
+    } finally {
+      api.child.kill("SIGKILL");
+      receiver.closeAllConnections();
+      receiver.close();
+    }
+  });
+});
+
+const mib = (bytes: number) => Math.round(bytes / 1024 ** 2);
