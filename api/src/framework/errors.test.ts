@@ -151,11 +151,11 @@ describe("errors: every failure is a JSON error with a stable shape", () => {
   // A regression the fuzzer found: an output nested ~5,000 deep overflowed the stack when Koa serialised
   // the answer, outside the error middleware (a text/plain 500). Request bodies that deep are refused
   // before any job runs (the depth limit), so a job that builds such an output is what can still reach it.
-  it("an answer nested too deep to serialise: a JSON 500, not Koa's plain text", async () => {
+  it("an answer nested too deep to serialise: a JSON 500 (JobOutputInvalid), not Koa's plain text", async () => {
     const res = await post("/deep", "{}");
     assert.equal(res.status, 500);
     assert.match(res.headers.get("content-type") ?? "", /application\/json/);
-    assertErrorShape(await res.json(), "internal_error");
+    assertErrorShape(await res.json(), "JobOutputInvalid");
   });
 
   it("keeps serving after all of that", async () => {
