@@ -35,8 +35,8 @@ function assertMeansTheSame(env: Record<string, string>, settings: ApiSettings, 
     const meant = (settings as unknown as Record<string, unknown>)[key] ?? secrets[key];
     if (meant === undefined) {
       assert.deepEqual(config[key], defaults[key], `${key}: unset by the stack, so the API's default`);
-    } else if (key === "BODY_LIMIT") {
-      assert.equal(config.BODY_LIMIT, bytesMeant(String(meant)), `BODY_LIMIT ${String(meant)}`);
+    } else if (key === "BODY_LIMIT" || key === "MAX_QUEUED_BYTES") {
+      assert.equal(config[key], bytesMeant(String(meant)), `${key} ${String(meant)}`);
     } else {
       assert.deepEqual(config[key], meant, key);
     }
@@ -137,6 +137,7 @@ describe("the stack's settings, read by the API (one source of truth)", function
       {
         logLevel: fc.constantFrom("fatal", "error", "warn", "info", "debug", "trace", "silent"),
         bodyLimit: size,
+        maxQueuedBytes: size,
         drainTimeoutMs: int(0, 300_000),
         jobTimeoutMs: int(1_000, 7 * 86_400_000),
         maxConcurrentJobs: int(1, 100_000),

@@ -187,6 +187,9 @@ describe("stack config", () => {
       // A size the API would refuse at start-up (a pod that never starts): refused here, as the API reads it.
       assert.match(failsNaming({ bodyLimit: "0kb" }, {}, "bodyLimit"), /bodyLimit: must be at least 1 byte/);
       assert.match(failsNaming({ bodyLimit: "1 tb" }, {}, "bodyLimit"), /bodyLimit: must be a size such as/);
+      // The API would refuse to start with a body limit its byte budget cannot hold.
+      assert.match(failsNaming({ bodyLimit: "64mb" }, {}, "bodyLimit"), /bodyLimit: must not exceed maxQueuedBytes/);
+      assert.match(failsNaming({ maxQueuedBytes: "1mb" }, {}, "maxQueuedBytes"), /maxQueuedBytes: must be at least 4000000 bytes/);
     });
 
     it("existing target without names", () => {

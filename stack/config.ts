@@ -2,6 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 
 // The API's own reading of sizes (CommonJS, so this CommonJS program can load it under ts-node).
 import byteSizes from "../api/src/byte-size.cts";
+import backlogLimits from "../api/src/webhook/backlog-limits.cts";
 import { readExposure, type ExposureConfig } from "./exposure/config";
 import { KUBELOGIN_MODES, type KubeloginMode } from "./kubelogin";
 
@@ -46,6 +47,8 @@ export interface ApiSettings {
   DRAIN_TIMEOUT_MS: number;
   JOB_TIMEOUT_MS: number;
   MAX_CONCURRENT_JOBS: number;
+  /** Bytes webhook work may hold (a size such as `64mb`); unset = the API's default. Raise it with memoryLimit. */
+  MAX_QUEUED_BYTES?: string;
   /** Host suffixes allowed for callBackUri; unset = the API's default (Data Factory/Synapse domains). */
   CALLBACK_ALLOWED_HOSTS?: string[];
   CALLBACK_ALLOW_INSECURE: boolean;
@@ -154,6 +157,7 @@ export interface StackConfig {
   dataFactory?: DataFactoryConfig;
 }
 
+const { BACKLOG_DEFAULTS } = backlogLimits;
 const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 const QUANTITY = /^\d+(\.\d+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/;
 /** A callback host suffix: DNS labels, two at least, optionally after `.` or `*.`. */
@@ -328,6 +332,15 @@ export function loadConfig(config: ConfigReader): StackConfig {
   const bodyLimitBytes = byteSizes.parseByteSize(bodyLimit);
   if (bodyLimitBytes === undefined) fail("bodyLimit", "must be a size such as 512kb, 1mb or 1048576", bodyLimit);
   else if (bodyLimitBytes < 1) fail("bodyLimit", "must be at least 1 byte", bodyLimit);
+  // The API holds webhook work within MAX_QUEUED_BYTES, which must hold the largest body and output: a
+  // setting it would refuse must fail here, not as a pod that never starts.
+  const maxQueuedBytes = str("maxQueuedBytes");
+  const queuedBytes = maxQueuedBytes === undefined ? BACKLOG_DEFAULTS.MAX_QUEUED_BYTES : byteSizes.parseByteSize(maxQueuedBytes);
+  if (queuedBytes === undefined) fail("maxQueuedBytes", "must be a size such as 32mb or 33554432", maxQueuedBytes);
+  else if (queuedBytes < BACKLOG_DEFAULTS.MAX_OUTPUT_BYTES) fail("maxQueuedBytes", `must be at least ${BACKLOG_DEFAULTS.MAX_OUTPUT_BYTES} bytes (the API's MAX_OUTPUT_BYTES)`, maxQueuedBytes);
+  else if (bodyLimitBytes !== undefined && bodyLimitBytes > queuedBytes) {
+    fail("bodyLimit", `must not exceed maxQueuedBytes (${queuedBytes} bytes; raise it with memoryLimit)`, bodyLimit);
+  }
   const callbackAllowInsecure = bool("callbackAllowInsecure", false);
   if (callbackAllowInsecure && target.kind !== "kubeconfig") {
     fail("callbackAllowInsecure", "allows http:// callbacks to any host and is for local clusters only (target kubeconfig); never in a real cluster");
@@ -349,6 +362,7 @@ export function loadConfig(config: ConfigReader): StackConfig {
     CALLBACK_RETRY_BASE_MS: optionalInt("callbackRetryBaseMs", 0, 600_000),
     AUTH_MODE: authMode,
   };
+  if (maxQueuedBytes !== undefined) api.MAX_QUEUED_BYTES = maxQueuedBytes;
   if (raw("azureCloud") !== undefined) api.AZURE_CLOUD = oneOf("azureCloud", ["public", "usgovernment", "china"] as const, "public");
   const apiSecrets: ApiSecrets = {};
   if (authMode === "basic") {

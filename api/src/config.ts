@@ -4,11 +4,13 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 
 import byteSizes from "./byte-size.cjs";
+import backlogLimits from "./webhook/backlog-limits.cjs";
 import { AZURE_CLOUDS, AZURE_CLOUD_NAMES } from "./clouds.js";
 import callbackPolicy from "./webhook/callback-policy.cjs";
 
 const { CALLBACK_DEFAULTS } = callbackPolicy;
 const { parseByteSize } = byteSizes;
+const { BACKLOG_DEFAULTS } = backlogLimits;
 
 /**
  * The API's settings, read from the environment (and the original `-p/--port` flag) once at start-up.
@@ -120,13 +122,11 @@ const settingsObject = z.object({
   // Jobs and their callbacks
   JOB_TIMEOUT_MS: integer(1, 7 * 24 * 3_600_000).default(600_000),
   MAX_CONCURRENT_JOBS: integer(1, 100_000).default(100),
-  // What webhook work may hold in memory while it waits (see webhook/backlog.ts).
-  MAX_QUEUED_JOBS: integer(0, 1_000_000).default(1000),
-  MAX_PENDING_CALLBACKS: integer(1, 1_000_000).default(1000),
-  MAX_QUEUED_BYTES: byteSize.default(32 * 1024 ** 2),
-  // ADF takes an activity output of "around 4 MB" at most (Microsoft Learn: Web activity; troubleshooting
-  // guide, error 2001): 4,000,000 bytes fits it on either reading of "MB".
-  MAX_OUTPUT_BYTES: byteSize.default(4_000_000),
+  // What webhook work may hold in memory while it waits (see webhook/backlog.ts and backlog-limits.cts).
+  MAX_QUEUED_JOBS: integer(0, 1_000_000).default(BACKLOG_DEFAULTS.MAX_QUEUED_JOBS),
+  MAX_PENDING_CALLBACKS: integer(1, 1_000_000).default(BACKLOG_DEFAULTS.MAX_PENDING_CALLBACKS),
+  MAX_QUEUED_BYTES: byteSize.default(BACKLOG_DEFAULTS.MAX_QUEUED_BYTES),
+  MAX_OUTPUT_BYTES: byteSize.default(BACKLOG_DEFAULTS.MAX_OUTPUT_BYTES),
   // Unset: the Data Factory and Synapse domains of AZURE_CLOUD (see the transform below).
   CALLBACK_ALLOWED_HOSTS: hostSuffixes.optional(),
   CALLBACK_ALLOW_INSECURE: boolean.default(false),
