@@ -130,14 +130,17 @@ export class JobRunner {
   /** Waits in the queue: true when a slot passed to this job, false when it was stopped first. */
   #slot(context: RunContext): Promise<boolean> {
     return new Promise((resolve) => {
-      const granted = () => resolve(true);
+      const granted = () => {
+        context.onStop = undefined;
+        resolve(true);
+      };
       this.#queue.add(granted);
       this.metrics.queued.set(this.#queue.size);
-      context.halted.catch(() => {
-        if (!this.#queue.delete(granted)) return; // the slot had already passed to it
+      context.onStop = () => {
+        this.#queue.delete(granted);
         this.metrics.queued.set(this.#queue.size);
         resolve(false);
-      });
+      };
     });
   }
 
@@ -146,17 +149,30 @@ export class JobRunner {
    * timeout: a job that ignores its signal keeps counting against the limit while it runs.
    */
   async #execute(job: Job, input: HeldInput, context: RunContext, log: () => Logger): Promise<JobOutcome> {
-    let work: Promise<unknown>;
     try {
-      if (context.stopped) throw context.stopped; // stopped as its slot came: it never runs
-      work = job.run(input.take(), context);
-    } catch (error) {
-      work = Promise.reject(error);
-    }
-    const release = () => this.#release();
-    work.then(release, release);
-    try {
-      return this.#success(await Promise.race([work, context.halted]), log);
+      // One promise per job: settled by the job's own result, or rejected as soon as the job is stopped
+      // (timeout, shutdown, caller gone), whichever comes first, so a job that ignores its signal still ends on time.
+      const output = await new Promise<unknown>((resolve, reject) => {
+        context.onStop = reject;
+        let work: Promise<unknown>;
+        try {
+          if (context.stopped) throw context.stopped; // stopped as its slot came: it never runs
+          work = job.run(input.take(), context);
+        } catch (error) {
+          work = Promise.reject(error);
+        }
+        work.then(
+          (value) => {
+            this.#release();
+            resolve(value);
+          },
+          (error: unknown) => {
+            this.#release();
+            reject(error);
+          },
+        );
+      });
+      return this.#success(output, log);
     } catch (error) {
       return this.#failure(context.stopped ?? error, log);
     }
@@ -243,16 +259,11 @@ function inputAsJson(json: string, revive: (json: string) => unknown): HeldInput
  */
 class RunContext implements JobContext {
   #controller: AbortController | undefined;
-  #reject!: (reason: JobStopped) => void;
   stopped: JobStopped | undefined;
-  /** Rejects when the job is stopped (timeout, shutdown, caller gone): raced against the job's own promise. */
-  readonly halted = new Promise<never>((_, reject) => {
-    this.#reject = reject;
-  });
+  /** Told once when the job is stopped: whatever it waits on now, its slot or its own run. */
+  onStop: ((reason: JobStopped) => void) | undefined;
 
-  constructor(private readonly getLog: () => Logger) {
-    this.halted.catch(() => {});
-  }
+  constructor(private readonly getLog: () => Logger) {}
 
   get signal(): AbortSignal {
     this.#controller ??= new AbortController();
@@ -267,8 +278,9 @@ class RunContext implements JobContext {
   stop(reason: JobStopped): void {
     if (this.stopped) return;
     this.stopped = reason;
+    // The wait ends with the reason first, so the job's own reaction to the abort (a rejection) comes second.
+    this.onStop?.(reason);
     this.#controller?.abort(reason);
-    this.#reject(reason);
   }
 }
 
