@@ -141,12 +141,15 @@ describe("every Kubernetes object validates against the Kubernetes schema (kuber
     gateway.spec.listeners[0].protocol = 80;
     assert.throws(() => new MODELS["kubernetes:gateway.networking.k8s.io/v1:Gateway"]!(gateway).validate());
     const HTTPRoute = MODELS["kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"]!;
-    const [redirect] = of("HTTPRoute").filter((route: any) => route.spec.rules[0].filters);
+    const [redirect] = of("HTTPRoute").filter((route: any) => route.spec.rules[0].filters?.[0].requestRedirect);
     redirect.spec.rules[0].filters[0].requestRedirect.scheme = "ftp";
     assert.throws(() => new HTTPRoute(redirect).validate());
-    const [api] = of("HTTPRoute").filter((route: any) => route.spec.rules[0].backendRefs);
-    api.spec.rules[0].timeouts.request = "630 seconds";
+    const [api] = of("HTTPRoute").filter((route: any) => route.spec.rules.some((rule: any) => rule.timeouts));
+    api.spec.rules.find((rule: any) => rule.timeouts).timeouts.request = "630 seconds";
     assert.throws(() => new HTTPRoute(api).validate());
+    const [hidden] = of("HTTPRoute").filter((route: any) => route.spec.rules[0].filters?.[0].urlRewrite);
+    hidden.spec.rules[0].filters[0].urlRewrite.path.type = "Drop";
+    assert.throws(() => new HTTPRoute(hidden).validate());
     const [issuer] = of("Issuer");
     delete issuer.spec.acme.privateKeySecretRef;
     assert.throws(() => new MODELS["kubernetes:cert-manager.io/v1:Issuer"]!(issuer).validate());

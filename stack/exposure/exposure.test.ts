@@ -1,9 +1,16 @@
 import * as assert from "node:assert/strict";
+import { Writable } from "node:stream";
+
+import request from "supertest";
+
+import { createApp } from "../../api/src/app.js";
+import { loadConfig } from "../../api/src/config.js";
+import { createLogger } from "../../api/src/framework/logging.js";
 
 import { EXISTING_CLUSTER_LOCATION, LB_IP, run, SUBSCRIPTION_ID, UNKNOWN, type Registration, type Run } from "../test-harness";
 import { CERT_MANAGER_CHART, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, GATEWAY_CRDS_CHART } from "./charts";
 import { ACME_SERVERS } from "./config";
-import { AZURE_ALLOWED_IP_RANGES_ANNOTATION, AZURE_DNS_LABEL_ANNOTATION, gatewayDuration } from "./https";
+import { AZURE_ALLOWED_IP_RANGES_ANNOTATION, AZURE_DNS_LABEL_ANNOTATION, CLUSTER_INTERNAL_PATHS, gatewayDuration, NOT_PUBLIC_PATH } from "./https";
 import { defaultDnsLabel } from "./index";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
@@ -185,12 +192,31 @@ describe("exposure (Pulumi mocks)", function () {
       assert.deepEqual(api.spec.hostnames, [DEFAULT_HOST]);
       assert.deepEqual(api.spec.rules, [
         {
+          // The probes and /metrics, asked for from outside, reach the API as a path it answers 404.
+          matches: [{ path: { type: "Exact", value: "/healthz" } }, { path: { type: "Exact", value: "/readyz" } }, { path: { type: "Exact", value: "/metrics" } }],
+          filters: [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplaceFullPath", replaceFullPath: "/not-public" } } }],
+          backendRefs: [{ group: "", kind: "Service", name: "adf-webhook-api", port: 5002 }],
+        },
+        {
           matches: [{ path: { type: "PathPrefix", value: "/" } }],
           backendRefs: [{ group: "", kind: "Service", name: "adf-webhook-api", port: 5002 }],
           // JOB_TIMEOUT_MS 600 000 + 30 s.
           timeouts: { request: "10m30s" },
         },
       ]);
+    });
+
+    it("every path the kubelet probes is one the public entry keeps cluster-internal, and the API serves none at /not-public", async () => {
+      const container = inputs(r.one("kubernetes:apps/v1:Deployment")).spec.template.spec.containers[0];
+      const probed = ["startupProbe", "livenessProbe", "readinessProbe"].map((probe) => container[probe].httpGet.path);
+      for (const path of probed) assert.ok((CLUSTER_INTERNAL_PATHS as readonly string[]).includes(path), `${path} is probed but routed in public`);
+      // The API itself, as the entry would reach it.
+      const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+      const app = createApp({ config: loadConfig({}, []), logger: createLogger("silent", sink) });
+      for (const path of probed) assert.equal((await request(app.callback()).get(path)).status, 200, `${path} is what the kubelet probes`);
+      const hidden = await request(app.callback()).get(NOT_PUBLIC_PATH);
+      assert.equal(hidden.status, 404);
+      assert.equal(hidden.body.error.code, "not_found");
     });
 
     it("the Issuer: Let's Encrypt production, HTTP-01 through the Gateway's HTTP listener", () => {
@@ -269,7 +295,7 @@ describe("exposure (Pulumi mocks)", function () {
 
     it("a longer JOB_TIMEOUT_MS lengthens the route's timeout", async () => {
       const r = await run({ ...ACME, jobTimeoutMs: String(7 * 86_400_000) });
-      assert.deepEqual(routes(r)["adf-webhook-api-api"].spec.rules[0].timeouts, { request: "168h30s" });
+      assert.deepEqual(routes(r)["adf-webhook-api-api"].spec.rules[1].timeouts, { request: "168h30s" });
     });
   });
 

@@ -79,17 +79,34 @@ export function redirectRouteSpec(names: EntryNames, host: string): IHTTPRoute["
 }
 
 /**
+ * The job port's operational paths: the kubelet's probes (see stack/app.ts) and, should it ever be served
+ * there again, /metrics. They are for the cluster alone, so the public entry never forwards them as they are.
+ */
+export const CLUSTER_INTERNAL_PATHS = ["/healthz", "/readyz", "/metrics"] as const;
+/** What the entry asks the API for instead: a path no route serves, so the caller gets the API's JSON 404. */
+export const NOT_PUBLIC_PATH = "/not-public";
+
+/**
  * HTTPS to the API's job port. The request timeout outlasts the API's JOB_TIMEOUT_MS, so a synchronous
- * (Web activity) job gets the API's own answer, not the proxy's (Envoy's default is 15 s).
+ * (Web activity) job gets the API's own answer, not the proxy's (Envoy's default is 15 s). Jobs are added
+ * freely, so the route cannot list them; instead the cluster-internal paths are rewritten (an Exact match
+ * wins over the PathPrefix rule) to one the API answers 404. URLRewrite, unlike a rule without backends,
+ * is in the standard channel and gives the caller our own error shape rather than the proxy's 500.
  */
 export function apiRouteSpec(names: EntryNames, host: string, requestTimeoutMs: number): IHTTPRoute["spec"] {
+  const backendRefs = [{ group: "", kind: "Service", name: names.service, port: names.port }];
   return {
     parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: names.gateway, sectionName: HTTPS_LISTENER }],
     hostnames: [host],
     rules: [
       {
+        matches: CLUSTER_INTERNAL_PATHS.map((value) => ({ path: { type: "Exact" as const, value } })),
+        filters: [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplaceFullPath", replaceFullPath: NOT_PUBLIC_PATH } } }],
+        backendRefs,
+      },
+      {
         matches: [{ path: { type: "PathPrefix", value: "/" } }],
-        backendRefs: [{ group: "", kind: "Service", name: names.service, port: names.port }],
+        backendRefs,
         timeouts: { request: gatewayDuration(requestTimeoutMs) },
       },
     ],
