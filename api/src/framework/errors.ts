@@ -84,7 +84,7 @@ export function serializeJsonBody(ctx: Context): void {
 }
 
 /** What Koa's `ctx.type = "application/json"` sets. */
-const JSON_TYPE = "application/json; charset=utf-8";
+export const JSON_TYPE = "application/json; charset=utf-8";
 
 /** The answer to a failure: its own status and code for a client error, else a 500 (details logged). */
 export function answerError(ctx: Context, error: unknown): void {

@@ -8,7 +8,7 @@ import { authentication } from "../auth/index.js";
 import type { Config } from "../config.js";
 import { jsonBody } from "../framework/body.js";
 import type { Drain } from "../framework/drain.js";
-import { HttpError, sendError } from "../framework/errors.js";
+import { HttpError, JSON_TYPE, sendError } from "../framework/errors.js";
 import type { Logger } from "../framework/logging.js";
 import { ADF_FIELDS, type Job } from "../jobs/job.js";
 import { Backlog } from "./backlog.js";
@@ -62,20 +62,20 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
    * the wrap-up is answered 503 InstanceShuttingDown).
    */
   async function respond(ctx: Context, job: Job, input: unknown): Promise<void> {
-    const callerGone = new AbortController();
-    const onClose = () => {
-      if (!ctx.res.writableEnded) callerGone.abort();
+    const onCallerGone = (cancel: () => void) => {
+      // "close" before the answer is written: the caller disconnected.
+      const onClose = () => {
+        if (!ctx.res.writableEnded) cancel();
+      };
+      ctx.res.once("close", onClose);
+      return () => ctx.res.off("close", onClose);
     };
-    ctx.res.once("close", onClose);
-    try {
-      const outcome = await runner.start(job, input, { log: () => ctx.state.log as Logger, cancel: callerGone.signal });
-      if (outcome.ok) {
-        ctx.type = "application/json";
-        ctx.body = outcome.output;
-      } else sendError(ctx, outcome.statusCode, outcome.errorCode, outcome.message);
-    } finally {
-      ctx.res.off("close", onClose);
-    }
+    const outcome = await runner.start(job, input, { log: () => ctx.state.log as Logger, onCallerGone });
+    if (outcome.ok) {
+      // The header itself: `ctx.type =` would look the MIME type up on every answer.
+      ctx.set("Content-Type", JSON_TYPE);
+      ctx.body = outcome.output;
+    } else sendError(ctx, outcome.statusCode, outcome.errorCode, outcome.message);
   }
 
   /**
