@@ -113,6 +113,12 @@ export function bodyExcerpt(body: Buffer): string {
   return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS)}… (${text.length} chars)` : text;
 }
 
+/** A non-2xx answer fails either activity with EndpointError; undefined for a 2xx. */
+export function endpointError(answer: Pick<HttpAnswer, "status" | "statusText" | "body">): ActivityError | undefined {
+  if (answer.status >= 200 && answer.status <= 299) return undefined;
+  return { errorCode: "EndpointError", message: `The endpoint answered ${answer.status} ${answer.statusText}: ${bodyExcerpt(answer.body)}` };
+}
+
 export function networkError(err: unknown, url: URL, timeoutMs: number): ActivityError {
   if (err instanceof RequestTimeoutError) {
     return { errorCode: "EndpointTimeout", message: `The endpoint ${url.origin} did not answer within ${formatMs(timeoutMs)}.` };

@@ -20,7 +20,7 @@ import {
   type CommonOptions,
   type EndpointAnswer,
 } from "./activity";
-import { bodyExcerpt, describeBody, headerValue, httpRequest, networkError, parseRetryAfter, requestHeaders, validateUrl } from "./http";
+import { bodyExcerpt, describeBody, endpointError, headerValue, httpRequest, networkError, parseRetryAfter, requestHeaders, validateUrl } from "./http";
 import { formatMs } from "./timespan";
 
 export const WEB_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
@@ -111,15 +111,8 @@ export async function runWebActivity(options: WebOptions): Promise<ActivityResul
         continue;
       }
 
-      if (answer.status < 200 || answer.status > 299) {
-        return end({
-          status: "Failed",
-          error: {
-            errorCode: "EndpointError",
-            message: `The endpoint answered ${answer.status} ${answer.statusText}: ${bodyExcerpt(answer.body)}`,
-          },
-        });
-      }
+      const failure = endpointError(answer);
+      if (failure) return end({ status: "Failed", error: failure });
       if (answer.tooLarge) {
         return end({
           status: "Failed",

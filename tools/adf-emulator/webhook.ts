@@ -16,7 +16,7 @@ import {
   type CommonOptions,
 } from "./activity";
 import { interpretCallback } from "./callback";
-import { bodyExcerpt, describeBody, httpRequest, networkError, requestHeaders, validateUrl } from "./http";
+import { describeBody, endpointError, httpRequest, networkError, requestHeaders, validateUrl } from "./http";
 import { startReceiver } from "./receiver";
 import { formatMs, formatTimespan } from "./timespan";
 
@@ -63,15 +63,8 @@ export async function runWebhookActivity(options: WebhookOptions): Promise<Activ
       ms: performance.now() - start,
       body: describeBody(answer.body),
     };
-    if (answer.status < 200 || answer.status > 299) {
-      return end({
-        status: "Failed",
-        error: {
-          errorCode: "EndpointError",
-          message: `The endpoint answered ${answer.status} ${answer.statusText}: ${bodyExcerpt(answer.body)}`,
-        },
-      });
-    }
+    const failure = endpointError(answer);
+    if (failure) return end({ status: "Failed", error: failure });
     progress(
       `The endpoint answered ${answer.status} ${answer.statusText} after ${formatMs(result.endpoint.ms)}; ` +
         `waiting up to ${formatTimespan(timeoutMs)} (from the start) for the callback…`,
