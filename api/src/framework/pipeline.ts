@@ -6,6 +6,7 @@ import type { Drain } from "./drain.js";
 import { answerError, answerUnrouted, serializeJsonBody } from "./errors.js";
 import type { Logger } from "./logging.js";
 import { observeRequest, type Metrics } from "./metrics.js";
+import { requestLineWriter } from "./requestLine.js";
 import { routeOf } from "./route.js";
 
 export interface PipelineDependencies {
@@ -31,6 +32,7 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  *   the request counted and timed by method, route and status.
  */
 export function requestPipeline({ logger, metrics, drain, quietPaths }: PipelineDependencies): Middleware {
+  const logRequest = requestLineWriter(logger);
   return async (ctx, next) => {
     const start = performance.now();
     const incoming = ctx.req.headers["x-request-id"];
@@ -51,10 +53,9 @@ export function requestPipeline({ logger, metrics, drain, quietPaths }: Pipeline
       const end = performance.now();
       const route = routeOf(ctx);
       const status = ctx.status;
-      const line = { reqId: requestId, method: ctx.method, route, status, durationMs: Math.round((end - start) * 100) / 100 };
-      if (quietPaths.has(ctx.path)) logger.debug(line, "request");
-      else logger.info(line, "request");
-      observeRequest(metrics, ctx.method, route, status, (end - start) / 1000);
+      const method = ctx.method;
+      logRequest(quietPaths.has(ctx.path) ? "debug" : "info", requestId, method, route, status, Math.round((end - start) * 100) / 100);
+      observeRequest(metrics, method, route, status, (end - start) / 1000);
     }
   };
 }
