@@ -64,7 +64,7 @@ export class Backlog {
   }
 
   #report(): void {
-    this.metrics.queuedBytes.set(this.#bytes);
-    this.metrics.callbacksPending.set(this.#callbacks);
+    this.metrics.load.queuedBytes = this.#bytes;
+    this.metrics.load.callbacksPending = this.#callbacks;
   }
 }

@@ -15,7 +15,7 @@ import { Backlog } from "./backlog.js";
 import { CallbackSender, callbackPayload, type CallbackTransport } from "./callback.js";
 import { checkCallbackUri, type CallbackPolicy, type HostLookup } from "./callbackUri.js";
 import type { JobMetrics } from "./metrics.js";
-import { JobRunner, type JobOutcome } from "./runner.js";
+import { JobRunner, type JobOutcome, type LogSource } from "./runner.js";
 
 export interface JobRouteDependencies {
   config: Config;
@@ -62,15 +62,7 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
    * the wrap-up is answered 503 InstanceShuttingDown).
    */
   async function respond(ctx: Context, job: Job, input: unknown): Promise<void> {
-    const onCallerGone = (cancel: () => void) => {
-      // "close" before the answer is written: the caller disconnected.
-      const onClose = () => {
-        if (!ctx.res.writableEnded) cancel();
-      };
-      ctx.res.once("close", onClose);
-      return () => ctx.res.off("close", onClose);
-    };
-    const outcome = await runner.start(job, input, { log: () => ctx.state.log as Logger, onCallerGone });
+    const outcome = await runner.start(job, input, { logs: ctx.state as LogSource, caller: ctx.res });
     if (outcome.ok) {
       // The header itself: `ctx.type =` would look the MIME type up on every answer.
       ctx.set("Content-Type", JSON_TYPE);
@@ -101,7 +93,7 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
     // The input is held, queued or running, until the job ends; then its callback is.
     const releaseInput = backlog.hold("input", bytes);
     try {
-      outcome = runner.start(job, input, { log: () => log, queue: { json, revive: (text) => reviveInput(job, text) } });
+      outcome = runner.start(job, input, { logs: { log }, queue: { json, revive: (text) => reviveInput(job, text) } });
     } catch (error) {
       releaseInput(); // refused (and counted) by the runner: the queue is full
       throw error;

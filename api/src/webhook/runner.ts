@@ -1,3 +1,5 @@
+import type { ServerResponse } from "node:http";
+
 import type { Config } from "../config.js";
 import type { Logger } from "../framework/logging.js";
 import { JobFailure, type Job, type JobContext } from "../jobs/job.js";
@@ -23,10 +25,15 @@ class JobStopped extends Error {
   }
 }
 
+/** Where a job's logger comes from: read only when something is logged (most jobs never log). */
+export interface LogSource {
+  readonly log: Logger;
+}
+
 /** What `start` needs besides the job and its input. */
 export interface StartOptions {
-  /** The job's logger, asked for only when something is logged (most jobs never log). */
-  log: () => Logger;
+  /** The job's logger (the request's `ctx.state`, say, whose logger is made on first use). */
+  logs: LogSource;
   /**
    * Webhook calls wait for a slot when none is free. While waiting, the input is held as the JSON text it
    * came as (the bytes the backlog counts), not as objects of unknown size; `revive` makes the checked
@@ -34,17 +41,11 @@ export interface StartOptions {
    */
   queue?: { json: string; revive: (json: string) => unknown };
   /**
-   * Web activity calls: registers what to call when the caller has gone (which cancels the job) and
-   * returns how to unregister it. A hook, not an AbortSignal: it costs nothing on the hot path of
-   * synchronous calls, where an AbortController per request was measurable.
+   * Web activity calls: the response the caller waits for. The job is cancelled if it closes before the
+   * answer is written (the caller disconnected). A listener, not an AbortSignal: an AbortController per
+   * request was measurable on the hot path of synchronous calls.
    */
-  onCallerGone?: (cancel: () => void) => () => void;
-}
-
-/** The input of a job: taken when it starts, dropped when the job is over (started or not). */
-interface HeldInput {
-  take(): unknown;
-  drop(): void;
+  caller?: ServerResponse;
 }
 
 /**
@@ -58,15 +59,20 @@ export class JobRunner {
   #running = 0;
   /** Jobs waiting for a slot, oldest first: each entry is called when a slot passes to it. */
   readonly #queue = new Set<() => void>();
-  /** How to stop each job accepted and not yet over, running or queued, for the wrap-up. */
-  readonly #stoppers = new Set<(reason: JobStopped) => void>();
+  /**
+   * Each job accepted and not yet over, running or queued, oldest first: to stop them at their deadline
+   * and at the wrap-up. Every job has the same timeout, so acceptance order is deadline order, and one
+   * timer, set for the oldest deadline, does for all (a timer per job was measurable on the hot path).
+   */
+  readonly #active = new Set<RunContext>();
+  #deadlineArmed = false;
 
   constructor(
     private readonly config: Pick<Config, "MAX_CONCURRENT_JOBS" | "MAX_QUEUED_JOBS" | "JOB_TIMEOUT_MS" | "MAX_OUTPUT_BYTES">,
     private readonly metrics: JobMetrics,
     private readonly wrapUp: AbortSignal,
   ) {
-    wrapUp.addEventListener("abort", () => this.#stoppers.forEach((stop) => stop(shuttingDown())), { once: true });
+    wrapUp.addEventListener("abort", () => this.#active.forEach((context) => context.stop(shuttingDown())), { once: true });
   }
 
   /**
@@ -74,7 +80,7 @@ export class JobRunner {
    * Throws a 503 busy, before anything runs, when a Web activity call finds no slot or the queue is full.
    * Resolves with the outcome; never rejects. Successes are the caller's to log; failures are logged here.
    */
-  start(job: Job, input: unknown, { log, queue, onCallerGone }: StartOptions): Promise<JobOutcome> {
+  start(job: Job, input: unknown, { logs, queue, caller }: StartOptions): Promise<JobOutcome> {
     const slotFree = this.#running < this.config.MAX_CONCURRENT_JOBS;
     if (!slotFree && (!queue || this.#queue.size >= this.config.MAX_QUEUED_JOBS)) {
       this.metrics.jobs.inc({ job: job.name, outcome: "rejected" });
@@ -85,49 +91,71 @@ export class JobRunner {
       );
     }
     if (slotFree) {
-      this.#running++;
-      this.metrics.running.set(this.#running);
-      return this.#run(job, inputAsIs(input), false, log, onCallerGone);
+      this.metrics.load.running = ++this.#running;
+      return this.#run(job, input, logs, caller);
     }
-    return this.#run(job, inputAsJson(queue!.json, queue!.revive), true, log, onCallerGone);
+    return this.#run(job, new QueuedInput(queue!.json, queue!.revive), logs, caller);
   }
 
-  async #run(job: Job, input: HeldInput, queued: boolean, log: () => Logger, onCallerGone: StartOptions["onCallerGone"]): Promise<JobOutcome> {
-    const context = new RunContext(log);
+  /** Runs a job now (it holds a slot) or once a slot passes to it (a QueuedInput), within its deadline. */
+  async #run(job: Job, input: unknown, logs: LogSource, caller: ServerResponse | undefined): Promise<JobOutcome> {
     // The timeout counts from acceptance, time in the queue included: ADF's activity timeout started
     // when it called, so a callback due within JOB_TIMEOUT_MS of the 202 keeps "activity timeout above
     // JOB_TIMEOUT_MS" enough for the failure to reach ADF as JobTimedOut instead of its own TimedOut.
-    // One timer per job, cleared when it ends (AbortSignal.timeout's would outlive it by JOB_TIMEOUT_MS).
-    let started = false;
-    const timer = setTimeout(() => context.stop(timedOut(this.config.JOB_TIMEOUT_MS, started)), this.config.JOB_TIMEOUT_MS);
-    const stop = (reason: JobStopped) => context.stop(reason);
-    this.#stoppers.add(stop);
-    if (this.wrapUp.aborted) stop(shuttingDown());
-    const forgetCaller = onCallerGone?.(() => stop(callerGone()));
-
     const acceptedAt = performance.now();
+    const context = new RunContext(logs, acceptedAt + this.config.JOB_TIMEOUT_MS);
+    this.#active.add(context);
+    if (!this.#deadlineArmed) this.#armDeadline(this.config.JOB_TIMEOUT_MS);
+    if (this.wrapUp.aborted) context.stop(shuttingDown());
+    if (caller) context.cancelWhenClosed(caller);
+
+    const queued = input instanceof QueuedInput;
     let outcome: JobOutcome;
     try {
       if (queued && !(await this.#slot(context))) {
-        outcome = this.#failure(context.stopped, log);
+        outcome = this.#failure(context.stopped, logs);
       } else {
-        started = true;
-        outcome = await this.#execute(job, input, context, log);
+        context.started = true;
+        outcome = this.#success(await this.#execute(job, queued ? input.take() : input, context), logs);
       }
+    } catch (error) {
+      outcome = this.#failure(context.stopped ?? error, logs);
     } finally {
-      input.drop();
-      clearTimeout(timer);
-      this.#stoppers.delete(stop);
-      forgetCaller?.();
+      if (queued) input.drop();
+      this.#active.delete(context);
+      context.forgetCaller();
     }
     const result = outcomeLabel(outcome);
     this.metrics.jobs.inc({ job: job.name, outcome: result });
     if (!outcome.ok) {
       const durationMs = Math.round(performance.now() - acceptedAt);
-      log().warn({ job: job.name, durationMs, started, statusCode: outcome.statusCode, errorCode: outcome.errorCode }, `job ${result.replace("_", " ")}`);
+      logs.log.warn({ job: job.name, durationMs, started: context.started, statusCode: outcome.statusCode, errorCode: outcome.errorCode }, `job ${result.replace("_", " ")}`);
     }
     return outcome;
   }
+
+  /**
+   * The one deadline timer, due in `ms`. Unreferenced: it never keeps the process alive by itself (a
+   * running job does, by what it waits on; the server and the drain do the rest).
+   */
+  #armDeadline(ms: number): void {
+    this.#deadlineArmed = true;
+    setTimeout(this.#expire, Math.max(1, Math.ceil(ms))).unref();
+  }
+
+  /** Stops every job past its deadline, then sets the timer for the oldest one left, if any. */
+  readonly #expire = (): void => {
+    this.#deadlineArmed = false;
+    const now = performance.now();
+    for (const context of this.#active) {
+      if (context.stopped) continue; // stopped already, and about to leave the set
+      if (context.deadline > now) {
+        this.#armDeadline(context.deadline - now);
+        return;
+      }
+      context.stop(timedOut(this.config.JOB_TIMEOUT_MS, context.started));
+    }
+  };
 
   /** Waits in the queue: true when a slot passed to this job, false when it was stopped first. */
   #slot(context: RunContext): Promise<boolean> {
@@ -137,47 +165,42 @@ export class JobRunner {
         resolve(true);
       };
       this.#queue.add(granted);
-      this.metrics.queued.set(this.#queue.size);
+      this.metrics.load.queued = this.#queue.size;
       context.onStop = () => {
         this.#queue.delete(granted);
-        this.metrics.queued.set(this.#queue.size);
+        this.metrics.load.queued = this.#queue.size;
         resolve(false);
       };
     });
   }
 
   /**
-   * Runs a job that holds a slot. The slot is released when the job's own promise settles, even after a
-   * timeout: a job that ignores its signal keeps counting against the limit while it runs.
+   * Runs a job that holds a slot: its output, or a rejection as soon as it is stopped (timeout, shutdown,
+   * caller gone), whichever comes first, so a job that ignores its signal still ends on time. The slot is
+   * released when the job's own promise settles, even after a stop: a job that ignores its signal keeps
+   * counting against the limit while it runs. One promise per job.
    */
-  async #execute(job: Job, input: HeldInput, context: RunContext, log: () => Logger): Promise<JobOutcome> {
-    try {
-      // One promise per job: settled by the job's own result, or rejected as soon as the job is stopped
-      // (timeout, shutdown, caller gone), whichever comes first, so a job that ignores its signal still ends on time.
-      const output = await new Promise<unknown>((resolve, reject) => {
-        context.onStop = reject;
-        let work: Promise<unknown>;
-        try {
-          if (context.stopped) throw context.stopped; // stopped as its slot came: it never runs
-          work = job.run(input.take(), context);
-        } catch (error) {
-          work = Promise.reject(error);
-        }
-        work.then(
-          (value) => {
-            this.#release();
-            resolve(value);
-          },
-          (error: unknown) => {
-            this.#release();
-            reject(error);
-          },
-        );
-      });
-      return this.#success(output, log);
-    } catch (error) {
-      return this.#failure(context.stopped ?? error, log);
-    }
+  #execute(job: Job, input: unknown, context: RunContext): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      context.onStop = reject;
+      let work: Promise<unknown>;
+      try {
+        if (context.stopped) throw context.stopped; // stopped as its slot came: it never runs
+        work = job.run(input, context);
+      } catch (error) {
+        work = Promise.reject(error);
+      }
+      work.then(
+        (value) => {
+          this.#release();
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#release();
+          reject(error);
+        },
+      );
+    });
   }
 
   /** A slot is free: it passes to the oldest queued job, if any. */
@@ -185,73 +208,74 @@ export class JobRunner {
     const next = this.#queue.values().next();
     if (!next.done) {
       this.#queue.delete(next.value);
-      this.metrics.queued.set(this.#queue.size);
+      this.metrics.load.queued = this.#queue.size;
       next.value();
       return;
     }
-    this.#running--;
-    this.metrics.running.set(this.#running);
+    this.metrics.load.running = --this.#running;
   }
 
   /** A job's output, as the JSON text ADF will get, or the failure it amounts to. */
-  #success(output: unknown, log: () => Logger): JobOutcome {
+  #success(output: unknown, logs: LogSource): JobOutcome {
     if (!isJsonObject(output)) return failed(500, "JobOutputInvalid", "The job returned no JSON object.");
-    const json = this.#json(output, log);
+    const json = this.#json(output, logs);
     return typeof json === "string" ? { ok: true, output: json } : json;
   }
 
-  #failure(error: unknown, log: () => Logger): JobOutcome {
+  #failure(error: unknown, logs: LogSource): JobOutcome {
     if (error instanceof JobStopped) return failed(error.statusCode, error.errorCode, error.message);
     if (error instanceof JobFailure) {
       // A failure keeps its own code; an output that cannot go with it is dropped (and logged).
-      const json = this.#json(error.output, log);
+      const json = this.#json(error.output, logs);
       return { ...failed(error.statusCode, error.errorCode, error.message), output: typeof json === "string" ? json : "{}" };
     }
-    log().error({ err: error }, "job threw");
+    logs.log.error({ err: error }, "job threw");
     return failed(500, "JobFailed", "The job failed unexpectedly; its log has the details.");
   }
 
   /** JSON text of an output within MAX_OUTPUT_BYTES, or the failure it is. */
-  #json(output: object, log: () => Logger): string | JobOutcome {
+  #json(output: object, logs: LogSource): string | JobOutcome {
     let json: string;
     try {
       json = JSON.stringify(output);
     } catch (error) {
-      log().error({ err: error }, "job output is not serialisable as JSON");
+      logs.log.error({ err: error }, "job output is not serialisable as JSON");
       return failed(500, "JobOutputInvalid", "The job's output could not be serialised as JSON.");
     }
     const max = this.config.MAX_OUTPUT_BYTES;
     // UTF-8 takes at most 3 bytes per UTF-16 unit: most outputs are measured without a scan.
     const bytes = json.length * 3 <= max ? json.length : Buffer.byteLength(json);
     if (bytes > max) {
-      log().warn({ bytes }, "job output too large");
+      logs.log.warn({ bytes }, "job output too large");
       return failed(500, "JobOutputTooLarge", `The job's output is ${bytes} bytes of JSON, more than MAX_OUTPUT_BYTES (${max}); ADF takes about 4 MB at most.`);
     }
     return json;
   }
 }
 
-/** A checked input, kept as it is (a job that starts at once). */
-function inputAsIs(input: unknown): HeldInput {
-  return { take: () => input, drop: () => {} };
-}
-
 /**
- * A queued job's input as the UTF-8 bytes of its JSON (the size the backlog counts). A function of its
- * own, so that no closure here keeps the parsed input alive as well.
+ * A queued job's input, held as the UTF-8 bytes of its JSON (the size the backlog counts) until the job
+ * starts (`take`) or is over without starting (`drop`). No closure here keeps the parsed input alive as well.
  */
-function inputAsJson(json: string, revive: (json: string) => unknown): HeldInput {
-  let bytes: Buffer | undefined = Buffer.from(json, "utf8");
-  return {
-    take() {
-      const text = bytes!.toString("utf8");
-      bytes = undefined;
-      return revive(text);
-    },
-    drop() {
-      bytes = undefined;
-    },
-  };
+class QueuedInput {
+  #bytes: Buffer | undefined;
+
+  constructor(
+    json: string,
+    private readonly revive: (json: string) => unknown,
+  ) {
+    this.#bytes = Buffer.from(json, "utf8");
+  }
+
+  take(): unknown {
+    const text = this.#bytes!.toString("utf8");
+    this.#bytes = undefined;
+    return this.revive(text);
+  }
+
+  drop(): void {
+    this.#bytes = undefined;
+  }
 }
 
 /**
@@ -262,10 +286,33 @@ function inputAsJson(json: string, revive: (json: string) => unknown): HeldInput
 class RunContext implements JobContext {
   #controller: AbortController | undefined;
   stopped: JobStopped | undefined;
+  /** Whether the job got its slot and ran (a queued job may be stopped before). */
+  started = false;
   /** Told once when the job is stopped: whatever it waits on now, its slot or its own run. */
   onStop: ((reason: JobStopped) => void) | undefined;
 
-  constructor(private readonly getLog: () => Logger) {}
+  #caller: ServerResponse | undefined;
+  #onCallerClose: (() => void) | undefined;
+
+  constructor(
+    private readonly logs: LogSource,
+    /** When it times out (`performance.now()` time): JOB_TIMEOUT_MS after its acceptance. */
+    readonly deadline: number,
+  ) {}
+
+  /** Stops the job if the response closes before the answer is written: the caller disconnected. */
+  cancelWhenClosed(response: ServerResponse): void {
+    this.#caller = response;
+    this.#onCallerClose = () => {
+      if (!response.writableEnded) this.stop(callerGone());
+    };
+    response.on("close", this.#onCallerClose);
+  }
+
+  forgetCaller(): void {
+    if (this.#onCallerClose) this.#caller!.off("close", this.#onCallerClose);
+    this.#caller = this.#onCallerClose = undefined;
+  }
 
   get signal(): AbortSignal {
     this.#controller ??= new AbortController();
@@ -274,7 +321,7 @@ class RunContext implements JobContext {
   }
 
   get log(): Logger {
-    return this.getLog();
+    return this.logs.log;
   }
 
   stop(reason: JobStopped): void {
