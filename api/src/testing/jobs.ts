@@ -71,6 +71,9 @@ export function gatedJob(name = "gated") {
     get ended() {
       return ended;
     },
+    get aborted() {
+      return aborted;
+    },
     tags,
     /** Resolves once `count` jobs have started (or have seen their signal abort). */
     async until(event: "start" | "abort", count: number): Promise<void> {

@@ -88,6 +88,39 @@ describe("webhook queue: beyond MAX_CONCURRENT_JOBS, accepted and queued", funct
     }
   });
 
+  it("times each job out at its own deadline, counted from its own acceptance (one timer serves them all)", async () => {
+    const gated = gatedJob();
+    const api = await startApi({ ...INSECURE, MAX_CONCURRENT_JOBS: "3", JOB_TIMEOUT_MS: "1000" }, { jobs: [...jobs, gated.job] });
+    const receiver = await startReceiver();
+    const post = async (tag: string) => assert.equal((await postJson(`${api.url}/gated`, { tag, callBackUri: `${receiver.base}/cb/${tag}` })).status, 202);
+    try {
+      await post("early");
+      await gated.until("start", 1);
+      await new Promise((resolve) => setTimeout(resolve, 500)); // a gap, not a measurement
+      await post("late");
+      await gated.until("abort", 1);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(gated.aborted, 1, "the later job still runs when the earlier one's time is up");
+      await gated.until("abort", 2);
+      // Nothing is running now: the next job's deadline needs the timer set again.
+      await post("after");
+      await gated.until("abort", 3);
+      const delivered = await receiver.waitFor(3);
+      assert.deepEqual(
+        delivered.map((d) => [d.path, (d.body.Error as { ErrorCode: string }).ErrorCode]),
+        [
+          ["/cb/early", "JobTimedOut"],
+          ["/cb/late", "JobTimedOut"],
+          ["/cb/after", "JobTimedOut"],
+        ],
+      );
+    } finally {
+      gated.open();
+      await receiver.close();
+      await api.close();
+    }
+  });
+
   it("at the drain's wrap-up, jobs still queued are called back InstanceShuttingDown (and running ones stopped)", async () => {
     const gated = gatedJob();
     const api = await startApi({ ...INSECURE, MAX_CONCURRENT_JOBS: "1" }, { jobs: [...jobs, gated.job] });
