@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
-import { API_ENTRY, BASELINE_SOURCE, freePort, HOST, KOA_SOURCE } from "./processes.js";
+import { API_ENTRY, BASELINE_SOURCE, DEPLOYED_NODE_ARGS, freePort, HOST, KOA_SOURCE } from "./processes.js";
 
 const USAGE = `usage: npx tsx bench/instructions.ts [options] [server...]
   server              api (default), koa, node, or a path to a .js/.mjs entry point
@@ -108,7 +108,7 @@ async function measure(server: string): Promise<number[]> {
   const dir = mkdtempSync(join(tmpdir(), "callgrind-"));
   const port = await freePort();
   const args =
-    server === "node" ? ["-e", BASELINE_SOURCE] : server === "koa" ? ["-e", KOA_SOURCE] : [server === "api" ? API_ENTRY : server];
+    server === "node" ? ["-e", BASELINE_SOURCE] : server === "koa" ? ["-e", KOA_SOURCE] : [...DEPLOYED_NODE_ARGS, server === "api" ? API_ENTRY : server];
   const env = {
     ...process.env,
     NODE_ENV: "production",

@@ -11,6 +11,21 @@ export const HOST = "127.0.0.1";
 /** BENCH_API_ENTRY runs another build (e.g. a patched copy, to measure a fix before it lands). */
 export const API_ENTRY = process.env.BENCH_API_ENTRY ?? resolve(__dirname, "../api/dist/listen.js");
 
+/**
+ * The node flags the image starts the API with, read from the exec-form CMD of api/Dockerfile
+ * (`["node", ...flags, "dist/listen.js"]`), so the benchmarks measure the process as deployed.
+ */
+export const DEPLOYED_NODE_ARGS: readonly string[] = imageNodeArgs(readFileSync(resolve(__dirname, "../api/Dockerfile"), "utf8"));
+
+export function imageNodeArgs(dockerfile: string): string[] {
+  const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
+  const argv = cmd === undefined ? undefined : (JSON.parse(cmd) as unknown);
+  if (!Array.isArray(argv) || argv[0] !== "node" || argv.at(-1) !== "dist/listen.js" || !argv.every((arg) => typeof arg === "string")) {
+    throw new Error(`api/Dockerfile: expected an exec-form CMD ["node", ...flags, "dist/listen.js"], got ${cmd ?? "none"}`);
+  }
+  return argv.slice(1, -1) as string[];
+}
+
 /** A free TCP port on 127.0.0.1 (the OS picks it; we release it for the child to take). */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -51,14 +66,14 @@ function wrap(child: ChildProcess, port: number, startedAt: number): Child {
 }
 
 /**
- * The BUILT API (`node api/dist/listen.js`) as deployed: NODE_ENV=production, LOG_LEVEL=info, logging on.
- * Its stdout goes to /dev/null so the benchmark process does not pay for reading it.
+ * The BUILT API (`node api/dist/listen.js`) as deployed: the image's node flags, NODE_ENV=production,
+ * LOG_LEVEL=info, logging on. Its stdout goes to /dev/null so the benchmark process does not pay for reading it.
  */
 export async function spawnApi(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Child> {
   const port = await freePort();
   const devNull = openSync("/dev/null", "w");
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, API_ENTRY], {
+  const child = spawn(process.execPath, [...DEPLOYED_NODE_ARGS, ...nodeArgs, API_ENTRY], {
     env: { ...process.env, NODE_ENV: "production", LOG_LEVEL: "info", HOST, PORT: String(port), ...env },
     stdio: ["ignore", devNull, "inherit"],
   });
