@@ -127,7 +127,10 @@ async function scrapeGiveUps(url: string): Promise<number> {
 export async function runWebhooks(options: WebhookOptions): Promise<WebhookResult> {
   const receiver = await startReceiver();
   const api = await spawnApi(
-    { CALLBACK_ALLOW_INSECURE: "true", MAX_CONCURRENT_JOBS: String(Math.max(options.calls, 100)) },
+    // The burst is the measure, not the limits: every call gets a slot and its callback a place (the
+    // receiver shares the load generator's process, so callbacks wait on it; with the default
+    // MAX_PENDING_CALLBACKS, 1000, a third of a 2000-call burst was refused up front, as designed).
+    { CALLBACK_ALLOW_INSECURE: "true", MAX_CONCURRENT_JOBS: String(Math.max(options.calls, 100)), MAX_PENDING_CALLBACKS: String(Math.max(options.calls, 1000)) },
     options.apiNodeArgs,
   );
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
