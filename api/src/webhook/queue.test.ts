@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 
+import { z } from "zod";
+
 import { jobs } from "../jobs/index.js";
+import { defineJob } from "../jobs/job.js";
 import { startApi, type RunningApi } from "../testing/api.js";
 import { gatedJob } from "../testing/jobs.js";
 import { postJson, startReceiver } from "../testing/receiver.js";
@@ -114,6 +117,34 @@ describe("webhook queue: beyond MAX_CONCURRENT_JOBS, accepted and queued", funct
           ["/cb/after", "JobTimedOut"],
         ],
       );
+    } finally {
+      gated.open();
+      await receiver.close();
+      await api.close();
+    }
+  });
+
+  it("a queued job whose input no longer checks when it starts fails, and its slot passes on", async () => {
+    const gated = gatedJob();
+    // Checks once (at acceptance), refuses the second time (when the queued job starts and its input is made again).
+    let checks = 0;
+    const fickle = defineJob({
+      name: "fickle",
+      description: "Input valid only once.",
+      input: z.object({}).refine(() => ++checks === 1, "checked twice"),
+      run: async () => ({ ran: true }),
+    });
+    const api = await startApi({ ...INSECURE, MAX_CONCURRENT_JOBS: "1" }, { jobs: [...jobs, gated.job, fickle] });
+    const receiver = await startReceiver();
+    try {
+      assert.equal((await postJson(`${api.url}/gated`, { tag: "holder", callBackUri: `${receiver.base}/cb/holder` })).status, 202);
+      await gated.until("start", 1);
+      assert.equal((await postJson(`${api.url}/fickle`, { callBackUri: `${receiver.base}/cb/fickle` })).status, 202);
+      gated.open();
+      const delivered = await receiver.waitFor(2);
+      const fickleCallback = delivered.find((d) => d.path === "/cb/fickle")!;
+      assert.equal(fickleCallback.body.StatusCode, "500");
+      assert.equal((await postJson(`${api.url}/helloworld`, {})).status, 200, "the slot was released");
     } finally {
       gated.open();
       await receiver.close();

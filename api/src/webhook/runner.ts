@@ -122,7 +122,7 @@ export class JobRunner {
         outcome = this.#failure(context.stopped, logs);
       } else {
         context.started = true;
-        outcome = this.#success(await this.#execute(job, queued ? input.take() : input, context), logs);
+        outcome = this.#success(await this.#execute(job, input, context), logs);
       }
     } catch (error) {
       outcome = this.#failure(context.stopped ?? error, logs);
@@ -154,7 +154,7 @@ export class JobRunner {
     this.#deadlineArmed = false;
     const now = performance.now();
     for (const context of this.#active) {
-      if (context.stopped) continue; // stopped already, and about to leave the set
+      if (context.stopped) continue; // stopped already, and about to leave the list
       if (context.deadline > now) {
         this.#armDeadline(context.deadline - now);
         return;
@@ -192,7 +192,8 @@ export class JobRunner {
       let work: Promise<unknown>;
       try {
         if (context.stopped) throw context.stopped; // stopped as its slot came: it never runs
-        work = job.run(input, context);
+        // A queued input is made again from its JSON here, inside the try: whatever that throws still releases the slot.
+        work = job.run(input instanceof QueuedInput ? input.take() : input, context);
       } catch (error) {
         work = Promise.reject(error);
       }
