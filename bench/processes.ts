@@ -17,7 +17,7 @@ export const API_ENTRY = process.env.BENCH_API_ENTRY ?? resolve(__dirname, "../a
  */
 export const DEPLOYED_NODE_ARGS: readonly string[] = imageNodeArgs(readFileSync(resolve(__dirname, "../api/Dockerfile"), "utf8"));
 
-export function imageNodeArgs(dockerfile: string): string[] {
+function imageNodeArgs(dockerfile: string): string[] {
   const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
   const argv = cmd === undefined ? undefined : (JSON.parse(cmd) as unknown);
   if (!Array.isArray(argv) || argv[0] !== "node" || argv.at(-1) !== "dist/listen.js" || !argv.every((arg) => typeof arg === "string")) {
