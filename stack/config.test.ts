@@ -5,7 +5,7 @@ import * as path from "node:path";
 import YAML from "yaml";
 
 import { ConfigError, loadConfig, terminationGracePeriodSeconds, toEnvironment } from "./config";
-import { reader, resolve } from "./test-harness";
+import { reader, resolve } from "./testing/harness";
 
 const KUBE = { target: "kubeconfig", registryServer: "localhost:5001" };
 const KUBE_SECRETS = { kubeconfig: "apiVersion: v1\nkind: Config\n" };
@@ -295,5 +295,16 @@ describe("Pulumi.dev.yaml", () => {
     loadConfig(recording({ target: "existing", registryName: "a", registryResourceGroup: "b", clusterName: "c", clusterResourceGroup: "d", exposure: "https", gatewayClassName: "eg", tlsSecretName: "tls" }));
     loadConfig(recording({ authMode: "entra", entraTenantId: TENANT, entraAudience: "api://x", entraAllowedCallers: CALLER }));
     assert.deepEqual([...documented].sort(), [...read].sort());
+  });
+});
+
+describe("stack config: baseImage", () => {
+  it("is unset by default and, when set, must be an image reference", () => {
+    assert.equal(loadConfig(reader({})).image.baseImage, undefined);
+    const digest = `sha256:${"0".repeat(64)}`;
+    for (const ok of ["node:24-bookworm-slim", "127.0.0.1:5000/library/node:24-bookworm-slim", `myacr.azurecr.io/library/node@${digest}`]) {
+      assert.equal(loadConfig(reader({ baseImage: ok })).image.baseImage, ok);
+    }
+    for (const bad of ["node 24", "Node:24", "node:24;rm -rf /", "$(id)", "node:"]) failsNaming({ baseImage: bad }, {}, "baseImage");
   });
 });

@@ -128,6 +128,11 @@ export interface ImageConfig {
   repository: string;
   tag: string;
   registryAuth: RegistryAuth;
+  /**
+   * The Node.js base image the Dockerfile builds on (its NODE_IMAGE build argument); unset = the
+   * Dockerfile's own pinned default. For registries that mirror Docker Hub, e.g. `myacr.azurecr.io/library/node:24-bookworm-slim`.
+   */
+  baseImage?: string;
 }
 
 export interface AppConfig {
@@ -295,7 +300,12 @@ export function loadConfig(config: ConfigReader): StackConfig {
   if (!/^[a-z0-9]+([._/-][a-z0-9]+)*$/.test(repository)) fail("imageRepository", "must be a lower-case repository name such as adf-webhook-api", repository);
   const tag = str("imageTag", "latest") ?? "latest";
   if (!/^[\w][\w.-]{0,127}$/.test(tag)) fail("imageTag", "must be a valid image tag", tag);
-  const image: ImageConfig = { repository, tag, registryAuth };
+  const baseImage = str("baseImage", undefined);
+  // An image reference: [registry[:port]/]path[:tag][@sha256:digest], no spaces or shell syntax.
+  if (baseImage !== undefined && !/^[a-z0-9]+([._:-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(baseImage)) {
+    fail("baseImage", "must be an image reference such as myacr.azurecr.io/library/node:24-bookworm-slim", baseImage);
+  }
+  const image: ImageConfig = { repository, tag, registryAuth, ...(baseImage !== undefined && { baseImage }) };
 
   // --- app --------------------------------------------------------------------------------------
   const replicas = int("replicas", 2, 1, 50);

@@ -32,6 +32,8 @@ export function buildApiImage(registry: RegistryInfo, image: ImageConfig, opts?:
         context: API_CONTEXT,
         dockerfile: API_DOCKERFILE,
         platform: IMAGE_PLATFORM,
+        // Only when set, so a stack without it keeps its recorded build inputs (and its image) as they were.
+        ...(image.baseImage !== undefined && { args: { NODE_IMAGE: image.baseImage } }),
       },
       // Without credentials the push uses the host's docker login (`az acr login --name <acr>`).
       registry: registry.credentials

@@ -18,8 +18,8 @@ import {
   TENANT_ID,
   type Registration,
   type Run,
-} from "./test-harness";
-import { ACR_REFRESH_TOKEN, ENTRA_ACCESS_TOKEN } from "./test-azure";
+} from "./testing/harness";
+import { ACR_REFRESH_TOKEN, ENTRA_ACCESS_TOKEN } from "./testing/fake-azure";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
 
@@ -185,6 +185,18 @@ describe("stack program (Pulumi mocks)", function () {
       assert.equal(path.resolve(programDirectory, build.dockerfile), path.join(root, "api", "Dockerfile"));
       assert.ok(fs.existsSync(path.resolve(programDirectory, build.dockerfile)), "api/Dockerfile exists");
       assert.equal(build.platform, "linux/amd64");
+    });
+
+    it("passes no build arguments by default, so the Dockerfile's pinned NODE_IMAGE applies", () => {
+      assert.equal((r.one("docker:index/image:Image").inputs as any).build.args, undefined);
+    });
+
+    it("baseImage becomes the NODE_IMAGE build argument (a Docker Hub mirror, or the local platform's stand-in)", async () => {
+      const mirrored = await run({ baseImage: "myacr.azurecr.io/library/node:24-bookworm-slim" });
+      assert.deepEqual((mirrored.one("docker:index/image:Image").inputs as any).build.args, { NODE_IMAGE: "myacr.azurecr.io/library/node:24-bookworm-slim" });
+      const dockerfile = fs.readFileSync(path.resolve(__dirname, API_DOCKERFILE), "utf8");
+      assert.match(dockerfile, /^ARG NODE_IMAGE=node:24-bookworm-slim$/m, "the Dockerfile reads NODE_IMAGE, with today's pin as its default");
+      assert.ok(!/^# *syntax=/m.test(dockerfile), "no syntax directive: BuildKit would pull a frontend image before building");
     });
 
     it("the Deployment runs exactly the pushed repoDigest, never a tag", () => {
