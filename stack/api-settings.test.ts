@@ -6,7 +6,7 @@ import { loadConfig as loadApiConfig, SETTING_NAMES, type Config as ApiConfig } 
 import callbackPolicy from "../api/src/webhook/callback-policy.cts";
 import { ConfigError, loadConfig as loadStackConfig, toEnvironment, type ApiSettings } from "./config";
 import { adfTimeout } from "./datafactory";
-import { ADF_PRINCIPAL_ID, reader, run } from "./test-harness";
+import { ADF_PRINCIPAL_ID, reader, run } from "./testing/harness";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
 

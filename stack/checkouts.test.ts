@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { programDirectory, runTypeScript } from "./test-engine";
+import { programDirectory, runTypeScript } from "./testing/engine";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -52,7 +52,7 @@ describe("two checkouts (a second machine)", function () {
       [workstation, agent].map(async (root) => {
         const cwd = programDirectory(root);
         assert.equal(cwd, path.join(root, "stack"));
-        return JSON.parse(await runTypeScript(path.join(cwd, "test-print-registrations.ts"), cwd)) as { cwd: string; runs: unknown[] };
+        return JSON.parse(await runTypeScript(path.join(cwd, "testing", "print-registrations.ts"), cwd)) as { cwd: string; runs: unknown[] };
       }),
     );
     assert.equal(a.cwd, path.join(workstation, "stack"));

@@ -3,8 +3,8 @@ import * as assert from "node:assert/strict";
 import YAML from "yaml";
 
 import { kubeloginArgs, toKubeloginMode } from "./kubelogin";
-import { run } from "./test-harness";
-import { AKS_USER_KUBECONFIG } from "./test-azure";
+import { run } from "./testing/harness";
+import { AKS_USER_KUBECONFIG } from "./testing/fake-azure";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- kubeconfigs are untyped YAML */
 

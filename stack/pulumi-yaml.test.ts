@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { PROGRAM_DIRECTORY } from "./image";
-import { programDirectory, readProject, runNode } from "./test-engine";
+import { programDirectory, readProject, runNode } from "./testing/engine";
 
 const ROOT = path.resolve(__dirname, "..");
 

@@ -4,8 +4,8 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "./acr-token";
-import { run, UNKNOWN, type Run } from "./test-harness";
-import { ACR_REFRESH_TOKEN } from "./test-azure";
+import { run, UNKNOWN, type Run } from "./testing/harness";
+import { ACR_REFRESH_TOKEN } from "./testing/fake-azure";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
 

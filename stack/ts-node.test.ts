@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 
-import { programDirectory, readProject, runNode } from "./test-engine";
+import { programDirectory, readProject, runNode } from "./testing/engine";
 
 const ROOT = path.resolve(__dirname, "..");
 

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 
 import { ConfigError, loadConfig, type StackConfig } from "../config";
-import { reader } from "../test-harness";
+import { reader } from "../testing/harness";
 import { ACME_SERVERS, AZURE_DNS_LABEL, isCidr } from "./config";
 import { defaultDnsLabel } from "./index";
 

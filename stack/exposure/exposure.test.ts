@@ -7,7 +7,7 @@ import { createApp } from "../../api/src/app.js";
 import { loadConfig } from "../../api/src/config.js";
 import { createLogger } from "../../api/src/framework/logging.js";
 
-import { EXISTING_CLUSTER_LOCATION, LB_IP, run, SUBSCRIPTION_ID, UNKNOWN, type Registration, type Run } from "../test-harness";
+import { EXISTING_CLUSTER_LOCATION, LB_IP, run, SUBSCRIPTION_ID, UNKNOWN, type Registration, type Run } from "../testing/harness";
 import { CERT_MANAGER_CHART, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, GATEWAY_CRDS_CHART } from "./charts";
 import { ACME_SERVERS } from "./config";
 import { AZURE_ALLOWED_IP_RANGES_ANNOTATION, AZURE_DNS_LABEL_ANNOTATION, CLUSTER_INTERNAL_PATHS, gatewayDuration, NOT_PUBLIC_PATH } from "./https";
