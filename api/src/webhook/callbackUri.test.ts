@@ -62,6 +62,68 @@ describe("callBackUri safety (SSRF)", () => {
     }
   });
 
+  /**
+   * Every entry of IANA's IPv4 and IPv6 Special-Purpose Address Registries, plus multicast and Azure's
+   * platform endpoint: an address inside each (its first and its last) is refused, even with
+   * CALLBACK_ALLOW_INSECURE. Private ranges are named as such; loopback is allowed only when insecure.
+   */
+  const SPECIAL_PURPOSE: Array<[range: string, first: string, last: string]> = [
+    ["0.0.0.0/8", "0.0.0.0", "0.255.255.255"],
+    ["10.0.0.0/8", "10.0.0.0", "10.255.255.255"],
+    ["100.64.0.0/10", "100.64.0.0", "100.127.255.255"],
+    ["169.254.0.0/16", "169.254.0.0", "169.254.255.255"],
+    ["172.16.0.0/12", "172.16.0.0", "172.31.255.255"],
+    ["192.0.0.0/24", "192.0.0.0", "192.0.0.255"],
+    ["192.0.2.0/24", "192.0.2.0", "192.0.2.255"],
+    ["192.31.196.0/24", "192.31.196.0", "192.31.196.255"],
+    ["192.52.193.0/24", "192.52.193.0", "192.52.193.255"],
+    ["192.88.99.0/24", "192.88.99.0", "192.88.99.255"],
+    ["192.168.0.0/16", "192.168.0.0", "192.168.255.255"],
+    ["192.175.48.0/24", "192.175.48.0", "192.175.48.255"],
+    ["198.18.0.0/15", "198.18.0.0", "198.19.255.255"],
+    ["198.51.100.0/24", "198.51.100.0", "198.51.100.255"],
+    ["203.0.113.0/24", "203.0.113.0", "203.0.113.255"],
+    ["224.0.0.0/4 (multicast)", "224.0.0.0", "239.255.255.255"],
+    ["240.0.0.0/4", "240.0.0.0", "255.255.255.254"],
+    ["255.255.255.255/32", "255.255.255.255", "255.255.255.255"],
+    ["168.63.129.16/32 (Azure)", "168.63.129.16", "168.63.129.16"],
+    ["::/128", "::", "::"],
+    ["::ffff:0:0/96", "::ffff:0:0", "::ffff:ffff:ffff"],
+    ["64:ff9b::/96", "64:ff9b::", "64:ff9b::ffff:ffff"],
+    ["64:ff9b:1::/48", "64:ff9b:1::", "64:ff9b:1:ffff:ffff:ffff:ffff:ffff"],
+    ["100::/64", "100::", "100::ffff:ffff:ffff:ffff"],
+    ["100:0:0:1::/64", "100:0:0:1::", "100::1:ffff:ffff:ffff:ffff"],
+    ["2001::/23", "2001::", "2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff"],
+    ["2001:db8::/32", "2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"],
+    ["2002::/16", "2002::", "2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff"],
+    ["2620:4f:8000::/48", "2620:4f:8000::", "2620:4f:8000:ffff:ffff:ffff:ffff:ffff"],
+    ["3fff::/20", "3fff::", "3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff"],
+    ["5f00::/16", "5f00::", "5f00:ffff:ffff:ffff:ffff:ffff:ffff:ffff"],
+    ["fc00::/7", "fc00::", "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"],
+    ["fe80::/10", "fe80::", "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff"],
+    ["ff00::/8 (multicast)", "ff00::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"],
+  ];
+  for (const [range, first, last] of SPECIAL_PURPOSE) {
+    it(`refuses ${range}, even with CALLBACK_ALLOW_INSECURE`, async () => {
+      for (const address of [first, last]) {
+        assert.ok(blockedReason(address, true), `${address} (${range}) is blocked`);
+        const literal = address.includes(":") ? `[${address}]` : address;
+        await assert.rejects(checkCallbackUri(`http://${literal}/cb`, insecure), /callBackUri refused: its host is a/, address);
+      }
+    });
+  }
+
+  it("loopback (127.0.0.0/8, ::1) is refused unless insecure; the addresses just outside the special ranges are not blocked", () => {
+    for (const address of ["127.0.0.0", "127.255.255.255", "::1"]) {
+      assert.match(blockedReason(address, false) ?? "", /loopback/, address);
+      assert.equal(blockedReason(address, true), undefined, address);
+    }
+    // Neighbours of the ranges above: public addresses (the IP-literal rule refuses them apart).
+    for (const address of ["1.0.0.0", "100.128.0.0", "192.0.1.0", "192.0.3.0", "198.51.99.255", "203.0.114.0", "223.255.255.255", "2001:200::", "2001:db9::", "2003::", "2620:4f:8001::", "3fff:1000::", "fbff::1", "::1:0:0"]) {
+      assert.equal(blockedReason(address, false), undefined, address);
+    }
+  });
+
   it("checks the address again when connecting (DNS rebinding): a name that now resolves to loopback is never called", async () => {
     const receiver = await startReceiver();
     const lines: string[] = [];
