@@ -35,7 +35,7 @@ function assertMeansTheSame(env: Record<string, string>, settings: ApiSettings, 
     const meant = (settings as unknown as Record<string, unknown>)[key] ?? secrets[key];
     if (meant === undefined) {
       assert.deepEqual(config[key], defaults[key], `${key}: unset by the stack, so the API's default`);
-    } else if (key === "BODY_LIMIT" || key === "MAX_QUEUED_BYTES") {
+    } else if (key === "BODY_LIMIT" || key === "MAX_QUEUED_BYTES" || key === "MAX_OUTPUT_BYTES") {
       assert.equal(config[key], bytesMeant(String(meant)), `${key} ${String(meant)}`);
     } else {
       assert.deepEqual(config[key], meant, key);
@@ -57,9 +57,12 @@ describe("the stack's settings, read by the API (one source of truth)", function
       {
         logLevel: "debug",
         bodyLimit: "1.5mb",
-        drainTimeoutMs: "300000",
+        drainTimeoutMs: "3600000",
         jobTimeoutMs: "604800000",
         maxConcurrentJobs: "100000",
+        maxQueuedJobs: "1000000",
+        maxPendingCallbacks: "1",
+        maxOutputBytes: "1mb",
         callbackAllowedHosts: ".example.com, hooks.example.org",
         callbackTimeoutMs: "600000",
         callbackMaxAttempts: "100",
@@ -91,7 +94,8 @@ describe("the stack's settings, read by the API (one source of truth)", function
         exposure: "loadbalancer",
         dataFactory: "true",
         dataFactoryResourceGroup: "rg",
-        jobTimeoutMs: "1000",
+        jobTimeoutMs: "1",
+        maxQueuedJobs: "0",
         callbackMaxAttempts: "3",
       },
       { kubeconfig: "apiVersion: v1\nkind: Config\n" },
@@ -126,6 +130,54 @@ describe("the stack's settings, read by the API (one source of truth)", function
     });
   }
 
+  it("the stack's whole-number bounds are the API's own (probed from api/src/config.ts), neither narrower nor wider", () => {
+    const apiAccepts = (key: string, value: number) => {
+      try {
+        loadApiConfig({ [key]: String(value) });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const stackAccepts = (key: string, value: number) => {
+      try {
+        loadStackConfig(reader({ [key]: String(value) }));
+        return true;
+      } catch (error) {
+        if (error instanceof ConfigError) return false;
+        throw error;
+      }
+    };
+    /** The largest value the API accepts, from one it accepts (binary search up to 2^40). */
+    const apiMax = (key: string, from: number) => {
+      let [low, high] = [from, 2 ** 40];
+      while (high - low > 1) {
+        const middle = Math.floor((low + high) / 2);
+        if (apiAccepts(key, middle)) low = middle;
+        else high = middle;
+      }
+      return low;
+    };
+    const KEYS: [string, string][] = [
+      ["drainTimeoutMs", "DRAIN_TIMEOUT_MS"],
+      ["jobTimeoutMs", "JOB_TIMEOUT_MS"],
+      ["maxConcurrentJobs", "MAX_CONCURRENT_JOBS"],
+      ["maxQueuedJobs", "MAX_QUEUED_JOBS"],
+      ["maxPendingCallbacks", "MAX_PENDING_CALLBACKS"],
+      ["callbackTimeoutMs", "CALLBACK_TIMEOUT_MS"],
+      ["callbackMaxAttempts", "CALLBACK_MAX_ATTEMPTS"],
+      ["callbackRetryBaseMs", "CALLBACK_RETRY_BASE_MS"],
+    ];
+    for (const [stackKey, apiKey] of KEYS) {
+      const min = apiAccepts(apiKey, 0) ? 0 : 1;
+      assert.ok(apiAccepts(apiKey, min), `${apiKey} accepts ${min}`);
+      const max = apiMax(apiKey, min);
+      assert.ok(stackAccepts(stackKey, min) && stackAccepts(stackKey, max), `${stackKey} accepts the API's range ${min}..${max}`);
+      if (min > 0) assert.ok(!stackAccepts(stackKey, min - 1), `${stackKey} refuses ${min - 1}`);
+      assert.ok(!stackAccepts(stackKey, max + 1), `${stackKey} refuses ${max + 1}, as the API does`);
+    }
+  });
+
   it("any API setting the stack accepts, the API accepts and reads as the stack meant it", () => {
     const int = (min: number, max: number) => fc.oneof(fc.integer({ min, max }), fc.constantFrom(min, max)).map(String);
     const size = fc.oneof(
@@ -138,9 +190,13 @@ describe("the stack's settings, read by the API (one source of truth)", function
         logLevel: fc.constantFrom("fatal", "error", "warn", "info", "debug", "trace", "silent"),
         bodyLimit: size,
         maxQueuedBytes: size,
-        drainTimeoutMs: int(0, 300_000),
-        jobTimeoutMs: int(1_000, 7 * 86_400_000),
+        maxOutputBytes: size,
+        // One past each edge too: what the API would refuse, the stack must refuse.
+        drainTimeoutMs: int(0, 3_600_001),
+        jobTimeoutMs: int(0, 7 * 86_400_000 + 1),
         maxConcurrentJobs: int(1, 100_000),
+        maxQueuedJobs: int(0, 1_000_001),
+        maxPendingCallbacks: int(0, 1_000_001),
         callbackAllowedHosts: fc.array(fc.domain(), { minLength: 1, maxLength: 3 }).map((hosts) => hosts.join(", ")),
         callbackTimeoutMs: int(1, 600_000),
         callbackMaxAttempts: int(1, 100),

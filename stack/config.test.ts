@@ -55,6 +55,8 @@ describe("stack config", () => {
         DRAIN_TIMEOUT_MS: 20000,
         JOB_TIMEOUT_MS: 600000,
         MAX_CONCURRENT_JOBS: 100,
+        MAX_QUEUED_JOBS: undefined,
+        MAX_PENDING_CALLBACKS: undefined,
         CALLBACK_ALLOWED_HOSTS: undefined,
         CALLBACK_ALLOW_INSECURE: false,
         CALLBACK_TIMEOUT_MS: undefined,
@@ -181,7 +183,7 @@ describe("stack config", () => {
         "drainTimeoutMs",
         "target",
       );
-      assert.match(message, /replicas: must be a whole number between 1 and 50 \(got "two"\)/);
+      assert.match(message, /replicas: must be a whole number between 1 and 100 \(got "two"\)/);
       assert.match(message, /serviceType: was replaced by exposure: remove it and set exposure to cluster .* \(got "LoadBalancer"\)/);
       assert.match(message, /target: must be one of new, existing, kubeconfig/);
       // A size the API would refuse at start-up (a pod that never starts): refused here, as the API reads it.
@@ -190,6 +192,40 @@ describe("stack config", () => {
       // The API would refuse to start with a body limit its byte budget cannot hold.
       assert.match(failsNaming({ bodyLimit: "64mb" }, {}, "bodyLimit"), /bodyLimit: must not exceed maxQueuedBytes/);
       assert.match(failsNaming({ maxQueuedBytes: "1mb" }, {}, "maxQueuedBytes"), /maxQueuedBytes: must be at least 4000000 bytes/);
+    });
+
+    it("the backlog's limits (issue 20): maxQueuedJobs, maxPendingCallbacks, maxOutputBytes reach the API, within its bounds", () => {
+      const env = toEnvironment(loadConfig(reader({ maxQueuedJobs: "0", maxPendingCallbacks: "5000", maxOutputBytes: "2mb" })).api);
+      assert.equal(env.MAX_QUEUED_JOBS, "0", "0: no job waits for a slot");
+      assert.equal(env.MAX_PENDING_CALLBACKS, "5000");
+      assert.equal(env.MAX_OUTPUT_BYTES, "2mb");
+      const unset = toEnvironment(loadConfig(reader({})).api);
+      for (const key of ["MAX_QUEUED_JOBS", "MAX_PENDING_CALLBACKS", "MAX_OUTPUT_BYTES"]) assert.equal(unset[key], undefined, `${key}: the API's default`);
+      assert.equal(loadConfig(reader({ maxQueuedJobs: "1000000", maxPendingCallbacks: "1" })).api.MAX_QUEUED_JOBS, 1_000_000);
+      failsNaming({ maxQueuedJobs: "1000001", maxPendingCallbacks: "0", maxOutputBytes: "0" }, {}, "maxQueuedJobs", "maxPendingCallbacks", "maxOutputBytes");
+      failsNaming({ maxOutputBytes: "4 megs" }, {}, "maxOutputBytes");
+      // The byte budget holds the largest output as well as the largest body: each named by what was set.
+      assert.match(failsNaming({ maxOutputBytes: "64mb" }, {}, "maxOutputBytes"), /maxOutputBytes: must not exceed maxQueuedBytes \(33554432 bytes\)/);
+      assert.equal(loadConfig(reader({ maxOutputBytes: "64mb", maxQueuedBytes: "64mb" })).api.MAX_OUTPUT_BYTES, "64mb");
+      assert.equal(loadConfig(reader({ maxOutputBytes: "512kb", maxQueuedBytes: "1mb" })).api.MAX_QUEUED_BYTES, "1mb", "a smaller output lets the budget shrink");
+      assert.match(failsNaming({ maxOutputBytes: "512kb", maxQueuedBytes: "256kb" }, {}, "maxOutputBytes"), /must not exceed maxQueuedBytes \(262144 bytes\)/);
+    });
+
+    it("bounds: the API's own for drainTimeoutMs and jobTimeoutMs; AKS's for nodeCount; the HPA's for replicas", () => {
+      const ok = (values: Record<string, string>) => loadConfig(reader(values));
+      assert.equal(ok({ drainTimeoutMs: "3600000" }).api.DRAIN_TIMEOUT_MS, 3_600_000);
+      assert.equal(ok({ drainTimeoutMs: "0" }).api.DRAIN_TIMEOUT_MS, 0);
+      assert.equal(ok({ jobTimeoutMs: "1" }).api.JOB_TIMEOUT_MS, 1);
+      assert.equal(ok({ jobTimeoutMs: "604800000" }).api.JOB_TIMEOUT_MS, 604_800_000);
+      failsNaming({ drainTimeoutMs: "3600001", jobTimeoutMs: "0" }, {}, "drainTimeoutMs", "jobTimeoutMs");
+      failsNaming({ jobTimeoutMs: "604800001" }, {}, "jobTimeoutMs");
+      const target = ok({ nodeCount: "1000" }).target;
+      assert.equal(target.kind === "new" && target.nodeCount, 1000);
+      assert.match(failsNaming({ nodeCount: "1001" }, {}, "nodeCount"), /between 1 and 1000/);
+      failsNaming({ nodeCount: "0" }, {}, "nodeCount");
+      assert.equal(ok({ replicas: "100" }).app.replicas, 100);
+      assert.match(failsNaming({ replicas: "101" }, {}, "replicas"), /between 1 and 100/);
+      assert.match(failsNaming({ hpaEnabled: "true", hpaMaxReplicas: "101" }, {}, "hpaMaxReplicas"), /between 1 and 100/, "the HPA's range is the same");
     });
 
     it("existing target without names", () => {

@@ -47,6 +47,12 @@ export interface ApiSettings {
   DRAIN_TIMEOUT_MS: number;
   JOB_TIMEOUT_MS: number;
   MAX_CONCURRENT_JOBS: number;
+  /** Jobs that may wait for a free slot (0: none wait, a full runner answers 429); unset = the API's default. */
+  MAX_QUEUED_JOBS?: number;
+  /** Callbacks that may wait for delivery at once; unset = the API's default. */
+  MAX_PENDING_CALLBACKS?: number;
+  /** The largest job output the API sends back (a size such as `4mb`); unset = the API's default (ADF's ~4 MB). */
+  MAX_OUTPUT_BYTES?: string;
   /** Bytes webhook work may hold (a size such as `64mb`); unset = the API's default. Raise it with memoryLimit. */
   MAX_QUEUED_BYTES?: string;
   /** Host suffixes allowed for callBackUri; unset = the API's default (Data Factory/Synapse domains). */
@@ -250,7 +256,8 @@ export function loadConfig(config: ConfigReader): StackConfig {
       resourceGroupName: str("resourceGroupName"),
       registryName,
       clusterName: str("clusterName"),
-      nodeCount: int("nodeCount", 2, 1, 10),
+      // AKS's own limit: at most 1000 nodes in a Virtual Machine Scale Sets node pool.
+      nodeCount: int("nodeCount", 2, 1, 1000),
       nodeVmSize: str("nodeVmSize", "Standard_D2s_v5") ?? "Standard_D2s_v5",
       kubernetesVersion: str("kubernetesVersion"),
       clusterCredentials: oneOf("clusterCredentials", ["admin", ...KUBELOGIN_MODES] as const, "admin"),
@@ -308,7 +315,8 @@ export function loadConfig(config: ConfigReader): StackConfig {
   const image: ImageConfig = { repository, tag, registryAuth, ...(baseImage !== undefined && { baseImage }) };
 
   // --- app --------------------------------------------------------------------------------------
-  const replicas = int("replicas", 2, 1, 50);
+  // The HPA's range (hpaMinReplicas/hpaMaxReplicas): the pod count has one range whether the HPA is on or off.
+  const replicas = int("replicas", 2, 1, 100);
   const hpaEnabled = bool("hpaEnabled", false);
   let hpa: AppConfig["hpa"];
   if (hpaEnabled) {
@@ -344,12 +352,23 @@ export function loadConfig(config: ConfigReader): StackConfig {
   else if (bodyLimitBytes < 1) fail("bodyLimit", "must be at least 1 byte", bodyLimit);
   // The API holds webhook work within MAX_QUEUED_BYTES, which must hold the largest body and output: a
   // setting it would refuse must fail here, not as a pod that never starts.
+  const maxOutputBytes = str("maxOutputBytes");
+  const outputBytes = maxOutputBytes === undefined ? BACKLOG_DEFAULTS.MAX_OUTPUT_BYTES : byteSizes.parseByteSize(maxOutputBytes);
+  if (outputBytes === undefined) fail("maxOutputBytes", "must be a size such as 4mb or 4000000", maxOutputBytes);
+  else if (outputBytes < 1) fail("maxOutputBytes", "must be at least 1 byte", maxOutputBytes);
   const maxQueuedBytes = str("maxQueuedBytes");
   const queuedBytes = maxQueuedBytes === undefined ? BACKLOG_DEFAULTS.MAX_QUEUED_BYTES : byteSizes.parseByteSize(maxQueuedBytes);
   if (queuedBytes === undefined) fail("maxQueuedBytes", "must be a size such as 32mb or 33554432", maxQueuedBytes);
-  else if (queuedBytes < BACKLOG_DEFAULTS.MAX_OUTPUT_BYTES) fail("maxQueuedBytes", `must be at least ${BACKLOG_DEFAULTS.MAX_OUTPUT_BYTES} bytes (the API's MAX_OUTPUT_BYTES)`, maxQueuedBytes);
-  else if (bodyLimitBytes !== undefined && bodyLimitBytes > queuedBytes) {
-    fail("bodyLimit", `must not exceed maxQueuedBytes (${queuedBytes} bytes; raise it with memoryLimit)`, bodyLimit);
+  else if (queuedBytes < 1) fail("maxQueuedBytes", "must be at least 1 byte", maxQueuedBytes);
+  else {
+    if (outputBytes !== undefined && outputBytes > queuedBytes) {
+      // Named after what the user set: the budget (output at its default), or the output.
+      if (maxOutputBytes === undefined) fail("maxQueuedBytes", `must be at least ${outputBytes} bytes (maxOutputBytes, the API's MAX_OUTPUT_BYTES)`, maxQueuedBytes);
+      else fail("maxOutputBytes", `must not exceed maxQueuedBytes (${queuedBytes} bytes)`, maxOutputBytes);
+    }
+    if (bodyLimitBytes !== undefined && bodyLimitBytes > queuedBytes) {
+      fail("bodyLimit", `must not exceed maxQueuedBytes (${queuedBytes} bytes; raise it with memoryLimit)`, bodyLimit);
+    }
   }
   const callbackAllowInsecure = bool("callbackAllowInsecure", false);
   if (callbackAllowInsecure && target.kind !== "kubeconfig") {
@@ -361,9 +380,12 @@ export function loadConfig(config: ConfigReader): StackConfig {
     METRICS_PORT,
     LOG_LEVEL: oneOf("logLevel", LOG_LEVELS, "info"),
     BODY_LIMIT: bodyLimit,
-    DRAIN_TIMEOUT_MS: int("drainTimeoutMs", 20_000, 0, 300_000),
-    JOB_TIMEOUT_MS: int("jobTimeoutMs", 600_000, 1_000, 7 * 86_400_000),
+    // The API's own bounds (api/src/config.ts): what it would accept, the stack accepts.
+    DRAIN_TIMEOUT_MS: int("drainTimeoutMs", 20_000, 0, 3_600_000),
+    JOB_TIMEOUT_MS: int("jobTimeoutMs", 600_000, 1, 7 * 86_400_000),
     MAX_CONCURRENT_JOBS: int("maxConcurrentJobs", 100, 1, 100_000),
+    MAX_QUEUED_JOBS: optionalInt("maxQueuedJobs", 0, 1_000_000),
+    MAX_PENDING_CALLBACKS: optionalInt("maxPendingCallbacks", 1, 1_000_000),
     // As the API judges them: DNS names of two labels at least (a bare TLD would allow every host under it).
     CALLBACK_ALLOWED_HOSTS: list("callbackAllowedHosts", (h) => HOST_SUFFIX.test(h), "host names or suffixes of two labels at least"),
     CALLBACK_ALLOW_INSECURE: callbackAllowInsecure,
@@ -373,6 +395,7 @@ export function loadConfig(config: ConfigReader): StackConfig {
     AUTH_MODE: authMode,
   };
   if (maxQueuedBytes !== undefined) api.MAX_QUEUED_BYTES = maxQueuedBytes;
+  if (maxOutputBytes !== undefined) api.MAX_OUTPUT_BYTES = maxOutputBytes;
   if (raw("azureCloud") !== undefined) api.AZURE_CLOUD = oneOf("azureCloud", ["public", "usgovernment", "china"] as const, "public");
   const apiSecrets: ApiSecrets = {};
   if (authMode === "basic") {

@@ -84,7 +84,7 @@ describe("stack config: exposure", () => {
           gatewayClassName: undefined,
         },
       });
-      const https = load({ ...ACME, location: "northeurope", dnsLabel: "adf-demo", acmeServer: "staging", installCertManager: "false" });
+      const https = load({ ...EXISTING, ...ACME, location: "northeurope", dnsLabel: "adf-demo", acmeServer: "staging", installCertManager: "false" });
       assert.ok(https.mode === "https");
       assert.equal(https.https.location, "northeurope");
       assert.equal(https.https.dnsLabel, "adf-demo");
@@ -126,8 +126,20 @@ describe("stack config: exposure", () => {
       refuses({ ...ACME, acmeServer: "zerossl" }, "acmeServer", /must be one of production, staging/);
     });
 
+    it("installCertManager false only where a cert-manager can already run: never on the cluster of target new", () => {
+      refuses({ ...ACME, installCertManager: "false" }, "installCertManager", /the cluster of target new has none, so no certificate would ever be issued/);
+      for (const target of [EXISTING, { ...KUBE, hostname: "adf.example.com" }]) {
+        const https = load({ ...target, ...ACME, installCertManager: "false" }, KUBE_SECRETS);
+        assert.ok(https.mode === "https" && https.https.certificate.kind === "acme" && !https.https.certificate.installCertManager);
+      }
+    });
+
     it("refuses source ranges with Let's Encrypt, which validates from addresses it does not publish", () => {
-      refuses({ ...ACME, allowedSourceRanges: "203.0.113.0/24" }, "allowedSourceRanges", /shut out Let's Encrypt.*neither issued nor renewed.*tlsSecretName/);
+      const message = refuses({ ...ACME, allowedSourceRanges: "203.0.113.0/24" }, "allowedSourceRanges", /port 80 included.*HTTP-01.*neither issued nor renewed.*tlsSecretName/);
+      // The message says exactly where the key applies, and both places accept it.
+      assert.match(message, /applies to exposure loadbalancer, and exposure https with tlsSecretName \(not with acmeEmail\) only/);
+      assert.ok(load({ exposure: "loadbalancer", allowedSourceRanges: "203.0.113.0/24" }).mode === "loadbalancer");
+      assert.ok(load({ exposure: "https", tlsSecretName: "adf-tls", allowedSourceRanges: "203.0.113.0/24" }).mode === "https");
     });
 
     it("host names and DNS labels are checked", () => {
@@ -168,7 +180,7 @@ describe("stack config: exposure", () => {
       assert.match(message, new RegExp(`- ${key}: applies to exposure https only`));
     }
     assert.match(message, /- allowPlainHttp: applies to exposure loadbalancer only/);
-    assert.match(message, /- allowedSourceRanges: restricts a public entry: it needs exposure loadbalancer or https/);
+    assert.match(message, /- allowedSourceRanges: restricts a public entry, so it applies to exposure loadbalancer, and exposure https with tlsSecretName \(not with acmeEmail\) only/);
     refuses({ exposure: "loadbalancer", hostname: "adf.example.com" }, "hostname", /applies to exposure https only \(exposure is loadbalancer\)/);
   });
 

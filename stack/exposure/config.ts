@@ -54,6 +54,9 @@ export interface ExposureContext {
   authMode: "none" | "basic" | "entra";
 }
 
+/** Where allowedSourceRanges can be enforced: on the entry's Service (Azure NSG rules), which covers every port. */
+const SOURCE_RANGES_APPLY = "exposure loadbalancer, and exposure https with tlsSecretName (not with acmeEmail)";
+
 /** The keys that mean something with `exposure: https` only. */
 const HTTPS_KEYS = ["hostname", "dnsLabel", "acmeEmail", "acmeServer", "tlsSecretName", "gatewayClassName", "installCertManager"] as const;
 
@@ -92,7 +95,7 @@ export function readExposure(read: ExposureReader, context: ExposureContext): Ex
 
   const allowedSourceRanges = read.list("allowedSourceRanges", isCidr, "IPv4 or IPv6 CIDRs such as 203.0.113.0/24");
   if (mode === "cluster") {
-    if (allowedSourceRanges) read.fail("allowedSourceRanges", "restricts a public entry: it needs exposure loadbalancer or https (exposure cluster has none)");
+    if (allowedSourceRanges) read.fail("allowedSourceRanges", `restricts a public entry, so it applies to ${SOURCE_RANGES_APPLY} only (exposure cluster has none)`);
     return { mode };
   }
 
@@ -154,11 +157,19 @@ export function readExposure(read: ExposureReader, context: ExposureContext): Ex
       read.fail("acmeEmail", "must be an e-mail address", acmeEmail);
     }
     const server = ACME_SERVERS[read.oneOf("acmeServer", ["production", "staging"] as const, "production")];
-    certificate = { kind: "acme", email: acmeEmail ?? "", server, installCertManager: read.bool("installCertManager", true) };
+    const installCertManager = read.bool("installCertManager", true);
+    // A cluster the stack creates has no cert-manager of its own: nothing would ever issue the certificate.
+    if (!installCertManager && context.targetKind === "new") {
+      read.fail(
+        "installCertManager",
+        "false expects a cert-manager the cluster already runs; the cluster of target new has none, so no certificate would ever be issued: leave it unset (true), or use tlsSecretName",
+      );
+    }
+    certificate = { kind: "acme", email: acmeEmail ?? "", server, installCertManager };
     if (allowedSourceRanges) {
       read.fail(
         "allowedSourceRanges",
-        "would also shut out Let's Encrypt, which checks the HTTP-01 challenge on port 80 from addresses it does not publish: the certificate could be neither issued nor renewed. Use tlsSecretName with allowedSourceRanges, or leave allowedSourceRanges unset and rely on authMode",
+        `applies to ${SOURCE_RANGES_APPLY} only: it restricts every port of the entry, port 80 included, where Let's Encrypt checks the HTTP-01 challenge from addresses it does not publish, so with acmeEmail the certificate could be neither issued nor renewed. Use tlsSecretName with allowedSourceRanges, or leave allowedSourceRanges unset and rely on authMode`,
       );
     }
   }

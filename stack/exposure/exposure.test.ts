@@ -272,7 +272,7 @@ describe("exposure (Pulumi mocks)", function () {
     });
 
     it("the user's host name with a DNS label too (for a CNAME), staging ACME, the cluster's cert-manager", async () => {
-      const r = await run({ ...ACME, hostname: "adf.example.com", dnsLabel: "adf-demo", acmeServer: "staging", installCertManager: "false" });
+      const r = await run({ ...EXISTING, ...ACME, hostname: "adf.example.com", dnsLabel: "adf-demo", acmeServer: "staging", installCertManager: "false" });
       assert.deepEqual(Object.keys(releases(r)).sort(), ["envoy-gateway", "gateway-api-crds"]);
       assert.equal(inputs(r.one(ISSUER)).spec.acme.server, ACME_SERVERS.staging);
       assert.deepEqual(inputs(r.one(GATEWAY)).spec.infrastructure, { annotations: { [AZURE_DNS_LABEL_ANNOTATION]: "adf-demo" } });
