@@ -17,10 +17,11 @@ import type { HostLookup } from "./callbackUri.js";
  * Production mode end to end: the default settings (no CALLBACK_ALLOW_INSECURE), a callBackUri under a
  * real Data Factory or Synapse host of each Azure cloud, called back over HTTPS with the certificate
  * verified. Only what cannot exist here is stood in for, in-process: DNS (the test's names resolve to
- * 198.51.100.20, a documentation address that passes the address checks and is never routed), where that
- * checked address is dialled (127.0.0.1, this test's receiver) and the CA that is trusted (one made now).
+ * 20.50.1.1, a public address in Azure's space that passes the address checks; documentation addresses no
+ * longer do), where that checked address is dialled (127.0.0.1, this test's receiver: it is never
+ * dialled itself) and the CA that is trusted (one made now).
  */
-const CHECKED_ADDRESS = "198.51.100.20"; // TEST-NET-2 (RFC 5737)
+const CHECKED_ADDRESS = "20.50.1.1";
 
 /** Host names as Data Factory and Synapse use them in each cloud (a region's data plane, a workspace). */
 const HOSTS: Record<AzureCloudName, string[]> = {
