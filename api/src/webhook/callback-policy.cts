@@ -18,6 +18,12 @@ const CALLBACK_DEFAULTS = {
   CALLBACK_RETRY_BASE_MS: 500,
 } as const;
 
+/**
+ * Callback connections open at once to one host (the sender's agents): more callbacks to that host wait
+ * for one of these, and their attempt's timeout starts when they get it.
+ */
+const CALLBACK_SOCKETS_PER_HOST = 64;
+
 /** The longest wait between two attempts, backoff or the receiver's Retry-After alike. */
 const MAX_RETRY_DELAY_MS = 30_000;
 
@@ -54,4 +60,4 @@ function callbackRetryWindowMs(settings: CallbackSettings = {}): number {
   return windowMs;
 }
 
-export = { CALLBACK_DEFAULTS, MAX_RETRY_DELAY_MS, retryDelayMs, callbackRetryWindowMs };
+export = { CALLBACK_DEFAULTS, CALLBACK_SOCKETS_PER_HOST, MAX_RETRY_DELAY_MS, retryDelayMs, callbackRetryWindowMs };

@@ -1,6 +1,5 @@
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { setTimeout as sleep } from "node:timers/promises";
 
 import type { Logger } from "../framework/logging.js";
 import { BlockedAddressError, guardedLookup, type HostLookup } from "./callbackUri.js";
@@ -48,7 +47,7 @@ export interface CallbackTransport {
   dial?: (address: string) => string;
 }
 
-const { retryDelayMs } = callbackPolicy;
+const { retryDelayMs, CALLBACK_SOCKETS_PER_HOST } = callbackPolicy;
 
 type AttemptResult = { kind: "delivered"; status: number } | { kind: "retry"; why: string; retryAfterMs?: number } | { kind: "reject"; why: string };
 
@@ -62,6 +61,8 @@ type AttemptResult = { kind: "delivered"; status: number } | { kind: "retry"; wh
  */
 export class CallbackSender {
   readonly #agents: { http: HttpAgent; https: HttpsAgent };
+  /** Retries waiting for their turn: woken all at once at the wrap-up. */
+  readonly #sleepers = new Set<() => void>();
 
   constructor(
     private readonly settings: DeliverySettings,
@@ -73,9 +74,10 @@ export class CallbackSender {
     const { ca, dial } = settings.transport ?? {};
     const lookup = guardedLookup(settings.allowInsecure, settings.lookup, dial);
     this.#agents = {
-      http: new HttpAgent({ keepAlive: true, maxSockets: 64, lookup } as object),
-      https: new HttpsAgent({ keepAlive: true, maxSockets: 64, lookup, ...(ca === undefined ? {} : { ca }) } as object),
+      http: new HttpAgent({ keepAlive: true, maxSockets: CALLBACK_SOCKETS_PER_HOST, lookup } as object),
+      https: new HttpsAgent({ keepAlive: true, maxSockets: CALLBACK_SOCKETS_PER_HOST, lookup, ...(ca === undefined ? {} : { ca }) } as object),
     };
+    wrapUp.addEventListener("abort", () => [...this.#sleepers].forEach((wake) => wake()), { once: true });
   }
 
   async deliver(url: URL, payload: Buffer, log: Logger): Promise<boolean> {
@@ -97,37 +99,89 @@ export class CallbackSender {
       }
       const delay = retryDelayMs(attempt, retryBaseMs, result.retryAfterMs, Math.random());
       log.warn({ attempt, why: result.why, retryInMs: Math.round(delay) }, "callback attempt failed; retrying");
-      await sleep(delay, undefined, { signal: this.wrapUp }).catch(() => {});
+      await this.#pause(delay);
     }
   }
 
+  /**
+   * One POST, settled exactly once whatever happens to it: a status line (2xx delivered; 408, 429 and
+   * 5xx retried; anything else, 1xx-as-final and 101 included, rejected), a protocol switch (101 with
+   * Upgrade), a socket error, a connection closed before any status line, or no status line within
+   * timeoutMs. The timeout counts from the moment the attempt gets its socket (not while it waits for one
+   * of the agent's), and it also bounds how long the socket stays held after the status line: a response
+   * body that never ends is cut then, so no receiver can keep one of the agent's sockets for good.
+   */
   #attempt(url: URL, payload: Buffer): Promise<AttemptResult> {
     const secure = url.protocol === "https:";
     const request = secure ? httpsRequest : httpRequest;
+    const { timeoutMs } = this.settings;
     return new Promise((resolve) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (result: AttemptResult) => {
+        if (settled) return;
+        settled = true;
+        resolve(result);
+      };
       const req = request(url, {
         method: "POST",
         agent: secure ? this.#agents.https : this.#agents.http,
         headers: { "content-type": "application/json", "content-length": payload.length },
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      });
+      req.once("socket", () => {
+        timer = setTimeout(() => {
+          settle({ kind: "retry", why: `no answer within ${timeoutMs} ms` });
+          req.destroy();
+        }, timeoutMs);
+      });
+      req.once("close", () => {
+        clearTimeout(timer);
+        settle({ kind: "retry", why: "the connection closed before an answer" });
+      });
+      req.once("upgrade", (res, socket) => {
+        // A receiver that switches protocols has not acknowledged anything; its socket is ours to close.
+        socket.destroy();
+        settle({ kind: "reject", why: `answered ${res.statusCode ?? 101} (a protocol switch)` });
       });
       req.once("response", (res) => {
         // The status line is the receiver's answer: the body does not matter, and a connection
         // closed after it must not cause a second delivery.
         res.on("error", () => {});
+        res.once("end", () => clearTimeout(timer));
         res.resume();
         const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) resolve({ kind: "delivered", status });
+        if (status >= 200 && status < 300) settle({ kind: "delivered", status });
         else if (status === 408 || status === 429 || status >= 500) {
-          resolve({ kind: "retry", why: `answered ${status}`, retryAfterMs: retryAfterMs(res.headers["retry-after"]) });
-        } else resolve({ kind: "reject", why: `answered ${status}` });
+          settle({ kind: "retry", why: `answered ${status}`, retryAfterMs: retryAfterMs(res.headers["retry-after"]) });
+        } else {
+          settle({ kind: "reject", why: `answered ${status}` });
+          // A 1xx taken as final (101 without Upgrade) has no end: the socket is of no further use.
+          if (status < 200) req.destroy();
+        }
       });
       req.once("error", (error: NodeJS.ErrnoException) => {
-        if (error instanceof BlockedAddressError) resolve({ kind: "reject", why: error.message });
-        else if (error.name === "AbortError" || error.name === "TimeoutError") resolve({ kind: "retry", why: `no answer within ${this.settings.timeoutMs} ms` });
-        else resolve({ kind: "retry", why: error.code ?? error.message });
+        if (error instanceof BlockedAddressError) settle({ kind: "reject", why: error.message });
+        else settle({ kind: "retry", why: error.code ?? error.message });
       });
       req.end(payload);
+    });
+  }
+
+  /**
+   * Waits `ms` before a retry, or less if the wrap-up comes first. One listener on the wrap-up signal
+   * wakes every waiting retry (a listener per wait on the shared signal would pass Node's limit of 10 and
+   * print MaxListenersExceededWarning whenever more than 10 callbacks wait, as in any ADF outage).
+   */
+  #pause(ms: number): Promise<void> {
+    if (this.wrapUp.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#sleepers.add(wake);
     });
   }
 
