@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Agent, get } from "node:http";
 
 import { runApiProcess, startApiProcess } from "./testing/process.js";
-import { postJson } from "./testing/receiver.js";
+import { postJson, startReceiver } from "./testing/receiver.js";
 
 /** GET on `agent`'s connection; the status, or the connection error. */
 function status(url: string, agent: Agent): Promise<number> {
@@ -97,6 +97,30 @@ describe("the process (listen.ts)", function () {
     } finally {
       agent.destroy();
       api.child.kill("SIGKILL");
+    }
+  });
+
+  it("a second SIGTERM and a SIGINT during the drain are logged once and ignored: the job is still called back, exit 0", async () => {
+    const receiver = await startReceiver();
+    const api = await startApiProcess({ CALLBACK_ALLOW_INSECURE: "true", DRAIN_TIMEOUT_MS: "10000" });
+    try {
+      const receipt = await postJson(`${api.url}/simulate`, { durationMs: 1_500, callBackUri: `${receiver.base}/cb/once` });
+      assert.equal(receipt.status, 202);
+      api.child.kill("SIGTERM");
+      while (!api.lines.some((line) => line.includes('"msg":"draining"'))) await new Promise((resolve) => setTimeout(resolve, 1));
+      api.child.kill("SIGTERM");
+      api.child.kill("SIGINT");
+      assert.deepEqual(await api.exited, { code: 0, signal: null });
+      assert.deepEqual(
+        receiver.delivered.map((callback) => callback.path),
+        ["/cb/once"],
+        "the job's callback arrived, once",
+      );
+      assert.equal(api.lines.filter((line) => line.includes('"msg":"already draining: ignored, the drain goes on"')).length, 1);
+      assert.ok(api.lines.some((line) => line.includes('"msg":"drained"')));
+    } finally {
+      api.child.kill("SIGKILL");
+      await receiver.close();
     }
   });
 });

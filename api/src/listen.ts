@@ -33,8 +33,15 @@ const server = await listen(app.callback(), config.HOST, config.PORT, DEFAULT_TI
 logger.info({ host: config.HOST, port: boundPort(server), metricsPort: boundPort(metricsServer) }, "listening");
 
 let stopping = false;
+let toldAgain = false;
 async function stop(reason: string, exitCode: number): Promise<void> {
-  if (stopping) return;
+  if (stopping) {
+    // A second signal (kubectl delete twice, Ctrl-C again) must not cut the drain and the shutdown
+    // callbacks short: said once, then ignored. Only SIGKILL ends the drain early.
+    if (!toldAgain) logger.warn({ reason }, "already draining: ignored, the drain goes on");
+    toldAgain = true;
+    return;
+  }
   stopping = true;
   logger.info({ reason }, "shutting down");
   const clean = await shutdown(server, drain, config.DRAIN_TIMEOUT_MS, logger);
@@ -44,8 +51,9 @@ async function stop(reason: string, exitCode: number): Promise<void> {
   logger.flush(() => process.exit(clean ? exitCode : 1));
 }
 
-process.once("SIGTERM", () => void stop("SIGTERM", 0));
-process.once("SIGINT", () => void stop("SIGINT", 0));
+// `on`, not `once`: with no listener left, a second signal would kill the process at once, mid-drain.
+process.on("SIGTERM", () => void stop("SIGTERM", 0));
+process.on("SIGINT", () => void stop("SIGINT", 0));
 // Nothing a client sends should get here; if something does, log it and keep serving.
 process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
 process.on("uncaughtException", (error) => {
