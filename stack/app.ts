@@ -33,7 +33,7 @@ export interface WebhookAppArgs {
   /** For a non-Azure private registry only: an imagePullSecret. AKS pulls through AcrPull instead. */
   pullCredentials?: { server: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> };
   /** The API's Service: ClusterIP, or a public LoadBalancer (exposure loadbalancer), see stack/exposure. */
-  service: { type: "ClusterIP" | "LoadBalancer"; loadBalancerSourceRanges?: string[] };
+  service: { type: "ClusterIP" | "LoadBalancer"; loadBalancerSourceRanges?: string[]; annotations?: Record<string, string> };
 }
 
 /** What Prometheus-style pod scraping (Azure Monitor managed Prometheus included) reads. */
@@ -203,7 +203,7 @@ export class WebhookApp extends pulumi.ComponentResource {
     const service = new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata: { name: app.name, namespace: ns, labels },
+        metadata: { name: app.name, namespace: ns, labels, annotations: args.service.annotations },
         spec: {
           type: args.service.type,
           loadBalancerSourceRanges: args.service.loadBalancerSourceRanges,

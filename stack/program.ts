@@ -76,7 +76,7 @@ export function runStack(config: StackConfig, services: StackServices): StackOut
         config.target.kind === "kubeconfig" && platform.registry.credentials
           ? { server: platform.registry.server, ...platform.registry.credentials }
           : undefined,
-      service: serviceFor(config.exposure),
+      service: serviceFor(config.exposure, config.api),
     },
     { providers: [provider] },
   );

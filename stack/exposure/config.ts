@@ -21,7 +21,7 @@ export type CertificateSource =
   | { kind: "secret"; secretName: string };
 
 export interface HttpsConfig {
-  /** The user's own DNS name; unset = the Azure DNS label's `<label>.<location>.cloudapp.azure.com`. */
+  /** The user's own DNS name; unset = the Azure DNS label's `<label>.<location>.<the cloud's zone>` (cloudapp.azure.com in the public cloud). */
   hostname?: string;
   /** The Azure DNS label to put on the entry's public IP; unset with no hostname = a stable default. */
   dnsLabel?: string;

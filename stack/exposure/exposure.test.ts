@@ -10,7 +10,14 @@ import { createLogger } from "../../api/src/framework/logging.js";
 import { EXISTING_CLUSTER_LOCATION, LB_IP, run, SUBSCRIPTION_ID, UNKNOWN, type Registration, type Run } from "../testing/harness";
 import { CERT_MANAGER_CHART, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, GATEWAY_CRDS_CHART } from "./charts";
 import { ACME_SERVERS } from "./config";
-import { AZURE_ALLOWED_IP_RANGES_ANNOTATION, AZURE_DNS_LABEL_ANNOTATION, CLUSTER_INTERNAL_PATHS, gatewayDuration, NOT_PUBLIC_PATH } from "./https";
+import {
+  AZURE_ALLOWED_IP_RANGES_ANNOTATION,
+  AZURE_DNS_LABEL_ANNOTATION,
+  AZURE_LB_IDLE_TIMEOUT_ANNOTATION,
+  CLUSTER_INTERNAL_PATHS,
+  gatewayDuration,
+  NOT_PUBLIC_PATH,
+} from "./https";
 import { defaultDnsLabel } from "./index";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
@@ -28,6 +35,8 @@ const KUBE = { target: "kubeconfig", registryServer: "localhost:5001" };
 const KUBE_SECRETS = { kubeconfig: "apiVersion: v1\nkind: Config\n" };
 const LABEL = defaultDnsLabel("adf-webhook-api", SUBSCRIPTION_ID, "adf-webhook-aks", "test");
 const DEFAULT_HOST = `${LABEL}.westeurope.cloudapp.azure.com`;
+/** The load balancer's idle timeout for the default jobTimeoutMs (600000 + 30000 ms, in whole minutes). */
+const IDLE = { [AZURE_LB_IDLE_TIMEOUT_ANNOTATION]: "11" };
 
 const entryTypes = (r: Run) => r.resources.filter((x) => ENTRY_TYPES.includes(x.type)).map((x) => x.type).sort();
 const inputs = (x: Registration): any => x.inputs;
@@ -70,6 +79,7 @@ describe("exposure (Pulumi mocks)", function () {
       const r = await run({});
       assert.equal(serviceOf(r).spec.type, "ClusterIP");
       assert.equal(serviceOf(r).spec.loadBalancerSourceRanges, undefined);
+      assert.equal(serviceOf(r).metadata.annotations, undefined, "no load balancer, no idle timeout");
       assert.deepEqual(entryTypes(r), []);
       assert.equal(r.outputs.endpoint, "http://adf-webhook-api.adf-webhook.svc.cluster.local:5002");
       assert.equal(r.outputs.webhookUrl, "http://localhost:5002/helloworld");
@@ -90,6 +100,21 @@ describe("exposure (Pulumi mocks)", function () {
       const r = await run({ exposure: "loadbalancer", allowPlainHttp: "true", authMode: "basic", basicAuthUsername: "adf" }, { basicAuthPassword: "pw" });
       assert.equal(serviceOf(r).spec.loadBalancerSourceRanges, undefined);
       assert.equal(r.outputs.endpoint, `http://${LB_IP}:5002`);
+    });
+
+    it("Azure's idle timeout outlasts a silent Web activity call: jobTimeoutMs + 30 s in whole minutes, within 4-100", async () => {
+      // Azure drops a flow idle for 4 minutes by default; the API sends nothing while a job runs.
+      assert.deepEqual(serviceOf(await run({ exposure: "loadbalancer" })).metadata.annotations, IDLE);
+      for (const [jobTimeoutMs, minutes] of [
+        ["1", "4"],
+        ["210000", "4"],
+        ["210001", "5"],
+        ["5970000", "100"],
+        ["604800000", "100"],
+      ]) {
+        const service = serviceOf(await run({ exposure: "loadbalancer", jobTimeoutMs }));
+        assert.equal(service.metadata.annotations[AZURE_LB_IDLE_TIMEOUT_ANNOTATION], minutes, `jobTimeoutMs ${jobTimeoutMs}`);
+      }
     });
   });
 
@@ -171,7 +196,8 @@ describe("exposure (Pulumi mocks)", function () {
       assert.equal(gateway.metadata.namespace, "adf-webhook");
       assert.deepEqual(gateway.metadata.annotations, { "cert-manager.io/issuer": "adf-webhook-api-letsencrypt" });
       assert.equal(gateway.spec.gatewayClassName, (r.one(GATEWAY_CLASS).state as any).metadata.name);
-      assert.deepEqual(gateway.spec.infrastructure, { annotations: { [AZURE_DNS_LABEL_ANNOTATION]: LABEL } });
+      // The idle timeout reaches the entry's Service through the Gateway, as the label does.
+      assert.deepEqual(gateway.spec.infrastructure, { annotations: { [AZURE_DNS_LABEL_ANNOTATION]: LABEL, ...IDLE } });
       assert.deepEqual(
         gateway.spec.listeners.map((l: any) => [l.name, l.protocol, l.port, l.hostname]),
         [
@@ -264,7 +290,7 @@ describe("exposure (Pulumi mocks)", function () {
       const gateway = inputs(r.one(GATEWAY));
       assert.equal(gateway.spec.gatewayClassName, "approuting-istio");
       assert.equal(gateway.metadata.annotations, undefined, "no cert-manager: the certificate is the user's");
-      assert.deepEqual(gateway.spec.infrastructure, { annotations: { [AZURE_ALLOWED_IP_RANGES_ANNOTATION]: "203.0.113.0/24,198.51.100.0/24" } });
+      assert.deepEqual(gateway.spec.infrastructure, { annotations: { [AZURE_ALLOWED_IP_RANGES_ANNOTATION]: "203.0.113.0/24,198.51.100.0/24", ...IDLE } });
       assert.deepEqual(gateway.spec.listeners[1].tls.certificateRefs, [{ kind: "Secret", group: "", name: "adf-tls" }]);
       assert.deepEqual(gateway.spec.listeners.map((l: any) => l.hostname), ["adf.example.com", "adf.example.com"]);
       assert.ok(!r.calls.some((c) => c.token === "azure-native:authorization:getClientConfig"), "no DNS label to derive");
@@ -275,7 +301,7 @@ describe("exposure (Pulumi mocks)", function () {
       const r = await run({ ...EXISTING, ...ACME, hostname: "adf.example.com", dnsLabel: "adf-demo", acmeServer: "staging", installCertManager: "false" });
       assert.deepEqual(Object.keys(releases(r)).sort(), ["envoy-gateway", "gateway-api-crds"]);
       assert.equal(inputs(r.one(ISSUER)).spec.acme.server, ACME_SERVERS.staging);
-      assert.deepEqual(inputs(r.one(GATEWAY)).spec.infrastructure, { annotations: { [AZURE_DNS_LABEL_ANNOTATION]: "adf-demo" } });
+      assert.deepEqual(inputs(r.one(GATEWAY)).spec.infrastructure, { annotations: { [AZURE_DNS_LABEL_ANNOTATION]: "adf-demo", ...IDLE } });
       assert.equal(r.outputs.endpoint, "https://adf.example.com");
     });
 
@@ -293,9 +319,27 @@ describe("exposure (Pulumi mocks)", function () {
       assert.equal(r.outputs.endpoint, "https://adf-demo.uksouth.cloudapp.azure.com");
     });
 
-    it("a longer JOB_TIMEOUT_MS lengthens the route's timeout", async () => {
+    it("a longer JOB_TIMEOUT_MS lengthens the route's timeout and the load balancer's idle timeout (at most Azure's 100 minutes)", async () => {
       const r = await run({ ...ACME, jobTimeoutMs: String(7 * 86_400_000) });
       assert.deepEqual(routes(r)["adf-webhook-api-api"].spec.rules[1].timeouts, { request: "168h30s" });
+      assert.equal(inputs(r.one(GATEWAY)).spec.infrastructure.annotations[AZURE_LB_IDLE_TIMEOUT_ANNOTATION], "100");
+      const short = await run({ ...ACME, jobTimeoutMs: "1500000" });
+      assert.equal(inputs(short.one(GATEWAY)).spec.infrastructure.annotations[AZURE_LB_IDLE_TIMEOUT_ANNOTATION], "26");
+    });
+
+    it("the DNS label's zone is azureCloud's: Azure Government and Azure China have their own", async () => {
+      for (const [azureCloud, location, zone] of [
+        ["public", "westeurope", "cloudapp.azure.com"],
+        ["usgovernment", "usgovvirginia", "cloudapp.usgovcloudapi.net"],
+        ["china", "chinanorth3", "cloudapp.chinacloudapi.cn"],
+      ]) {
+        const r = await run({ ...ACME, azureCloud, location });
+        const host = `${LABEL}.${location}.${zone}`;
+        assert.equal(r.outputs.endpoint, `https://${host}`, azureCloud);
+        assert.deepEqual(inputs(r.one(GATEWAY)).spec.listeners.map((l: any) => l.hostname), [host, host]);
+      }
+      const own = await run({ ...ACME, azureCloud: "china", hostname: "adf.example.cn" });
+      assert.equal(own.outputs.endpoint, "https://adf.example.cn", "the user's own name is kept as it is");
     });
   });
 

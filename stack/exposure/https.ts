@@ -12,6 +12,8 @@ import type { HttpsConfig } from "./config";
 /** Service annotations of the Azure cloud provider, set on the entry's Service through the Gateway. */
 export const AZURE_DNS_LABEL_ANNOTATION = "service.beta.kubernetes.io/azure-dns-label-name";
 export const AZURE_ALLOWED_IP_RANGES_ANNOTATION = "service.beta.kubernetes.io/azure-allowed-ip-ranges";
+/** Minutes a flow may be idle before Azure's load balancer drops it (its default is 4). */
+export const AZURE_LB_IDLE_TIMEOUT_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout";
 
 /** The Gateway's listeners: plain HTTP only redirects (and answers ACME challenges); HTTPS serves the API. */
 export const HTTP_LISTENER = "http";
@@ -46,10 +48,11 @@ export function gatewaySpec(
   names: EntryNames,
   host: string,
   className: string,
-  entry: { dnsLabel?: string; allowedSourceRanges?: string[] },
+  entry: { dnsLabel?: string; allowedSourceRanges?: string[]; idleTimeoutMinutes?: number },
 ): IGateway["spec"] {
   // Annotations for the Service the implementation creates for this Gateway (Azure reads them).
   const annotations: Record<string, string> = {};
+  if (entry.idleTimeoutMinutes !== undefined) annotations[AZURE_LB_IDLE_TIMEOUT_ANNOTATION] = String(entry.idleTimeoutMinutes);
   if (entry.dnsLabel) annotations[AZURE_DNS_LABEL_ANNOTATION] = entry.dnsLabel;
   if (entry.allowedSourceRanges) annotations[AZURE_ALLOWED_IP_RANGES_ANNOTATION] = entry.allowedSourceRanges.join(",");
   return {
@@ -149,6 +152,8 @@ export interface HttpsEntryArgs {
   /** The Azure DNS label for the entry's public IP, when it gets one. */
   dnsLabel?: pulumi.Input<string>;
   requestTimeoutMs: number;
+  /** The Azure load balancer's idle timeout for the entry's Service, in minutes. */
+  idleTimeoutMinutes: number;
 }
 
 /**
@@ -228,7 +233,7 @@ export class HttpsEntry extends pulumi.ComponentResource {
           annotations: names.issuer ? { "cert-manager.io/issuer": names.issuer } : undefined,
         },
         spec: entry.apply(({ n, host, dnsLabel, gatewayClass }) =>
-          gatewaySpec(n, host, gatewayClass, { dnsLabel, allowedSourceRanges: args.allowedSourceRanges }),
+          gatewaySpec(n, host, gatewayClass, { dnsLabel, allowedSourceRanges: args.allowedSourceRanges, idleTimeoutMinutes: args.idleTimeoutMinutes }),
         ),
       },
       { ...parent, dependsOn: [...classReady, ...(issuer ? [issuer] : []), ...(crds ? [crds] : [])] },

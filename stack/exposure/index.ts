@@ -5,19 +5,47 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { WebhookApp, WebhookAppArgs } from "../app";
-import { API_PORT, type StackConfig } from "../config";
+import { API_PORT, type ApiSettings, type AzureCloud, type StackConfig } from "../config";
 import type { ExposureConfig } from "./config";
-import { HttpsEntry } from "./https";
+import { AZURE_LB_IDLE_TIMEOUT_ANNOTATION, HttpsEntry } from "./https";
 
 export { readExposure, type ExposureConfig } from "./config";
 
 /** Room left after JOB_TIMEOUT_MS for the API's own answer to pass the entry. */
 const ENTRY_TIMEOUT_MARGIN_MS = 30_000;
 
+/**
+ * The DNS zone of a public IP's DNS label in each Azure cloud (cloud-provider-azure, pkg/azclient/cloud.go:
+ * ResourceManagerVMDNSSuffix): `<label>.<region>.<zone>`.
+ */
+export const AZURE_DNS_LABEL_ZONES: Record<AzureCloud, string> = {
+  public: "cloudapp.azure.com",
+  usgovernment: "cloudapp.usgovcloudapi.net",
+  china: "cloudapp.chinacloudapi.cn",
+};
+
+/** The idle timeouts Azure's load balancer allows, in minutes (cloud-provider-azure 1.28+ refuses others). */
+export const AZURE_LB_IDLE_TIMEOUT_MINUTES = { min: 4, max: 100 } as const;
+
+/**
+ * The load balancer's idle timeout for a public entry: a synchronous (Web activity) call sends nothing while
+ * its job runs, and Azure drops a flow idle for longer than this (4 minutes by default), so it outlasts
+ * JOB_TIMEOUT_MS plus the entry's margin, within Azure's range. Jobs longer than 100 minutes are for
+ * webhooks (the callback comes on its own connection).
+ */
+export function loadBalancerIdleTimeoutMinutes(api: Pick<ApiSettings, "JOB_TIMEOUT_MS">): number {
+  const minutes = Math.ceil((api.JOB_TIMEOUT_MS + ENTRY_TIMEOUT_MARGIN_MS) / 60_000);
+  return Math.min(AZURE_LB_IDLE_TIMEOUT_MINUTES.max, Math.max(AZURE_LB_IDLE_TIMEOUT_MINUTES.min, minutes));
+}
+
 /** The API's Service for an exposure: public (LoadBalancer) only for `loadbalancer`. */
-export function serviceFor(exposure: ExposureConfig): WebhookAppArgs["service"] {
+export function serviceFor(exposure: ExposureConfig, api: Pick<ApiSettings, "JOB_TIMEOUT_MS">): WebhookAppArgs["service"] {
   return exposure.mode === "loadbalancer"
-    ? { type: "LoadBalancer", loadBalancerSourceRanges: exposure.allowedSourceRanges }
+    ? {
+        type: "LoadBalancer",
+        loadBalancerSourceRanges: exposure.allowedSourceRanges,
+        annotations: { [AZURE_LB_IDLE_TIMEOUT_ANNOTATION]: String(loadBalancerIdleTimeoutMinutes(api)) },
+      }
     : { type: "ClusterIP" };
 }
 
@@ -74,7 +102,9 @@ export function exposeApi(config: StackConfig, app: WebhookApp, opts: pulumi.Com
               .getManagedClusterOutput({ resourceName: config.target.clusterName, resourceGroupName: config.target.clusterResourceGroup })
               .location.apply((region) => region.toLowerCase().replace(/\s+/g, ""))
           : pulumi.output(https.location);
-      const host = https.hostname !== undefined ? pulumi.output(https.hostname) : pulumi.interpolate`${dnsLabel}.${location}.cloudapp.azure.com`;
+      // The label's zone is the cloud's own: Azure Government and Azure China have theirs.
+      const zone = AZURE_DNS_LABEL_ZONES[config.api.AZURE_CLOUD ?? "public"];
+      const host = https.hostname !== undefined ? pulumi.output(https.hostname) : pulumi.interpolate`${dnsLabel}.${location}.${zone}`;
       new HttpsEntry(
         "adf-webhook-entry",
         {
@@ -87,6 +117,7 @@ export function exposeApi(config: StackConfig, app: WebhookApp, opts: pulumi.Com
           host,
           dnsLabel,
           requestTimeoutMs: config.api.JOB_TIMEOUT_MS + ENTRY_TIMEOUT_MARGIN_MS,
+          idleTimeoutMinutes: loadBalancerIdleTimeoutMinutes(config.api),
         },
         opts,
       );
