@@ -152,7 +152,7 @@ export interface AppConfig {
 
 export interface DataFactoryConfig {
   name?: string;
-  /** Resource group for the factory; defaults to the stack's (new) or the cluster's (existing). */
+  /** Resource group for the factory; unset = the group the stack creates (new) or clusterResourceGroup (existing), see program.ts. */
   resourceGroupName?: string;
   location: string;
 }

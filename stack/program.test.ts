@@ -487,6 +487,22 @@ describe("stack program (Pulumi mocks)", function () {
       assert.equal(factory.resourceGroupName, "rg-aks");
       assert.equal(factory.factoryName, "adf-demo");
       assert.equal(r.outputs.dataFactoryName, "adf-demo");
+      assert.equal((r.one("azure-native:datafactory:Pipeline").inputs as any).resourceGroupName, "rg-aks");
+      const configured = await run({ ...EXISTING, exposure: "loadbalancer", dataFactory: "true", dataFactoryResourceGroup: "rg-adf" });
+      assert.equal((configured.one("azure-native:datafactory:Factory").inputs as any).resourceGroupName, "rg-adf");
+    });
+
+    it("the default resource group is what Pulumi.dev.yaml says it is (issue 20)", async () => {
+      const dev = fs.readFileSync(path.join(__dirname, "..", "Pulumi.dev.yaml"), "utf8");
+      // The comment above the key, up to it.
+      const comment = /((?:^ *#.*\n)*?) *# adf-webhook-aks:dataFactoryResourceGroup:/m.exec(dev)?.[1] ?? "";
+      assert.match(comment, /the group the stack creates \(target new\) or clusterResourceGroup\s*#?\s*\(target existing, not registryResourceGroup\); required with target kubeconfig/);
+      const created = await run({ exposure: "loadbalancer", dataFactory: "true" });
+      const group = created.one("azure-native:resources:ResourceGroup");
+      assert.equal((created.one("azure-native:datafactory:Factory").inputs as any).resourceGroupName, (group.state as any).name);
+      const existing = await run({ ...EXISTING, exposure: "loadbalancer", dataFactory: "true" });
+      assert.equal((existing.one("azure-native:datafactory:Factory").inputs as any).resourceGroupName, EXISTING.clusterResourceGroup);
+      assert.notEqual(EXISTING.clusterResourceGroup, EXISTING.registryResourceGroup);
     });
 
     it("kubeconfig target: the factory goes to the configured resource group", async () => {
