@@ -17,9 +17,15 @@ describe("config", () => {
     assert.equal(config.MAX_PENDING_CALLBACKS, 1000);
     assert.equal(config.MAX_QUEUED_BYTES, 32 * 1024 * 1024);
     assert.equal(config.MAX_OUTPUT_BYTES, 4_000_000);
+    assert.equal(config.MAX_BODY_BYTES_IN_FLIGHT, 16 * 1024 * 1024);
     assert.deepEqual(config.CALLBACK_ALLOWED_HOSTS, DEFAULT_CALLBACK_HOSTS);
     assert.equal(config.CALLBACK_ALLOW_INSECURE, false);
     assert.equal(config.AUTH_MODE, "none");
+  });
+
+  it("MAX_BODY_BYTES_IN_FLIGHT: unset, 16 MiB or BODY_LIMIT if larger; set, as given", () => {
+    assert.equal(loadConfig({ BODY_LIMIT: "20mb", MAX_QUEUED_BYTES: "64mb" }).MAX_BODY_BYTES_IN_FLIGHT, 20 * 1024 * 1024);
+    assert.equal(loadConfig({ MAX_BODY_BYTES_IN_FLIGHT: "4mb" }).MAX_BODY_BYTES_IN_FLIGHT, 4 * 1024 * 1024);
   });
 
   it("reads the environment, treating empty variables as unset", () => {
@@ -66,6 +72,7 @@ describe("config", () => {
     [{ MAX_QUEUED_JOBS: "-1" }, [], /MAX_QUEUED_JOBS must be a whole number between 0 and 1000000/],
     [{ MAX_QUEUED_BYTES: "1mb", BODY_LIMIT: "2mb" }, [], /BODY_LIMIT must not exceed MAX_QUEUED_BYTES \(1048576 bytes\)/],
     [{ MAX_QUEUED_BYTES: "1mb", BODY_LIMIT: "1kb" }, [], /MAX_OUTPUT_BYTES must not exceed MAX_QUEUED_BYTES/],
+    [{ MAX_BODY_BYTES_IN_FLIGHT: "512kb" }, [], /MAX_BODY_BYTES_IN_FLIGHT must be at least BODY_LIMIT \(1048576 bytes\)/],
   ] as const) {
     it(`refuses ${JSON.stringify({ ...env, args })} with one clear message`, () => {
       assert.throws(() => loadConfig(env, args), (error: unknown) => {

@@ -1,5 +1,5 @@
 import { bodyParser } from "@koa/bodyparser";
-import type { Middleware } from "koa";
+import type { Context, Middleware } from "koa";
 
 import { HttpError } from "./errors.js";
 
@@ -12,7 +12,7 @@ const JSON_TYPES = ["application/json", "application/*+json"] as const;
  * A body without a Content-Type is read as JSON: ADF's docs require the header and users forget it, and
  * a body that is not JSON is still refused (400).
  */
-export function jsonBody(limitBytes: number): Middleware {
+export function jsonBody(limitBytes: number, budget?: BodyBudget): Middleware {
   const parse = bodyParser({
     enableTypes: ["json"],
     // Parse exactly what the 415 check below lets through, so no JSON type skips parsing (and the limit).
@@ -44,13 +44,73 @@ export function jsonBody(limitBytes: number): Middleware {
     } else if (METHODS_WITH_BODY.has(ctx.method) && ctx.get("content-type") && ctx.is(...JSON_TYPES) === false) {
       throw new HttpError(415, "unsupported_media_type", "Send the body as JSON, with Content-Type: application/json.");
     }
-    await parse(ctx, async () => {
-      if (depthExceeds(ctx.request.body, MAX_DEPTH)) {
-        throw new HttpError(400, "invalid_input", `The body is nested more than ${MAX_DEPTH} levels deep.`);
-      }
-      await next();
-    });
+    // Held while the body is read and parsed (a slow upload holds it until it ends or its request times
+    // out); the parsed body is the handler's from then on.
+    const release = budget?.reserve(expectedBodyBytes(ctx, limitBytes));
+    try {
+      await parse(ctx, async () => {
+        release?.();
+        if (depthExceeds(ctx.request.body, MAX_DEPTH)) {
+          throw new HttpError(400, "invalid_input", `The body is nested more than ${MAX_DEPTH} levels deep.`);
+        }
+        await next();
+      });
+    } finally {
+      release?.();
+    }
   };
+}
+
+/**
+ * The most memory reading this request's body can take: its Content-Length when that is known and the
+ * body is not encoded; the whole limit when the length is unknown (chunked) or the body is compressed
+ * (a few bytes can inflate to the limit); nothing for a request without a body, or one whose declared
+ * length is over the limit (refused, 413, before a byte is read).
+ */
+export function expectedBodyBytes(ctx: Context, limitBytes: number): number {
+  const chunked = ctx.get("transfer-encoding") !== "";
+  const length = ctx.request.length;
+  if (!chunked && length === undefined) return 0;
+  const encoding = ctx.get("content-encoding").trim().toLowerCase();
+  if (chunked || length === undefined || (encoding !== "" && encoding !== "identity")) return limitBytes;
+  return length > limitBytes ? 0 : length;
+}
+
+/**
+ * The bytes of request bodies being read at once, across all connections (MAX_BODY_BYTES_IN_FLIGHT): each
+ * request reserves what its body can take (expectedBodyBytes) before a byte is read, and is refused
+ * (`refuse`: 503 busy with Retry-After) when that does not fit. Without it, slow uploads each held a body
+ * of up to BODY_LIMIT, with nothing bounding how many.
+ */
+export class BodyBudget {
+  #bytes = 0;
+
+  constructor(
+    readonly limitBytes: number,
+    private readonly refuse: (message: string) => HttpError,
+  ) {}
+
+  /** Bytes reserved now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Reserves `bytes` until the returned release is called (idempotent), or throws `refuse`'s error. */
+  reserve(bytes: number): () => void {
+    if (bytes === 0) return () => {};
+    if (this.#bytes + bytes > this.limitBytes) {
+      throw this.refuse(
+        `Request bodies being received hold ${this.#bytes} bytes here; this one's ${bytes} more would pass MAX_BODY_BYTES_IN_FLIGHT (${this.limitBytes}); retry later.`,
+      );
+    }
+    this.#bytes += bytes;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#bytes -= bytes;
+    };
+  }
 }
 
 /** Deeper than any real ADF payload; deep enough input would overflow recursive code further on. */

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 
 import type { Middleware } from "koa";
 
@@ -48,6 +49,10 @@ export function requestPipeline({ logger, metrics, drain, quietPaths }: Pipeline
         serializeJsonBody(ctx);
       } catch (error) {
         answerError(ctx, error);
+        // Refused before its body was read to the end (413, 503 busy, 415, 401, ...): what is left of it
+        // would stall the connection (a body the parser gave up on midway is never drained) or be read
+        // only to be thrown away, so the connection closes.
+        if (bodyLeftUnread(ctx.req)) ctx.set("Connection", "close");
       }
     } finally {
       const end = performance.now();
@@ -58,6 +63,13 @@ export function requestPipeline({ logger, metrics, drain, quietPaths }: Pipeline
       observeRequest(metrics, method, route, status, (end - start) / 1000);
     }
   };
+}
+
+/** Whether a request has a body that neither arrived in full nor was read to its end. */
+function bodyLeftUnread(req: IncomingMessage): boolean {
+  if (!req.complete) return true;
+  if (req.readableEnded) return false;
+  return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
 }
 
 /**

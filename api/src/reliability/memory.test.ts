@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { startApiProcess } from "../testing/process.js";
+import { heldUpload } from "../testing/uploads.js";
 
 /**
  * Issue 13: with a callback host that hangs and outputs near the body limit, 250 webhook calls took the
@@ -80,6 +81,42 @@ describe("reliability: memory under a hung callback host", function () {
       api.child.kill("SIGKILL");
       receiver.closeAllConnections();
       receiver.close();
+    }
+  });
+});
+
+describe("reliability: memory under slow uploads", function () {
+  this.timeout(120_000);
+
+  /**
+   * Issue 20: 250 connections, each holding back the last byte of a 1 MB body, took the process from about
+   * 75 MB to 355 MB of RSS (auth off, default settings): nothing bounded the bodies being received. Now
+   * they share MAX_BODY_BYTES_IN_FLIGHT (16 MiB by default): the rest are refused before they are read.
+   */
+  it(`${CALLS} uploads of 1 MB holding back their last byte: the process stays far under the pod's 256 MiB, the rest is refused 503 busy`, async () => {
+    const api = await startApiProcess();
+    const uploads: Array<Awaited<ReturnType<typeof heldUpload>>> = [];
+    try {
+      const pid = api.child.pid!;
+      const atStart = memoryOf(pid);
+      const port = Number(new URL(api.url).port);
+      const body = JSON.stringify({ output: { data: "x".repeat(1_000_000 - 30) } });
+      uploads.push(...(await Promise.all(Array.from({ length: CALLS }, () => heldUpload(port, "/simulate", body)))));
+      const atEnd = memoryOf(pid);
+      const refused = uploads.filter((upload) => / 503 [\s\S]*"busy"/.test(upload.received())).length;
+      const reading = uploads.filter((upload) => /^HTTP\/1\.1 100 Continue\r\n\r\n$/.test(upload.received())).length;
+      console.log(
+        `      RSS ${mib(atStart.rss)} MiB at start, ${mib(atEnd.rss)} MiB with the uploads held, peak ${mib(atEnd.peak)} MiB (+${mib(atEnd.peak - atStart.rss)}); ` +
+          `${reading} uploads being read, ${refused} refused`,
+      );
+      assert.equal(reading + refused, CALLS, "each upload is being read or was refused");
+      assert.ok(reading >= 1 && reading <= 16, `at most MAX_BODY_BYTES_IN_FLIGHT / 1 MB are read at once (${reading})`);
+      // Unbounded, the held bodies alone were 250 MB (RSS grew by about 280 MB); bounded, 16 MiB and their copies.
+      assert.ok(atEnd.peak - atStart.rss < 64 * 1024 ** 2, `RSS grew by ${mib(atEnd.peak - atStart.rss)} MiB`);
+      assert.ok(atEnd.peak < POD_MEMORY_LIMIT_BYTES, `peak RSS ${mib(atEnd.peak)} MiB is under the pod's limit`);
+    } finally {
+      uploads.forEach((upload) => upload.socket.destroy());
+      api.child.kill("SIGKILL");
     }
   });
 });

@@ -6,12 +6,12 @@ import { z } from "zod";
 
 import { authentication } from "../auth/index.js";
 import type { Config } from "../config.js";
-import { jsonBody } from "../framework/body.js";
+import { BodyBudget, expectedBodyBytes, jsonBody } from "../framework/body.js";
 import type { Drain } from "../framework/drain.js";
 import { HttpError, JSON_TYPE, sendError } from "../framework/errors.js";
 import type { Logger } from "../framework/logging.js";
 import { ADF_FIELDS, type Job } from "../jobs/job.js";
-import { Backlog } from "./backlog.js";
+import { Backlog, busy } from "./backlog.js";
 import { CallbackSender, callbackPayload, type CallbackTransport } from "./callback.js";
 import { checkCallbackUri, type CallbackPolicy, type HostLookup } from "./callbackUri.js";
 import type { JobMetrics } from "./metrics.js";
@@ -39,6 +39,7 @@ export interface JobRouteDependencies {
 export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain, metrics, logger, lookup, transport }: JobRouteDependencies): void {
   const guards = authentication(config);
   const backlog = new Backlog(config, metrics);
+  const bodies = new BodyBudget(config.MAX_BODY_BYTES_IN_FLIGHT, busy);
   const runner = new JobRunner(config, metrics, drain.wrapUp);
   const sender = new CallbackSender(
     {
@@ -114,14 +115,17 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
     ctx.body = { jobId, job: job.name, status: "accepted" };
   }
 
-  /** Refuses a body the budget has no room for before reading it (see Backlog.admitBody). */
+  /**
+   * Refuses a body the budget has no room for before reading it (see Backlog.admitBody): by its
+   * Content-Length, or as large as BODY_LIMIT when chunked or compressed (read in full, it could be).
+   */
   const roomForBody =
     (job: Job): Middleware =>
     async (ctx, next) => {
-      const length = ctx.request.length;
-      if (length !== undefined) {
+      const bytes = expectedBodyBytes(ctx, config.BODY_LIMIT);
+      if (bytes > 0) {
         try {
-          backlog.admitBody(length);
+          backlog.admitBody(bytes);
         } catch (error) {
           metrics.jobs.inc({ job: job.name, outcome: "rejected" });
           throw error;
@@ -136,7 +140,7 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
     names.add(job.name);
 
     if (job.get) router.get(`/${job.name}`, ...guards, (ctx) => respond(ctx, job, parseInput(job, {})));
-    router.post(`/${job.name}`, ...guards, roomForBody(job), jsonBody(config.BODY_LIMIT), async (ctx) => {
+    router.post(`/${job.name}`, ...guards, roomForBody(job), jsonBody(config.BODY_LIMIT, bodies), async (ctx) => {
       const body: unknown = ctx.request.body;
       if (typeof body !== "object" || body === null || Array.isArray(body)) {
         throw new HttpError(400, "invalid_input", "The body must be a JSON object.");
