@@ -1,4 +1,6 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Writable } from "node:stream";
 
 import request from "supertest";
@@ -100,6 +102,18 @@ describe("exposure (Pulumi mocks)", function () {
       const r = await run({ exposure: "loadbalancer", allowPlainHttp: "true", authMode: "basic", basicAuthUsername: "adf" }, { basicAuthPassword: "pw" });
       assert.equal(serviceOf(r).spec.loadBalancerSourceRanges, undefined);
       assert.equal(r.outputs.endpoint, `http://${LB_IP}:5002`);
+    });
+
+    it("the probes' paths are public on its port (a Service cannot filter paths), and Pulumi.dev.yaml says so", async () => {
+      const r = await run({ exposure: "loadbalancer" });
+      const container = inputs(r.one("kubernetes:apps/v1:Deployment")).spec.template.spec.containers[0];
+      const probed = ["startupProbe", "livenessProbe", "readinessProbe"].map((probe) => container[probe].httpGet);
+      // The Service carries the very port the kubelet probes: whoever reaches the IP reaches the probes.
+      for (const { port } of probed) assert.equal(port, serviceOf(r).spec.ports[0].targetPort);
+      const dev = fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.dev.yaml"), "utf8");
+      const comment = /^ *# {3}loadbalancer {2}[\s\S]*?(?=^ *# {3}https)/m.exec(dev)?.[0] ?? "";
+      for (const { path: probePath } of probed) assert.ok(comment.includes(probePath), `Pulumi.dev.yaml's loadbalancer comment names ${probePath} as public`);
+      assert.match(comment, /public/);
     });
 
     it("Azure's idle timeout outlasts a silent Web activity call: jobTimeoutMs + 30 s in whole minutes, within 4-100", async () => {
