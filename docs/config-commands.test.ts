@@ -6,7 +6,8 @@
  * - A file is read top to bottom: its sections build on the ones before (exposure https set in one is
  *   still set in the next).
  * - A section that sets `target` is about that target: from that line to the section's end the steps
- *   build on it, and the next section goes back to what was there before.
+ *   build on it, and the next section goes back to what was there before. So is a section that removes
+ *   or changes a setting an earlier section made: it describes another setup, not the next step.
  * - A section that sets a target and none of the keys that target requires is a note about that target,
  *   not a whole recipe: the required keys take Pulumi.dev.yaml's commented examples.
  * - A value only known when the command runs (`"$(kind get kubeconfig)"`, `"$ranges"`, `<password>`)
@@ -73,19 +74,22 @@ interface State {
 }
 
 /** Every problem a user following the file's commands would meet: `file:line: key: message`. */
-function problemsOf(file: string): string[] {
+function problemsOf(file: string, markdown = fs.readFileSync(path.join(ROOT, file), "utf8"), dev: Record<string, string> = DEV): string[] {
   const problems: string[] = [];
   const reported = new Set<string>();
-  let state: State = { values: { ...DEV }, origin: Object.fromEntries(Object.keys(DEV).map((key) => [key, "Pulumi.dev.yaml"])) };
+  let state: State = { values: { ...dev }, origin: Object.fromEntries(Object.keys(dev).map((key) => [key, "Pulumi.dev.yaml"])) };
   const clone = (s: State): State => ({ values: { ...s.values }, origin: { ...s.origin } });
 
-  for (const section of configSections(fs.readFileSync(path.join(ROOT, file), "utf8"), PROJECT)) {
+  for (const section of configSections(markdown, PROJECT)) {
     if (section.steps.length === 0) continue;
     const before = clone(state);
     let lastLine = section.line;
     let pending = false;
     /** The target this section set, and whether it set any key that target requires. */
     let ownTarget: { target: string; line: number; setsRequired: boolean } | undefined;
+    /** Whether it removes or changes what an earlier section of the file set. */
+    let variant = false;
+    const setEarlier = (key: string) => before.origin[key]?.startsWith(`${file}:`) === true;
 
     const validate = () => {
       if (!pending) return;
@@ -122,11 +126,13 @@ function problemsOf(file: string): string[] {
         continue;
       }
       if (step.kind === "rm") {
+        if (setEarlier(step.key)) variant = true;
         delete state.values[step.key];
         delete state.origin[step.key];
       } else {
         if (SECRET_KEYS.has(step.key) && !step.secret) problems.push(`${at}: ${step.key}: is a secret: set it with --secret`);
         const value = step.dynamic ? sample(step.key) : step.value;
+        if (setEarlier(step.key) && before.values[step.key] !== value) variant = true;
         if (step.key === "target") {
           validate(); // what came before is its own recipe
           ownTarget = { target: value, line: step.line, setsRequired: false };
@@ -138,7 +144,7 @@ function problemsOf(file: string): string[] {
       lastLine = step.line;
     }
     validate();
-    if (ownTarget) state = before; // the next section is about the stack as it was
+    if (ownTarget || variant) state = before; // the next section is about the stack as it was
   }
   return problems;
 }
@@ -150,6 +156,29 @@ describe("the guides' pulumi config commands", () => {
       assert.deepEqual(problems, [], `\n${problems.join("\n")}`);
     });
   }
+
+  it("would catch what it is for: a kind recipe on a Pulumi.dev.yaml that sets Azure-only keys, a bad value, an unknown key", () => {
+    const guide = [
+      "# Local",
+      "```sh",
+      "pulumi config set target kubeconfig",
+      `pulumi config set --secret kubeconfig "$(kind get kubeconfig --name dev)"`,
+      "pulumi config set registryServer localhost:5001",
+      "```",
+      "# Tuning",
+      "```sh",
+      "pulumi config set replicas many && pulumi config set replica 3",
+      "pulumi config set basicAuthPassword hunter2",
+      "```",
+    ].join("\n");
+    const problems = problemsOf("docs/guide.md", guide, { ...DEV, clusterCredentials: "admin", registryAuth: "entra" });
+    assert.equal(problems.length, 5, problems.join("\n"));
+    assert.match(problems[0], /^docs\/guide\.md:5: clusterCredentials: applies to AKS only.*target kubeconfig \(set at line 3\); clusterCredentials from Pulumi\.dev\.yaml/);
+    assert.match(problems[1], /^docs\/guide\.md:5: registryAuth: /);
+    assert.match(problems[2], /^docs\/guide\.md:9: replica: is no key of the stack/);
+    assert.match(problems[3], /^docs\/guide\.md:10: basicAuthPassword: is a secret: set it with --secret/);
+    assert.match(problems[4], /^docs\/guide\.md:9: replicas: must be a whole number/);
+  });
 
   it("the guides have recipes at all (the parser finds them)", () => {
     const steps = guides().flatMap((file) => configSections(fs.readFileSync(path.join(ROOT, file), "utf8"), PROJECT).flatMap((s) => s.steps));
