@@ -92,10 +92,16 @@ describe("stack config", () => {
       });
     });
 
-    it("derives terminationGracePeriodSeconds from DRAIN_TIMEOUT_MS (preStop + drain + margin)", () => {
-      assert.equal(terminationGracePeriodSeconds({ DRAIN_TIMEOUT_MS: 20_000 }), 30);
-      assert.equal(terminationGracePeriodSeconds({ DRAIN_TIMEOUT_MS: 45_500 }), 56);
-      assert.equal(terminationGracePeriodSeconds(loadConfig(reader({ drainTimeoutMs: "60000" })).api), 70);
+    it("derives terminationGracePeriodSeconds: preStop + drain + the API's wrap-up + margin", () => {
+      // Wrap-up: ceil((pending callbacks + running + queued jobs) / 64 sockets) rounds of CALLBACK_TIMEOUT_MS, + 1 s.
+      // Defaults: ceil(2100 / 64) = 33 rounds of 10 s, 331 s.
+      assert.equal(terminationGracePeriodSeconds({ DRAIN_TIMEOUT_MS: 20_000, MAX_CONCURRENT_JOBS: 100 }), 5 + 20 + 331 + 5);
+      const small = { MAX_CONCURRENT_JOBS: 64, MAX_QUEUED_JOBS: 0, MAX_PENDING_CALLBACKS: 64, CALLBACK_TIMEOUT_MS: 5_000 };
+      assert.equal(terminationGracePeriodSeconds({ DRAIN_TIMEOUT_MS: 45_500, ...small }), 5 + 46 + 11 + 5);
+      assert.equal(
+        terminationGracePeriodSeconds(loadConfig(reader({ drainTimeoutMs: "60000", maxQueuedJobs: "0", maxPendingCallbacks: "28", callbackTimeoutMs: "2000" })).api),
+        5 + 60 + 2 * 2 + 1 + 5,
+      );
     });
   });
 

@@ -3,6 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 // The API's own reading of sizes (CommonJS, so this CommonJS program can load it under ts-node).
 import byteSizes from "../api/src/byte-size.cts";
 import backlogLimits from "../api/src/webhook/backlog-limits.cts";
+import callbackPolicy from "../api/src/webhook/callback-policy.cts";
 import { readExposure, type ExposureConfig } from "./exposure/config";
 import { KUBELOGIN_MODES, type KubeloginMode } from "./kubelogin";
 
@@ -454,9 +455,22 @@ export function toEnvironment(settings: object): Record<string, string> {
   return env;
 }
 
-/** preStop pause + the API's drain + a margin: what Kubernetes must wait before SIGKILL. */
+/**
+ * preStop pause + the API's drain + its wrap-up + a margin: what Kubernetes must wait before SIGKILL. The
+ * wrap-up (after DRAIN_TIMEOUT_MS: unfinished jobs stopped, every callback owed one last attempt) is the
+ * API's own sizing, from the callback timeout and the most work a pod holds (wrapUpMs in
+ * api/src/webhook/callback-policy.cts); a grace period shorter than both would lose callbacks to SIGKILL.
+ */
 export const PRE_STOP_SECONDS = 5;
 export const TERMINATION_MARGIN_SECONDS = 5;
-export function terminationGracePeriodSeconds(api: Pick<ApiSettings, "DRAIN_TIMEOUT_MS">): number {
-  return PRE_STOP_SECONDS + Math.ceil(api.DRAIN_TIMEOUT_MS / 1000) + TERMINATION_MARGIN_SECONDS;
+export function terminationGracePeriodSeconds(
+  api: Pick<ApiSettings, "DRAIN_TIMEOUT_MS" | "MAX_CONCURRENT_JOBS" | "MAX_QUEUED_JOBS" | "MAX_PENDING_CALLBACKS" | "CALLBACK_TIMEOUT_MS">,
+): number {
+  const wrapUpMs = callbackPolicy.wrapUpMs({
+    CALLBACK_TIMEOUT_MS: api.CALLBACK_TIMEOUT_MS,
+    MAX_CONCURRENT_JOBS: api.MAX_CONCURRENT_JOBS,
+    MAX_QUEUED_JOBS: api.MAX_QUEUED_JOBS ?? BACKLOG_DEFAULTS.MAX_QUEUED_JOBS,
+    MAX_PENDING_CALLBACKS: api.MAX_PENDING_CALLBACKS ?? BACKLOG_DEFAULTS.MAX_PENDING_CALLBACKS,
+  });
+  return PRE_STOP_SECONDS + Math.ceil(api.DRAIN_TIMEOUT_MS / 1000) + Math.ceil(wrapUpMs / 1000) + TERMINATION_MARGIN_SECONDS;
 }

@@ -264,11 +264,12 @@ describe("stack program (Pulumi mocks)", function () {
       assert.equal(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
     });
 
-    it("preStop sleeps, and the grace period covers preStop + DRAIN_TIMEOUT_MS + a margin", () => {
+    it("preStop sleeps, and the grace period covers preStop + DRAIN_TIMEOUT_MS + the API's wrap-up + a margin", () => {
       const c = containerOf(r);
       assert.deepEqual(c.lifecycle.preStop, { exec: { command: ["sleep", "5"] } });
       const drainSeconds = Number(configMapOf(r).DRAIN_TIMEOUT_MS) / 1000;
-      assert.equal(podOf(r).terminationGracePeriodSeconds, 5 + drainSeconds + 5);
+      // The wrap-up with the API's defaults: 33 rounds of a 10 s callback attempt, + 1 s (callback-policy.cts).
+      assert.equal(podOf(r).terminationGracePeriodSeconds, 5 + drainSeconds + 331 + 5);
     });
 
     it("takes its environment from the ConfigMap and the Secret", () => {
@@ -279,7 +280,7 @@ describe("stack program (Pulumi mocks)", function () {
 
     it("a longer drain lengthens the grace period", async () => {
       const longer = await run({ drainTimeoutMs: "45000" });
-      assert.equal(podOf(longer).terminationGracePeriodSeconds, 55);
+      assert.equal(podOf(longer).terminationGracePeriodSeconds, 5 + 45 + 331 + 5);
       assert.equal(configMapOf(longer).DRAIN_TIMEOUT_MS, "45000");
     });
   });

@@ -4,6 +4,9 @@ import { Drain } from "./framework/drain.js";
 import { createLogger } from "./framework/logging.js";
 import { createMetrics } from "./framework/metrics.js";
 import { boundPort, DEFAULT_TIMEOUTS, listen, shutdown } from "./framework/server.js";
+import callbackPolicy from "./webhook/callback-policy.cjs";
+
+const { wrapUpMs } = callbackPolicy;
 
 /** The process entry point: read the settings, serve, and drain on SIGTERM/SIGINT. */
 let config: Config;
@@ -44,7 +47,7 @@ async function stop(reason: string, exitCode: number): Promise<void> {
   }
   stopping = true;
   logger.info({ reason }, "shutting down");
-  const clean = await shutdown(server, drain, config.DRAIN_TIMEOUT_MS, logger);
+  const clean = await shutdown(server, drain, config.DRAIN_TIMEOUT_MS, logger, wrapUpMs(config));
   // Scrapes are answered until the drain is over, so the last figures can still be read.
   metricsServer.close();
   metricsServer.closeAllConnections();

@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { createServer, type RequestListener, type Server } from "node:http";
+import { createServer, type RequestListener, type Server, type ServerResponse } from "node:http";
 import { Server as NetServer, type AddressInfo, type Socket } from "node:net";
 
 import type { Drain } from "./drain.js";
@@ -78,6 +78,13 @@ export async function listen(
   );
   server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
   server.on("clientError", onClientError(log));
+  // Per connection, not per request: what shutdown needs to find the requests still uploading.
+  const open = new Set<Socket>();
+  CONNECTIONS.set(server, open);
+  server.on("connection", (socket: Socket) => {
+    open.add(socket);
+    socket.once("close", () => open.delete(socket));
+  });
   server.listen(port, host);
   await once(server, "listening");
   return server;
@@ -88,35 +95,66 @@ export function boundPort(server: Server): number {
   return (server.address() as AddressInfo).port;
 }
 
-/** How long connections that are idle at SIGTERM are left open, in case a request is on its way. */
-const IDLE_GRACE_MS = 1_000;
+/** The open connections of each server `listen` made. */
+const CONNECTIONS = new WeakMap<Server, Set<Socket>>();
 
-/** How long before the drain's deadline unfinished work is told to wrap up and report. */
-const WRAP_UP_MS = 5_000;
+/**
+ * Closes the connections whose request is still being uploaded (its body has not all arrived): at
+ * shutdown, a slow upload would otherwise hold the drain open until its request timeout (30 s, longer
+ * than the drain). Returns how many were cut.
+ */
+function cutUploads(server: Server): number {
+  let cut = 0;
+  for (const socket of CONNECTIONS.get(server) ?? []) {
+    const response = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+    if (response?.req && !response.req.complete) {
+      socket.destroy();
+      cut++;
+    }
+  }
+  return cut;
+}
+
+/**
+ * How long connections that are idle at SIGTERM are left open, in case a request is on its way; requests
+ * still uploading then are cut.
+ */
+const IDLE_GRACE_MS = 1_000;
 
 /**
  * Graceful shutdown: readiness turns 503 at once and the server stops accepting connections; requests in
  * flight finish (answers carry `Connection: close` from now on); connections idle at the signal get a
- * short grace, then close; and tracked work (webhook jobs, callbacks) settles, told to wrap up and report
- * shortly before the deadline. Resolves true if all of it finished before `timeoutMs`; otherwise the
- * remaining connections are cut and it resolves false.
+ * short grace, then close, and requests still uploading then are cut; tracked work (webhook jobs,
+ * callbacks) gets `timeoutMs` to settle, then `wrapUpMs` more once told to wrap up and report (jobs
+ * stopped, each callback owed one last attempt; see wrapUpMs in callback-policy.cts). Resolves true if all
+ * of it finished before `timeoutMs + wrapUpMs`; otherwise the remaining connections are cut and it
+ * resolves false.
  */
-export async function shutdown(server: Server, drain: Drain, timeoutMs: number, log: Logger): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+export async function shutdown(server: Server, drain: Drain, timeoutMs: number, log: Logger, wrapUpMs = 0): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs + wrapUpMs;
   drain.begin();
-  log.info({ pendingWork: drain.pending, timeoutMs }, "draining");
+  log.info({ pendingWork: drain.pending, timeoutMs, wrapUpMs }, "draining");
 
   // Not server.close(): that also closes every connection without a request in progress, including one
   // just accepted whose request is still on its way, which its client sees as a reset. net.Server's
   // close only stops accepting; the connections are closed below, after a grace.
   const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
   let sweeper: NodeJS.Timeout | undefined;
+  const uploadsCut = () => {
+    const cut = cutUploads(server);
+    if (cut > 0) log.warn({ connections: cut }, "draining: requests still uploading were cut");
+  };
   const grace = setTimeout(() => {
     server.closeIdleConnections();
+    uploadsCut();
     // Connections busy until now become idle later (keep-alive clients that ignore `Connection: close`).
     sweeper = setInterval(() => server.closeIdleConnections(), 100);
   }, Math.min(IDLE_GRACE_MS, timeoutMs / 2));
-  const wrapUp = setTimeout(() => drain.wrapUpNow(), Math.max(timeoutMs - WRAP_UP_MS, timeoutMs * 0.75));
+  const wrapUp = setTimeout(() => {
+    log.info({ pendingWork: drain.pending, wrapUpMs }, "drain timeout reached: wrapping up");
+    drain.wrapUpNow();
+    uploadsCut();
+  }, timeoutMs);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));

@@ -91,3 +91,36 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as ApiAnswer) : undefined };
 }
+
+/**
+ * A receiver that answers every callback 200, but only `delayMs` after it arrived: a slow ADF. It counts
+ * the callbacks it acknowledged per path, and keeps their bodies.
+ */
+export async function startSlowReceiver(delayMs: number) {
+  const acks = new Map<string, Array<Record<string, unknown>>>();
+  const timers = new Set<NodeJS.Timeout>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        const path = req.url ?? "";
+        acks.set(path, [...(acks.get(path) ?? []), JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>]);
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      }, delayMs);
+      timers.add(timer);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    acks,
+    close(): Promise<void> {
+      timers.forEach((timer) => clearTimeout(timer));
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -60,4 +60,30 @@ function callbackRetryWindowMs(settings: CallbackSettings = {}): number {
   return windowMs;
 }
 
-export = { CALLBACK_DEFAULTS, CALLBACK_SOCKETS_PER_HOST, MAX_RETRY_DELAY_MS, retryDelayMs, callbackRetryWindowMs };
+/** What the wrap-up must make room for: the callback settings, and the most work a pod can hold. */
+interface WrapUpSettings extends CallbackSettings {
+  MAX_CONCURRENT_JOBS: number;
+  MAX_QUEUED_JOBS: number;
+  MAX_PENDING_CALLBACKS: number;
+}
+
+/** Stopping the jobs left and writing their answers, on top of the callbacks' own time. */
+const WRAP_UP_MARGIN_MS = 1_000;
+
+/**
+ * How long shutdown's wrap-up may take (it comes after DRAIN_TIMEOUT_MS): jobs still running or queued
+ * are stopped (InstanceShuttingDown), and every callback still owed, theirs and those waiting to retry,
+ * gets one last attempt, CALLBACK_SOCKETS_PER_HOST at a time (ADF calls back from one host), each
+ * within CALLBACK_TIMEOUT_MS. At most MAX_PENDING_CALLBACKS callbacks wait and MAX_CONCURRENT_JOBS +
+ * MAX_QUEUED_JOBS jobs add one each, so this many rounds of one timeout cover the worst case; the wrap-up
+ * ends as soon as the last callback is settled. (Whatever CALLBACK_MAX_ATTEMPTS, a callback gets at most
+ * one more attempt here.) The pods' terminationGracePeriodSeconds must cover the drain plus this
+ * (stack/config.ts).
+ */
+function wrapUpMs(settings: WrapUpSettings): number {
+  const timeoutMs = settings.CALLBACK_TIMEOUT_MS ?? CALLBACK_DEFAULTS.CALLBACK_TIMEOUT_MS;
+  const callbacks = settings.MAX_PENDING_CALLBACKS + settings.MAX_CONCURRENT_JOBS + settings.MAX_QUEUED_JOBS;
+  return Math.ceil(callbacks / CALLBACK_SOCKETS_PER_HOST) * timeoutMs + WRAP_UP_MARGIN_MS;
+}
+
+export = { CALLBACK_DEFAULTS, CALLBACK_SOCKETS_PER_HOST, MAX_RETRY_DELAY_MS, WRAP_UP_MARGIN_MS, retryDelayMs, callbackRetryWindowMs, wrapUpMs };
