@@ -23,6 +23,13 @@ describe("config", () => {
     assert.equal(config.AUTH_MODE, "none");
   });
 
+  it("CALLBACK_TEST_RECEIVER takes one origin of a private, loopback or public IP address", () => {
+    for (const origin of ["http://10.244.0.1:8099", "http://172.18.0.1:8099/", "http://127.0.0.1:1", "http://[fd00::5]:80"]) {
+      assert.equal(loadConfig({ CALLBACK_TEST_RECEIVER: origin }).CALLBACK_TEST_RECEIVER, origin);
+    }
+    assert.equal(loadConfig({}).CALLBACK_TEST_RECEIVER, undefined);
+  });
+
   it("MAX_BODY_BYTES_IN_FLIGHT: unset, 16 MiB or BODY_LIMIT if larger; set, as given", () => {
     assert.equal(loadConfig({ BODY_LIMIT: "20mb", MAX_QUEUED_BYTES: "64mb" }).MAX_BODY_BYTES_IN_FLIGHT, 20 * 1024 * 1024);
     assert.equal(loadConfig({ MAX_BODY_BYTES_IN_FLIGHT: "4mb" }).MAX_BODY_BYTES_IN_FLIGHT, 4 * 1024 * 1024);
@@ -72,6 +79,13 @@ describe("config", () => {
     [{ MAX_QUEUED_JOBS: "-1" }, [], /MAX_QUEUED_JOBS must be a whole number between 0 and 1000000/],
     [{ MAX_QUEUED_BYTES: "1mb", BODY_LIMIT: "2mb" }, [], /BODY_LIMIT must not exceed MAX_QUEUED_BYTES \(1048576 bytes\)/],
     [{ MAX_QUEUED_BYTES: "1mb", BODY_LIMIT: "1kb" }, [], /MAX_OUTPUT_BYTES must not exceed MAX_QUEUED_BYTES/],
+    [{ CALLBACK_TEST_RECEIVER: "http://rehearsal.local:8099" }, [], /CALLBACK_TEST_RECEIVER must be one origin http:\/\/<ip>:<port>/],
+    [{ CALLBACK_TEST_RECEIVER: "https://10.0.0.5:8099" }, [], /CALLBACK_TEST_RECEIVER must be one origin/],
+    [{ CALLBACK_TEST_RECEIVER: "http://10.0.0.5" }, [], /CALLBACK_TEST_RECEIVER must be one origin/],
+    [{ CALLBACK_TEST_RECEIVER: "http://10.0.0.5:8099/callback" }, [], /CALLBACK_TEST_RECEIVER must be one origin/],
+    [{ CALLBACK_TEST_RECEIVER: "http://10.0.0.5:8099,http://10.0.0.6:8099" }, [], /CALLBACK_TEST_RECEIVER must be one origin/],
+    [{ CALLBACK_TEST_RECEIVER: "http://10.0.0.5:0" }, [], /CALLBACK_TEST_RECEIVER must have a port between 1 and 65535/],
+    [{ CALLBACK_TEST_RECEIVER: "http://169.254.169.254:80" }, [], /CALLBACK_TEST_RECEIVER must not be a link-local, metadata or reserved address/],
     [{ MAX_BODY_BYTES_IN_FLIGHT: "512kb" }, [], /MAX_BODY_BYTES_IN_FLIGHT must be at least BODY_LIMIT \(1048576 bytes\)/],
   ] as const) {
     it(`refuses ${JSON.stringify({ ...env, args })} with one clear message`, () => {

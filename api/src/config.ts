@@ -7,6 +7,7 @@ import byteSizes from "./byte-size.cjs";
 import backlogLimits from "./webhook/backlog-limits.cjs";
 import { AZURE_CLOUDS, AZURE_CLOUD_NAMES } from "./clouds.js";
 import callbackPolicy from "./webhook/callback-policy.cjs";
+import { blockedReason } from "./webhook/callbackUri.js";
 
 const { CALLBACK_DEFAULTS } = callbackPolicy;
 const { parseByteSize } = byteSizes;
@@ -97,6 +98,27 @@ export function hostSuffixProblem(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why a CALLBACK_TEST_RECEIVER is refused, or undefined: exactly one origin `http://<ip>:<port>` (an IP
+ * literal and an explicit port, no path, user, query or fragment), not a link-local, metadata or reserved
+ * address (private and loopback ones are what it is for: a rehearsal receiver inside a local cluster).
+ */
+export function testReceiverProblem(value: string): string | undefined {
+  const form = /^http:\/\/(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d{1,5})\/?$/.exec(value);
+  const host = form?.[1]?.replace(/^\[|\]$/g, "");
+  if (!form || !host || !isIP(host)) return "must be one origin http://<ip>:<port> (an IP address and a port, nothing else)";
+  const port = Number(form[2]);
+  if (port < 1 || port > 65535) return "must have a port between 1 and 65535";
+  const reason = blockedReason(host, true);
+  if (reason && reason !== "a private address") return `must not be ${reason}`;
+  return undefined;
+}
+
+const testReceiver = z.string().superRefine((value, ctx) => {
+  const problem = testReceiverProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
 const hostSuffixes = list.superRefine((values, ctx) => {
   for (const value of values) {
     const problem = hostSuffixProblem(value);
@@ -133,6 +155,8 @@ const settingsObject = z.object({
   // Unset: the Data Factory and Synapse domains of AZURE_CLOUD (see the transform below).
   CALLBACK_ALLOWED_HOSTS: hostSuffixes.optional(),
   CALLBACK_ALLOW_INSECURE: boolean.default(false),
+  // One origin callbacks may reach over http even when its address is private: a rehearsal's receiver.
+  CALLBACK_TEST_RECEIVER: testReceiver.optional(),
   CALLBACK_TIMEOUT_MS: integer(1, 600_000).default(CALLBACK_DEFAULTS.CALLBACK_TIMEOUT_MS),
   CALLBACK_MAX_ATTEMPTS: integer(1, 100).default(CALLBACK_DEFAULTS.CALLBACK_MAX_ATTEMPTS),
   CALLBACK_RETRY_BASE_MS: integer(0, 600_000).default(CALLBACK_DEFAULTS.CALLBACK_RETRY_BASE_MS),

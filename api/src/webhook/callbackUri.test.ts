@@ -155,6 +155,47 @@ describe("callBackUri safety (SSRF)", () => {
   });
 });
 
+describe("CALLBACK_TEST_RECEIVER: one origin reachable over http, private or not", () => {
+  const policy: CallbackPolicy = { ...strict, testReceiver: "http://10.244.0.1:8099" };
+
+  it("accepts exactly that ip and port over http, whatever the path", async () => {
+    assert.equal((await checkCallbackUri("http://10.244.0.1:8099/callback/t0ken", policy)).host, "10.244.0.1:8099");
+    assert.ok(await checkCallbackUri("http://10.244.0.1:8099/", { ...policy, testReceiver: "http://10.244.0.1:8099/" }));
+    assert.ok(await checkCallbackUri("http://[fd00::5]:80/cb", { ...strict, testReceiver: "http://[fd00::5]:80" }));
+  });
+
+  for (const [uri, why] of [
+    ["http://10.244.0.1:8098/cb", /must use https/],
+    ["http://10.244.0.2:8099/cb", /must use https/],
+    ["http://10.244.0.1/cb", /must use https/],
+    ["https://10.244.0.1:8099/cb", /private/],
+    ["http://user:pw@10.244.0.1:8099/cb", /must use https|credentials/],
+    ["http://localhost:8099/cb", /must use https/],
+  ] as const) {
+    it(`still refuses ${uri}`, async () => {
+      await assert.rejects(checkCallbackUri(uri, policy), (error: Error) => why.test(error.message));
+    });
+  }
+
+  it("over HTTP: the receiver is called back without CALLBACK_ALLOW_INSECURE; its neighbour port is refused", async () => {
+    const receiver = await startReceiver();
+    const api = await startApi({ CALLBACK_TEST_RECEIVER: receiver.base });
+    try {
+      const accepted = await postJson(`${api.url}/helloworld`, { callBackUri: `${receiver.base}/cb/rehearsal` });
+      assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+      const [callback] = await receiver.waitFor(1);
+      assert.equal(callback!.path, "/cb/rehearsal");
+      const port = Number(new URL(receiver.base).port);
+      const refused = await postJson(`${api.url}/helloworld`, { callBackUri: `http://127.0.0.1:${port === 65535 ? port - 1 : port + 1}/cb` });
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body?.error?.code, "invalid_callback_uri");
+    } finally {
+      await api.close();
+      await receiver.close();
+    }
+  });
+});
+
 describe("callBackUri hosts that DNS cannot resolve right now", () => {
   // No DNS server can be reached from here: the resolver is a stand-in that answers as getaddrinfo does
   // (EAI_AGAIN for a failing server), and the callback goes to a real receiver on 127.0.0.1.

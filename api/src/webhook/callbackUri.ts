@@ -16,6 +16,11 @@ export const systemLookup: HostLookup = dnsLookup;
 export interface CallbackPolicy {
   allowedHosts: readonly string[];
   allowInsecure: boolean;
+  /**
+   * CALLBACK_TEST_RECEIVER: the one origin (`http://<ip>:<port>`, checked by the settings) that may be
+   * called back over http even though its address is private; exactly that address and port.
+   */
+  testReceiver?: string | undefined;
   /** The resolver for the check before accepting; the system's when not given. */
   lookup?: HostLookup;
 }
@@ -115,6 +120,11 @@ export async function checkCallbackUri(value: unknown, policy: CallbackPolicy): 
     url = new URL(value);
   } catch {
     throw refuse("it is not an absolute URI");
+  }
+  if (policy.testReceiver && url.protocol === "http:" && !url.username && !url.password) {
+    // An IP literal is never looked up, so this address and port are exactly where the callback goes.
+    const receiver = new URL(policy.testReceiver);
+    if (url.hostname === receiver.hostname && url.port === receiver.port) return url;
   }
   if (url.protocol !== "https:" && !(policy.allowInsecure && url.protocol === "http:")) {
     throw refuse(policy.allowInsecure ? "only http and https are allowed" : "it must use https");

@@ -53,8 +53,16 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
     metrics,
     drain.wrapUp,
   );
-  const policy: CallbackPolicy = { allowedHosts: config.CALLBACK_ALLOWED_HOSTS, allowInsecure: config.CALLBACK_ALLOW_INSECURE, lookup };
-  if (policy.allowInsecure) logger.warn("CALLBACK_ALLOW_INSECURE=true: callbacks may use http and loopback. For local testing only.");
+  const policy: CallbackPolicy = {
+    allowedHosts: config.CALLBACK_ALLOWED_HOSTS,
+    allowInsecure: config.CALLBACK_ALLOW_INSECURE,
+    testReceiver: config.CALLBACK_TEST_RECEIVER,
+    lookup,
+  };
+  if (policy.allowInsecure) {
+    logger.warn("CALLBACK_ALLOW_INSECURE=true: callbacks may use http, and reach loopback addresses (private ones stay refused). For local testing only.");
+  }
+  if (policy.testReceiver) logger.warn({ testReceiver: policy.testReceiver }, "CALLBACK_TEST_RECEIVER: callbacks may reach this one origin over http, private or not. For rehearsals only.");
 
   /**
    * Web activity: run now, answer with the outcome; 503 busy when no slot is free (the Web activity has a
