@@ -139,9 +139,9 @@ const settingsObject = z.object({
   METRICS_PORT: integer(0, 65535).default(9464),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   BODY_LIMIT: byteSize.default(1024 ** 2),
-  // Bytes of request bodies being received at once, all connections together (framework/body.ts).
-  // Unset: 16 MiB, or BODY_LIMIT if larger (see the transform below).
-  MAX_BODY_BYTES_IN_FLIGHT: byteSize.optional(),
+  // Bytes of request bodies being received at once, all connections together (framework/body.ts): 16
+  // bodies of the default BODY_LIMIT, which with the queue's 32 MiB and the process fit the pods' 256Mi.
+  MAX_BODY_BYTES_IN_FLIGHT: byteSize.default(16 * 1024 ** 2),
   DRAIN_TIMEOUT_MS: integer(0, 3_600_000).default(20_000),
 
   // Jobs and their callbacks
@@ -187,9 +187,6 @@ const settingsSchema = settingsObject
     if (settings.METRICS_PORT !== 0 && settings.METRICS_PORT === settings.PORT) {
       ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: "must differ from PORT" });
     }
-    if (settings.MAX_BODY_BYTES_IN_FLIGHT !== undefined && settings.MAX_BODY_BYTES_IN_FLIGHT < settings.BODY_LIMIT) {
-      ctx.addIssue({ code: "custom", path: ["MAX_BODY_BYTES_IN_FLIGHT"], message: `must be at least BODY_LIMIT (${settings.BODY_LIMIT} bytes), or no body that large could be read` });
-    }
     // The largest input and the largest output must each fit the queue's byte budget on their own.
     for (const key of ["BODY_LIMIT", "MAX_OUTPUT_BYTES"] as const) {
       if (settings[key] > settings.MAX_QUEUED_BYTES) {
@@ -208,15 +205,7 @@ const settingsSchema = settingsObject
   .transform((settings) => ({
     ...settings,
     CALLBACK_ALLOWED_HOSTS: settings.CALLBACK_ALLOWED_HOSTS ?? [...AZURE_CLOUDS[settings.AZURE_CLOUD].callbackHosts],
-    MAX_BODY_BYTES_IN_FLIGHT: settings.MAX_BODY_BYTES_IN_FLIGHT ?? Math.max(DEFAULT_BODY_BYTES_IN_FLIGHT, settings.BODY_LIMIT),
   }));
-
-/**
- * 16 bodies of the default BODY_LIMIT (1 MiB) being received at once: with the queue's 32 MiB and the
- * process itself, within the pods' 256Mi. Issue 20 measured 250 slow uploads of 1 MB taking the process
- * from about 75 MB to 355 MB of RSS when nothing bounded them.
- */
-const DEFAULT_BODY_BYTES_IN_FLIGHT = 16 * 1024 ** 2;
 
 /** Every environment variable the API reads: any other name in its environment means nothing to it. */
 export const SETTING_NAMES: readonly string[] = Object.keys(settingsObject.shape);

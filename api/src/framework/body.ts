@@ -98,7 +98,8 @@ export class BodyBudget {
   /** Reserves `bytes` until the returned release is called (idempotent), or throws `refuse`'s error. */
   reserve(bytes: number): () => void {
     if (bytes === 0) return () => {};
-    if (this.#bytes + bytes > this.limitBytes) {
+    // A body larger than the whole budget (BODY_LIMIT set above it) is still read, alone.
+    if (this.#bytes > 0 && this.#bytes + bytes > this.limitBytes) {
       throw this.refuse(
         `Request bodies being received hold ${this.#bytes} bytes here; this one's ${bytes} more would pass MAX_BODY_BYTES_IN_FLIGHT (${this.limitBytes}); retry later.`,
       );
