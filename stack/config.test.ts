@@ -284,6 +284,16 @@ describe("stack config", () => {
       assert.equal(loadConfig(reader({ ...KUBE, callbackAllowInsecure: "true" }, KUBE_SECRETS)).api.CALLBACK_ALLOW_INSECURE, true);
     });
 
+    it("callbackTestReceiver: one private http origin, only on a local (kubeconfig) cluster", () => {
+      const message = failsNaming({ callbackTestReceiver: "http://10.244.0.1:8099" }, {}, "callbackTestReceiver");
+      assert.match(message, /never in a real cluster/);
+      for (const bad of ["http://rehearsal.local:8099", "https://10.244.0.1:8099", "http://10.244.0.1", "http://10.244.0.1:8099/cb", "http://20.50.1.1:8099", "http://169.254.169.254:80"]) {
+        failsNaming({ ...KUBE, callbackTestReceiver: bad }, KUBE_SECRETS, "callbackTestReceiver");
+      }
+      assert.equal(loadConfig(reader({ ...KUBE, callbackTestReceiver: "http://172.18.0.1:8099" }, KUBE_SECRETS)).api.CALLBACK_TEST_RECEIVER, "http://172.18.0.1:8099");
+      assert.equal(loadConfig(reader({ ...KUBE }, KUBE_SECRETS)).api.CALLBACK_TEST_RECEIVER, undefined);
+    });
+
     it("quantities, names and HPA bounds", () => {
       failsNaming(
         { cpuLimit: "lots", memoryRequest: "128MB", namespace: "My_NS", registryName: "my-acr", hpaEnabled: "true", hpaMinReplicas: "4", hpaMaxReplicas: "3" },

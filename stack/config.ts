@@ -1,3 +1,5 @@
+import { BlockList, isIP } from "node:net";
+
 import type * as pulumi from "@pulumi/pulumi";
 
 // The API's own reading of sizes (CommonJS, so this CommonJS program can load it under ts-node).
@@ -59,6 +61,8 @@ export interface ApiSettings {
   /** Host suffixes allowed for callBackUri; unset = the API's default (Data Factory/Synapse domains). */
   CALLBACK_ALLOWED_HOSTS?: string[];
   CALLBACK_ALLOW_INSECURE: boolean;
+  /** One origin `http://<ip>:<port>` callbacks may reach over http though private (target kubeconfig only). */
+  CALLBACK_TEST_RECEIVER?: string;
   /** Callback delivery tuning; unset = the API's defaults. */
   CALLBACK_TIMEOUT_MS?: number;
   CALLBACK_MAX_ATTEMPTS?: number;
@@ -375,6 +379,14 @@ export function loadConfig(config: ConfigReader): StackConfig {
   if (callbackAllowInsecure && target.kind !== "kubeconfig") {
     fail("callbackAllowInsecure", "allows http:// callbacks to any host and is for local clusters only (target kubeconfig); never in a real cluster");
   }
+  const callbackTestReceiver = str("callbackTestReceiver");
+  if (callbackTestReceiver !== undefined) {
+    if (target.kind !== "kubeconfig") {
+      fail("callbackTestReceiver", "lets callbacks reach one private address over plain http, for a rehearsal on a local cluster only (target kubeconfig); never in a real cluster");
+    } else if (!isTestReceiver(callbackTestReceiver)) {
+      fail("callbackTestReceiver", "must be one origin http://<ip>:<port>, the ip private or loopback (the ADF emulator's receiver, as the pods reach it)", callbackTestReceiver);
+    }
+  }
   const api: ApiSettings = {
     PORT: API_PORT,
     HOST: "0.0.0.0",
@@ -395,6 +407,7 @@ export function loadConfig(config: ConfigReader): StackConfig {
     CALLBACK_RETRY_BASE_MS: optionalInt("callbackRetryBaseMs", 0, 600_000),
     AUTH_MODE: authMode,
   };
+  if (callbackTestReceiver !== undefined) api.CALLBACK_TEST_RECEIVER = callbackTestReceiver;
   if (maxQueuedBytes !== undefined) api.MAX_QUEUED_BYTES = maxQueuedBytes;
   if (maxOutputBytes !== undefined) api.MAX_OUTPUT_BYTES = maxOutputBytes;
   if (raw("azureCloud") !== undefined) api.AZURE_CLOUD = oneOf("azureCloud", ["public", "usgovernment", "china"] as const, "public");
@@ -443,6 +456,29 @@ export function loadConfig(config: ConfigReader): StackConfig {
     throw new ConfigError(`Invalid stack configuration:\n  - ${problems.join("\n  - ")}\nSee Pulumi.dev.yaml for every key.`);
   }
   return { target, image, app, api, apiSecrets, exposure, dataFactory };
+}
+
+/** Private and loopback ranges: where a local cluster's rehearsal receiver can be (the API accepts these). */
+const TEST_RECEIVER_RANGES = new BlockList();
+for (const [network, prefix, type] of [
+  ["10.0.0.0", 8, "ipv4"],
+  ["172.16.0.0", 12, "ipv4"],
+  ["192.168.0.0", 16, "ipv4"],
+  ["100.64.0.0", 10, "ipv4"],
+  ["127.0.0.0", 8, "ipv4"],
+  ["fc00::", 7, "ipv6"],
+  ["::1", 128, "ipv6"],
+] as const) {
+  TEST_RECEIVER_RANGES.addSubnet(network, prefix, type);
+}
+
+/** `http://<ip>:<port>` and nothing else, the ip private or loopback: stricter than the API's own check. */
+function isTestReceiver(value: string): boolean {
+  const form = /^http:\/\/(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d{1,5})\/?$/.exec(value);
+  const host = form?.[1]?.replace(/^\[|\]$/g, "") ?? "";
+  const version = isIP(host);
+  if (!form || version === 0 || Number(form[2]) < 1 || Number(form[2]) > 65535) return false;
+  return TEST_RECEIVER_RANGES.check(host, version === 6 ? "ipv6" : "ipv4");
 }
 
 /** The environment variables of a settings object: unset values dropped, lists comma-joined. */
