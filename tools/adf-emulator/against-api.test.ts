@@ -5,6 +5,8 @@
  * (Basic, and Entra ID with real signed tokens).
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer, type AddressInfo } from "node:net";
 
 import type { RunningApi } from "../../api/src/testing/api.js";
 import type { TokenIssuer } from "../../api/src/testing/tokens.js";
@@ -21,6 +23,15 @@ const loadProcess = () => import("../../api/src/testing/process.js");
 const LOCAL = { CALLBACK_ALLOW_INSECURE: "true" };
 const JOB_TIMEOUT_MS = 3000;
 
+/** A port free on 127.0.0.1 right now. */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 describe("ADF emulator against the real API", function () {
   this.timeout(15_000);
   const apis: RunningApi[] = [];
@@ -31,6 +42,27 @@ describe("ADF emulator against the real API", function () {
   }
   after(async () => {
     await Promise.all(apis.splice(0).map((api) => api.close()));
+  });
+
+  it("a rehearsal with CALLBACK_TEST_RECEIVER: the receiver at a chosen address and port, called back without CALLBACK_ALLOW_INSECURE", async () => {
+    const port = await freePort();
+    // In a local cluster this is the address the pods reach (a private one); here, 127.0.0.1.
+    const api = await (await loadApi()).startApi({ LOG_LEVEL: "warn", CALLBACK_TEST_RECEIVER: `http://127.0.0.1:${port}` });
+    apis.push(api);
+    const result = await runWebhookActivity({
+      url: `${api.url}/simulate`,
+      body: { output: { rehearsed: true } },
+      reportStatusOnCallback: true,
+      timeoutMs: 10_000,
+      receiver: { listenHost: "127.0.0.1", listenPort: port, host: "127.0.0.1" },
+    });
+    assert.equal(result.status, "Succeeded", JSON.stringify(result.error));
+    assert.deepEqual(result.output, { rehearsed: true });
+    assert.match(result.callBackUri ?? "", new RegExp(`^http://127\\.0\\.0\\.1:${port}/callback/`));
+    // Any other port is refused by the API: exactly that origin, nothing wider.
+    const other = await runWebhookActivity({ url: `${api.url}/simulate`, body: {}, timeoutMs: 10_000 });
+    assert.equal(other.status, "Failed");
+    assert.match(JSON.stringify(other.error), /invalid_callback_uri/);
   });
 
   describe("no authentication", () => {

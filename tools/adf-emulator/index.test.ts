@@ -42,6 +42,22 @@ describe("ADF emulator: command line", () => {
     });
   });
 
+  it("--receiver-listen and --receiver-host: where the receiver binds, and what callBackUri names", () => {
+    const options = (argv: string[]) => {
+      const cmd = parseCliArgs(["http://localhost:5002/simulate", ...argv]);
+      return cmd.kind === "webhook" ? cmd.options.receiver : undefined;
+    };
+    assert.equal(options([]), undefined);
+    assert.deepEqual(options(["--receiver-listen", "0.0.0.0:8099", "--receiver-host", "172.18.0.1"]), { listenHost: "0.0.0.0", listenPort: 8099, host: "172.18.0.1" });
+    assert.deepEqual(options(["--receiver-listen", "[fd00::1]:8099"]), { listenHost: "fd00::1", listenPort: 8099 });
+    assert.deepEqual(options(["--receiver-host", "10.244.0.1:9000"]), { host: "10.244.0.1", port: 9000 });
+    assert.throws(() => parseCliArgs(["http://x.test/", "--receiver-listen", "0.0.0.0:8099"]), /say which one callBackUri names with --receiver-host/);
+    assert.throws(() => parseCliArgs(["http://x.test/", "--receiver-host", "0.0.0.0"]), /not 0\.0\.0\.0/);
+    assert.throws(() => parseCliArgs(["http://x.test/", "--receiver-listen", "http://10.0.0.1:80"]), UsageError);
+    assert.throws(() => parseCliArgs(["http://x.test/", "--receiver-listen", "10.0.0.1:99999"]), UsageError);
+    assert.throws(() => parseCliArgs(["http://x.test/", "--web", "--receiver-host", "10.0.0.1"]), /not --web/);
+  });
+
   it("builds Web options", () => {
     const cmd = parseCliArgs(["https://example.test/x", "--web", "--method", "get", "--bearer", "tok"]);
     assert.equal(cmd.kind, "web");

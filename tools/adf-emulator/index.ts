@@ -6,6 +6,7 @@
  *   npm run adf -- <url> [--body JSON] [--header K:V]… [--timeout 00:10:00] [--report-status-on-callback]
  *                        [--basic user:pass | --bearer TOKEN]
  *                        [--web [--method PATCH] [--http-request-timeout 00:05:00] [--turn-off-async]]
+ *                        [--receiver-listen HOST[:PORT]] [--receiver-host HOST[:PORT]]
  *
  * The activities are `runWebhookActivity` (webhook.ts) and `runWebActivity` (web.ts); this file only
  * reads the arguments, runs one and prints the report (report.ts).
@@ -17,6 +18,7 @@ import { validateUrl } from "./http";
 import { exitCodeFor, formatReport } from "./report";
 import { parseTimespan } from "./timespan";
 import { runWebActivity, WEB_METHODS, type WebMethod, type WebOptions } from "./web";
+import type { ReceiverAddress } from "./receiver";
 import { runWebhookActivity, type WebhookOptions } from "./webhook";
 
 export const EXIT_USAGE = 64;
@@ -57,13 +59,20 @@ Options:
                                 Web activity: how long the endpoint has to answer each request,
                                 00:01:00 (default) to 00:10:00
   --turn-off-async              Web activity: a 202 is the final answer; its Location is not polled
+  --receiver-listen HOST[:PORT] Webhook: where the callback receiver listens (default 127.0.0.1 and a
+                                random port), e.g. 0.0.0.0:8099 for an API in a local cluster
+  --receiver-host HOST[:PORT]   Webhook: the host (and port) callBackUri names, as the endpoint reaches
+                                the receiver (default: the listening address and port)
   -h, --help                    show this help
 
 Exit codes: 0 Succeeded, 1 Failed, 2 TimedOut, 64 usage error, 130 cancelled (Ctrl-C).
 
 Calling our API: it only calls back https URIs on the Data Factory domains, so to call back
 the emulator's http://127.0.0.1 receiver it must run with CALLBACK_ALLOW_INSECURE=true
-(for local testing only). For example:
+(http and loopback only, for local testing). An API in a local cluster cannot reach
+127.0.0.1 on this machine: run the receiver where its pods can reach it and set the API's
+CALLBACK_TEST_RECEIVER to that one origin, e.g. --receiver-listen 0.0.0.0:8099
+--receiver-host 172.18.0.1 with CALLBACK_TEST_RECEIVER=http://172.18.0.1:8099. For example:
 
   CALLBACK_ALLOW_INSECURE=true npm start                    # terminal 1
   npm run adf -- http://localhost:5002/simulate \\
@@ -130,6 +139,8 @@ export function parseCliArgs(argv: string[]): CliCommand {
         web: { type: "boolean" },
         "http-request-timeout": { type: "string" },
         "turn-off-async": { type: "boolean" },
+        "receiver-listen": { type: "string" },
+        "receiver-host": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -179,6 +190,9 @@ export function parseCliArgs(argv: string[]): CliCommand {
       throw new UsageError(`--method must be one of ${WEB_METHODS.join(", ")}`);
     }
     if (values["report-status-on-callback"]) throw new UsageError("--report-status-on-callback is for the Webhook activity, not --web");
+    for (const flag of ["receiver-listen", "receiver-host"] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} is for the Webhook activity's callback receiver, not --web`);
+    }
     if (body !== undefined && method === "GET") throw new UsageError("--body is not sent with GET");
     const requestTimeoutMs = parseTimespanOption("--http-request-timeout", values["http-request-timeout"]);
     if (requestTimeoutMs !== undefined && (requestTimeoutMs < MIN_HTTP_REQUEST_TIMEOUT_MS || requestTimeoutMs > MAX_HTTP_REQUEST_TIMEOUT_MS)) {
@@ -201,13 +215,43 @@ export function parseCliArgs(argv: string[]): CliCommand {
   if (method !== undefined && method !== "POST") {
     throw new UsageError("the Webhook activity always POSTs; use --web for a Web activity with another method");
   }
+  const receiver = parseReceiverAddress(values["receiver-listen"], values["receiver-host"]);
   for (const flag of ["http-request-timeout", "turn-off-async"] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is for the Web activity (--web); a Webhook activity's endpoint always has 1 minute`);
   }
   return {
     kind: "webhook",
-    options: { url, body, headers, timeoutMs, auth, reportStatusOnCallback: values["report-status-on-callback"] ?? false },
+    options: { url, body, headers, timeoutMs, auth, reportStatusOnCallback: values["report-status-on-callback"] ?? false, ...(receiver ? { receiver } : {}) },
   };
+}
+
+/** `HOST[:PORT]`, an IPv6 address in brackets (`[fd00::1]:8099`); throws UsageError otherwise. */
+function parseHostPort(flag: string, value: string): { host: string; port?: number } {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+)(?::(\d{1,5}))?$/.exec(value.trim());
+  const port = match?.[2] === undefined ? undefined : Number(match[2]);
+  if (!match || (port !== undefined && port > 65535)) throw new UsageError(`${flag} takes HOST or HOST:PORT (an IPv6 address in brackets), got "${value}"`);
+  const host = match[1]!.replace(/^\[|\]$/g, "");
+  return port === undefined ? { host } : { host, port };
+}
+
+/** --receiver-listen and --receiver-host into the receiver's address, or undefined for the default (127.0.0.1). */
+function parseReceiverAddress(listen: string | undefined, advertised: string | undefined): ReceiverAddress | undefined {
+  if (listen === undefined && advertised === undefined) return undefined;
+  const address: ReceiverAddress = {};
+  if (listen !== undefined) {
+    const { host, port } = parseHostPort("--receiver-listen", listen);
+    address.listenHost = host;
+    if (port !== undefined) address.listenPort = port;
+  }
+  if (advertised !== undefined) {
+    const { host, port } = parseHostPort("--receiver-host", advertised);
+    if (host === "0.0.0.0" || host === "::") throw new UsageError("--receiver-host must be an address the endpoint can reach, not 0.0.0.0 or ::");
+    address.host = host;
+    if (port !== undefined) address.port = port;
+  } else if (address.listenHost === "0.0.0.0" || address.listenHost === "::") {
+    throw new UsageError(`--receiver-listen ${listen} listens on every address: say which one callBackUri names with --receiver-host`);
+  }
+  return address;
 }
 
 interface Io {

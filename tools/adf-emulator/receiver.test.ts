@@ -26,6 +26,14 @@ describe("ADF emulator: callback receiver", () => {
     assert.ok(!receiver.maskedUri.includes(token));
   });
 
+  it("binds the address and port given, and names the advertised host and port in its URI", async () => {
+    receiver = await startReceiver(performance.now(), 1000, () => undefined, { listenHost: "127.0.0.1", listenPort: 0, host: "10.244.0.1", port: 9000 });
+    assert.match(receiver.uri, /^http:\/\/10\.244\.0\.1:9000\/callback\//);
+    await receiver.close();
+    receiver = await startReceiver(performance.now(), 1000, () => undefined, { listenHost: "127.0.0.1", host: "fd00::1", port: 9000 });
+    assert.match(receiver.uri, /^http:\/\/\[fd00::1\]:9000\/callback\//);
+  });
+
   it("answers 404 elsewhere, 405 to other methods, and keeps only the first callback", async () => {
     const progress: string[] = [];
     receiver = await startReceiver(performance.now(), 1000, (line) => progress.push(line));

@@ -1,6 +1,6 @@
 /**
  * The callback receiver: the emulator's stand-in for ADF's callBackUri, on 127.0.0.1 at a random
- * port and a secret path.
+ * port and a secret path (or at the address and port given, see ReceiverAddress).
  */
 import { randomBytes } from "node:crypto";
 import http from "node:http";
@@ -38,7 +38,26 @@ export function maskToken(token: string): string {
   return `${token.slice(0, 4)}…`;
 }
 
-export async function startReceiver(start: number, maxBytes: number, onProgress: (line: string) => void): Promise<Receiver> {
+/**
+ * Where the receiver listens, and what callBackUri names. By default it listens on 127.0.0.1 at a random
+ * port and names that; for an API in a local cluster (a pod's 127.0.0.1 is the pod itself), listen on an
+ * address the pods reach (or 0.0.0.0) and name that address, e.g. the cluster network's gateway.
+ */
+export interface ReceiverAddress {
+  /** The address to bind; default 127.0.0.1. */
+  listenHost?: string;
+  /** The port to bind; default 0 (a random free one). */
+  listenPort?: number;
+  /** The host callBackUri names; default listenHost. */
+  host?: string;
+  /** The port callBackUri names; default the bound port. */
+  port?: number;
+}
+
+/** A host as a URL writes it: an IPv6 address in brackets. */
+const urlHost = (host: string) => (host.includes(":") && !host.startsWith("[") ? `[${host}]` : host);
+
+export async function startReceiver(start: number, maxBytes: number, onProgress: (line: string) => void, address: ReceiverAddress = {}): Promise<Receiver> {
   const token = randomBytes(24).toString("base64url");
   const path = `/callback/${token}`;
   let resolveFirst!: (cb: Callback) => void;
@@ -88,10 +107,10 @@ export async function startReceiver(start: number, maxBytes: number, onProgress:
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(address.listenPort ?? 0, address.listenHost ?? "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const base = `http://127.0.0.1:${port}/callback/`;
+  const base = `http://${urlHost(address.host ?? address.listenHost ?? "127.0.0.1")}:${address.port ?? port}/callback/`;
   return {
     uri: base + token,
     maskedUri: base + maskToken(token),

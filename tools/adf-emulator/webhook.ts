@@ -17,7 +17,7 @@ import {
 } from "./activity";
 import { interpretCallback } from "./callback";
 import { describeBody, endpointError, httpRequest, networkError, requestHeaders, validateUrl } from "./http";
-import { startReceiver } from "./receiver";
+import { startReceiver, type ReceiverAddress } from "./receiver";
 import { formatMs, formatTimespan } from "./timespan";
 
 export interface WebhookOptions extends CommonOptions {
@@ -25,6 +25,8 @@ export interface WebhookOptions extends CommonOptions {
   reportStatusOnCallback?: boolean;
   /** The largest callback body accepted, in bytes. Default 4 MB. */
   maxCallbackBytes?: number;
+  /** Where the callback receiver listens and what callBackUri names; 127.0.0.1 and a random port by default. */
+  receiver?: ReceiverAddress;
 }
 
 export async function runWebhookActivity(options: WebhookOptions): Promise<ActivityResult> {
@@ -35,7 +37,7 @@ export async function runWebhookActivity(options: WebhookOptions): Promise<Activ
   const deadline = start + timeoutMs;
   const progress = options.onProgress ?? (() => undefined);
   const controller = linkedController(options.signal);
-  const receiver = await startReceiver(start, options.maxCallbackBytes ?? MAX_RESPONSE_BYTES, progress);
+  const receiver = await startReceiver(start, options.maxCallbackBytes ?? MAX_RESPONSE_BYTES, progress, options.receiver);
   const result: ActivityResult = { activity: "Webhook", status: "Failed", callBackUri: receiver.maskedUri, totalMs: 0 };
   const end = (fields: Partial<ActivityResult>): ActivityResult =>
     Object.assign(result, fields, { totalMs: performance.now() - start });
