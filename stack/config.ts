@@ -377,7 +377,7 @@ export function loadConfig(config: ConfigReader): StackConfig {
   }
   const callbackAllowInsecure = bool("callbackAllowInsecure", false);
   if (callbackAllowInsecure && target.kind !== "kubeconfig") {
-    fail("callbackAllowInsecure", "allows http:// callbacks to any host and is for local clusters only (target kubeconfig); never in a real cluster");
+    fail("callbackAllowInsecure", "allows http:// callbacks, and callbacks to loopback addresses, and is for local clusters only (target kubeconfig); never in a real cluster");
   }
   const callbackTestReceiver = str("callbackTestReceiver");
   if (callbackTestReceiver !== undefined) {
