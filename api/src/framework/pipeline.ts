@@ -49,10 +49,12 @@ export function requestPipeline({ logger, metrics, drain, quietPaths }: Pipeline
         serializeJsonBody(ctx);
       } catch (error) {
         answerError(ctx, error);
-        // Refused before its body was read to the end (413, 503 busy, 415, 401, ...): what is left of it
-        // would stall the connection (a body the parser gave up on midway is never drained) or be read
-        // only to be thrown away, so the connection closes.
-        if (bodyLeftUnread(ctx.req)) ctx.set("Connection", "close");
+        // Refused after its body was read in part (a 413 on a chunked or compressed body): Node drains a
+        // body nobody touched, but not one a reader gave up on midway, which would stall the connection
+        // until the request timeout, so it closes. (A body refused before any of it was read, on its
+        // Content-Length say, is drained as usual: closing on the client while it still sends would cost
+        // it the answer.)
+        if (bodyAbandoned(ctx.req)) ctx.set("Connection", "close");
       }
     } finally {
       const end = performance.now();
@@ -65,11 +67,9 @@ export function requestPipeline({ logger, metrics, drain, quietPaths }: Pipeline
   };
 }
 
-/** Whether a request has a body that neither arrived in full nor was read to its end. */
-function bodyLeftUnread(req: IncomingMessage): boolean {
-  if (!req.complete) return true;
-  if (req.readableEnded) return false;
-  return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+/** Whether a request's body was read in part and then left: started (flowing set), not read to its end. */
+function bodyAbandoned(req: IncomingMessage): boolean {
+  return req.readableFlowing !== null && !req.readableEnded;
 }
 
 /**
