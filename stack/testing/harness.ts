@@ -3,6 +3,8 @@
  * resource registration and provider call is recorded, with mocked outputs standing in for what
  * Azure, Docker and Kubernetes would return.
  */
+import { createHash } from "node:crypto";
+
 import * as pulumi from "@pulumi/pulumi";
 
 import { loadConfig, type ConfigReader, type StackConfig } from "../config";
@@ -47,6 +49,8 @@ export interface RunOptions {
   preview?: boolean;
   /** Resource providers the subscription has not registered (a fresh subscription). */
   unregisteredProviders?: string[];
+  /** The digest the image build "pushed" (the e2e passes the one a real registry serves); default DIGEST. */
+  imageDigest?: string;
   /** Resource providers whose registration the identity may not read (HTTP 403). */
   forbiddenProviders?: string[];
 }
@@ -98,18 +102,27 @@ export function unwrapSecrets(value: unknown, at = "", found: string[] = []): un
 }
 
 /** `myacr.azurecr.io/adf-webhook-api:latest` -> `myacr.azurecr.io/adf-webhook-api@sha256:...`. */
-export function repoDigestOf(imageName: string): string {
+export function repoDigestOf(imageName: string, digest = DIGEST): string {
   const slash = imageName.lastIndexOf("/");
   const colon = imageName.lastIndexOf(":");
   const repository = colon > slash ? imageName.slice(0, colon) : imageName;
-  return `${repository}@${DIGEST}`;
+  return `${repository}@${digest}`;
 }
 
 function registryId(group: string, name: string): string {
   return `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${group}/providers/Microsoft.ContainerRegistry/registries/${name}`;
 }
 
-function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The name Pulumi gives an object declared without one: the resource's name and a random suffix, drawn
+ * anew when the object is replaced. A hash of the inputs stands in, so a changed object gets a new
+ * name as it would, and the same inputs always get the same one.
+ */
+function autoName(name: string, inputs: Record<string, unknown>): string {
+  return `${name}-${createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 8)}`;
+}
+
+function mockState(type: string, name: string, inputs: Record<string, unknown>, imageDigest?: string): Record<string, unknown> {
   const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;
   switch (type) {
     case "azure-native:resources:ResourceGroup":
@@ -125,14 +138,14 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     case "azure-native:datafactory:Pipeline":
       return { ...inputs, name: inputs.pipelineName ?? name };
     case "docker:index/image:Image":
-      return { ...inputs, repoDigest: repoDigestOf(String(inputs.imageName)) };
+      return { ...inputs, repoDigest: repoDigestOf(String(inputs.imageName), imageDigest) };
     case "kubernetes:core/v1:Service": {
       const spec = (inputs.spec ?? {}) as Record<string, unknown>;
       const status = spec.type === "LoadBalancer" ? { loadBalancer: { ingress: [{ ip: LB_IP }] } } : { loadBalancer: {} };
-      return { ...inputs, metadata: { ...metadata, name: metadata.name ?? `${name}-x1y2z3` }, status };
+      return { ...inputs, metadata: { ...metadata, name: metadata.name ?? autoName(name, inputs) }, status };
     }
     default:
-      if (type.startsWith("kubernetes:")) return { ...inputs, metadata: { ...metadata, name: metadata.name ?? `${name}-x1y2z3` } };
+      if (type.startsWith("kubernetes:")) return { ...inputs, metadata: { ...metadata, name: metadata.name ?? autoName(name, inputs) } };
       return { ...inputs, name: inputs.name ?? name };
   }
 }
@@ -243,7 +256,7 @@ export async function runWith(config: StackConfig, runOptions: RunOptions = {}):
       newResource(args) {
         const secretPaths: string[] = [];
         const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
-        const full = mockState(args.type, args.name, inputs);
+        const full = mockState(args.type, args.name, inputs, runOptions.imageDigest);
         const state = preview ? previewState(inputs, full) : full;
         const options = requested.get(`${args.type}::${args.name}`) ?? { ignoreChanges: [], dependencies: [] };
         const recorded = Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v === pulumi.runtime.unknownValue ? UNKNOWN : v]));
