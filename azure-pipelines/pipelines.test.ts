@@ -475,7 +475,7 @@ esac`),
 /** What a change to main must deploy: everything the program and the image read (checked below). */
 const DEPLOY_PATHS = ["api", "stack", "azure-pipelines", "Pulumi*.yaml", "package*.json", "tsconfig.json"];
 /** What a pull request must check: the same, and everything lint, type-check and the tests read. */
-const PR_PATHS = [...DEPLOY_PATHS, "tools", "bench", "docs", ".mocharc.json", "eslint.config.mjs", ".ci"];
+const PR_PATHS = [...DEPLOY_PATHS, "tools", "bench", "docs", "platform", "e2e", ".mocharc.json", "eslint.config.mjs", ".ci"];
 /**
  * Read by the checks, yet no trigger, on purpose: the project's rule is that a README-only change
  * runs nothing. A broken link in it is caught by the next run that does start.
