@@ -518,3 +518,20 @@ describe("stack program (Pulumi mocks)", function () {
     assert.equal(adfTimeout(90_061_000), "1.01:01:01");
   });
 });
+
+describe("the settings' ConfigMap, named as Pulumi names it", () => {
+  it("a changed setting is a new ConfigMap name the Deployment refers to, so the pods roll; the same settings keep the name", async () => {
+    const kube = { target: "kubeconfig", registryServer: "localhost:5001" };
+    const secrets = { kubeconfig: "apiVersion: v1\nkind: Config\n" };
+    const nameIn = async (values: Record<string, string>) => {
+      const r = await run(values, secrets);
+      const name = String((r.one("kubernetes:core/v1:ConfigMap").state.metadata as { name: string }).name);
+      const envFrom = (r.one("kubernetes:apps/v1:Deployment").inputs as any).spec.template.spec.containers[0].envFrom;
+      assert.deepEqual(envFrom[0], { configMapRef: { name } });
+      return name;
+    };
+    const info = await nameIn({ ...kube, logLevel: "info" });
+    assert.equal(await nameIn({ ...kube, logLevel: "info" }), info);
+    assert.notEqual(await nameIn({ ...kube, logLevel: "debug" }), info);
+  });
+});
