@@ -18,14 +18,6 @@ export const RUNC = "v1.4.4";
 
 const REPO = path.resolve(__dirname, "..");
 
-/** The Pulumi CLI the pipelines install: one pin, read from the pipeline template that declares it. */
-export function pulumiVersion(): string {
-  const template = fs.readFileSync(path.join(REPO, "azure-pipelines/templates/pipeline.yml"), "utf8");
-  const m = /- name: pulumiVersion[^\n]*\n(?:\s+[a-z]+:[^\n]*\n)*?\s+default: ([0-9.]+)/.exec(template);
-  if (!m) throw new Error("azure-pipelines/templates/pipeline.yml declares no pulumiVersion default");
-  return m[1];
-}
-
 /** The Node.js line of the image: the major of the Dockerfile's NODE_IMAGE default, for the base image's stand-in. */
 export function nodeImage(): string {
   const dockerfile = fs.readFileSync(path.join(REPO, "api/Dockerfile"), "utf8");
