@@ -3,7 +3,7 @@ import type * as types from "@pulumi/azure-native/types";
 import * as pulumi from "@pulumi/pulumi";
 
 // The API's own retry policy (CommonJS, so this CommonJS program can load it under ts-node).
-import callbackPolicy from "../api/src/webhook/callback-policy.cts";
+import callbackPolicy from "../api/src/callbacks/policy.cts";
 import type { ApiSecrets, ApiSettings, DataFactoryConfig } from "./config";
 
 export const SAMPLE_PIPELINE_NAME = "adf-webhook-sample";

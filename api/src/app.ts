@@ -1,8 +1,8 @@
 import { Router } from "@koa/router";
 import Koa from "koa";
 
-import { healthz } from "./api/health/healthz.js";
-import { readyz } from "./api/health/readyz.js";
+import { healthz } from "./health/healthz.js";
+import { readyz } from "./health/readyz.js";
 import type { Config } from "./config.js";
 import { Drain } from "./framework/drain.js";
 import { errorHandler, notFoundHandler } from "./framework/errors.js";
@@ -11,10 +11,10 @@ import { createMetrics, type Metrics } from "./framework/metrics.js";
 import { requestPipeline } from "./framework/pipeline.js";
 import { jobs as builtInJobs } from "./jobs/index.js";
 import type { Job } from "./jobs/job.js";
-import { createJobMetrics } from "./webhook/metrics.js";
-import type { CallbackTransport } from "./webhook/callback.js";
-import type { HostLookup } from "./webhook/callbackUri.js";
-import { jobRoutes } from "./webhook/routes.js";
+import { createJobMetrics } from "./activities/metrics.js";
+import type { CallbackTransport } from "./callbacks/sender.js";
+import type { HostLookup } from "./callbacks/callback-uri.js";
+import { jobRoutes } from "./activities/routes.js";
 
 export interface AppDependencies {
   config: Config;

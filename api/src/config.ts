@@ -4,10 +4,10 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 
 import byteSizes from "./byte-size.cjs";
-import backlogLimits from "./webhook/backlog-limits.cjs";
+import backlogLimits from "./activities/backlog-limits.cjs";
 import { AZURE_CLOUDS, AZURE_CLOUD_NAMES } from "./clouds.js";
-import callbackPolicy from "./webhook/callback-policy.cjs";
-import { blockedReason } from "./webhook/callbackUri.js";
+import callbackPolicy from "./callbacks/policy.cjs";
+import { blockedReason } from "./callbacks/callback-uri.js";
 
 const { CALLBACK_DEFAULTS } = callbackPolicy;
 const { parseByteSize } = byteSizes;
@@ -147,7 +147,7 @@ const settingsObject = z.object({
   // Jobs and their callbacks
   JOB_TIMEOUT_MS: integer(1, 7 * 24 * 3_600_000).default(600_000),
   MAX_CONCURRENT_JOBS: integer(1, 100_000).default(100),
-  // What webhook work may hold in memory while it waits (see webhook/backlog.ts and backlog-limits.cts).
+  // What webhook work may hold in memory while it waits (see activities/backlog.ts and backlog-limits.cts).
   MAX_QUEUED_JOBS: integer(0, 1_000_000).default(BACKLOG_DEFAULTS.MAX_QUEUED_JOBS),
   MAX_PENDING_CALLBACKS: integer(1, 1_000_000).default(BACKLOG_DEFAULTS.MAX_PENDING_CALLBACKS),
   MAX_QUEUED_BYTES: byteSize.default(BACKLOG_DEFAULTS.MAX_QUEUED_BYTES),

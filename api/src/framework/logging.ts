@@ -1,6 +1,6 @@
 import { pino, type Logger, type LoggerOptions } from "pino";
 
-import { BatchedDestination, isoTimeCachedPerSecond } from "./logDestination.js";
+import { BatchedDestination, isoTimeCachedPerSecond } from "./log-destination.js";
 
 export type { Logger };
 

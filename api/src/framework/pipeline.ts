@@ -7,7 +7,7 @@ import type { Drain } from "./drain.js";
 import { answerError, answerUnrouted, serializeJsonBody } from "./errors.js";
 import type { Logger } from "./logging.js";
 import { observeRequest, type Metrics } from "./metrics.js";
-import { requestLineWriter } from "./requestLine.js";
+import { requestLineWriter } from "./request-line.js";
 import { routeOf } from "./route.js";
 
 export interface PipelineDependencies {

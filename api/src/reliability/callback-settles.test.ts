@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 
 import { startApi, type RunningApi } from "../testing/api.js";
-import { startRawReceiver, type RawStep } from "../testing/rawReceiver.js";
+import { startRawReceiver, type RawStep } from "../testing/raw-receiver.js";
 import { postJson, startReceiver } from "../testing/receiver.js";
 
 /**

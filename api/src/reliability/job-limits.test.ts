@@ -7,7 +7,7 @@ import { startReceiver } from "../testing/receiver.js";
 
 /**
  * With no queue (MAX_QUEUED_JOBS=0), beyond MAX_CONCURRENT_JOBS the API refuses with 503 and Retry-After
- * (with a queue, it refuses beyond MAX_QUEUED_JOBS: see webhook/queue.test.ts); a burst never runs more than the limit, every accepted job is called back, and capacity
+ * (with a queue, it refuses beyond MAX_QUEUED_JOBS: see activities/queue.test.ts); a burst never runs more than the limit, every accepted job is called back, and capacity
  * comes back once jobs finish. The jobs that hold the slots run until the test lets them finish, so no
  * burst has to beat a clock, however busy the machine.
  */

@@ -7,8 +7,8 @@ import { createLogger } from "../framework/logging.js";
 import { createMetrics } from "../framework/metrics.js";
 import { boundPort, listen, type ServerTimeouts, DEFAULT_TIMEOUTS } from "../framework/server.js";
 import type { Job } from "../jobs/job.js";
-import type { CallbackTransport } from "../webhook/callback.js";
-import type { HostLookup } from "../webhook/callbackUri.js";
+import type { CallbackTransport } from "../callbacks/sender.js";
+import type { HostLookup } from "../callbacks/callback-uri.js";
 
 export interface RunningApi {
   url: string;

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { pino } from "pino";
 
 import { createLogger } from "./logging.js";
-import { requestLineWriter } from "./requestLine.js";
+import { requestLineWriter } from "./request-line.js";
 
 describe("the request line", () => {
   /** Two loggers alike but for their destination, on a clock that stands still within a line pair. */

@@ -2,10 +2,10 @@ import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 
 import type { Logger } from "../framework/logging.js";
-import { BlockedAddressError, guardedLookup, type HostLookup } from "./callbackUri.js";
-import callbackPolicy from "./callback-policy.cjs";
-import type { JobMetrics } from "./metrics.js";
-import type { JobOutcome } from "./runner.js";
+import { BlockedAddressError, guardedLookup, type HostLookup } from "./callback-uri.js";
+import callbackPolicy from "./policy.cjs";
+import type { JobMetrics } from "../activities/metrics.js";
+import type { JobOutcome } from "../activities/runner.js";
 
 /**
  * The body ADF expects on callBackUri, as UTF-8 bytes: `{"Output":…,"StatusCode":"200"}`, or with

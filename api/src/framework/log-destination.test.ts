@@ -5,9 +5,9 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 
 import { startApiProcess } from "../testing/process.js";
-import { isoTimeCachedPerSecond } from "./logDestination.js";
+import { isoTimeCachedPerSecond } from "./log-destination.js";
 
-const CHILD = fileURLToPath(new URL("../testing/logThenExit.ts", import.meta.url));
+const CHILD = fileURLToPath(new URL("../testing/log-then-exit.ts", import.meta.url));
 
 /** Runs the child; its stdout is left unread for `readAfterMs` (a slow log collector: the pipe fills). */
 function runChild(args: string[], readAfterMs: number): Promise<{ code: number | null; lines: string[] }> {

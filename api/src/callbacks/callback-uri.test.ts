@@ -5,9 +5,9 @@ import { Registry } from "prom-client";
 import { createLogger } from "../framework/logging.js";
 import { startApi } from "../testing/api.js";
 import { postJson, startReceiver } from "../testing/receiver.js";
-import { CallbackSender } from "./callback.js";
-import { blockedReason, checkCallbackUri, type CallbackPolicy, type HostLookup } from "./callbackUri.js";
-import { createJobMetrics } from "./metrics.js";
+import { CallbackSender } from "./sender.js";
+import { blockedReason, checkCallbackUri, type CallbackPolicy, type HostLookup } from "./callback-uri.js";
+import { createJobMetrics } from "../activities/metrics.js";
 
 const strict: CallbackPolicy = { allowedHosts: ["datafactory.azure.com", "azuresynapse.net", "localhost"], allowInsecure: false };
 const insecure: CallbackPolicy = { ...strict, allowInsecure: true };

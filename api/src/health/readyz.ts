@@ -1,6 +1,6 @@
 import type { Middleware } from "koa";
 
-import type { Drain } from "../../framework/drain.js";
+import type { Drain } from "../framework/drain.js";
 
 /** Readiness: 200 while serving, 503 from the first shutdown signal on, so the Service stops routing here. */
 export function readyz(drain: Drain): Middleware {

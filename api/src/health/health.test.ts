@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 
-import { startApi, type RunningApi } from "../../testing/api.js";
+import { startApi, type RunningApi } from "../testing/api.js";
 
 describe("probes", () => {
   let api: RunningApi;

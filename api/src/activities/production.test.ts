@@ -10,8 +10,8 @@ import { generate } from "selfsigned";
 import { AZURE_CLOUDS, AZURE_CLOUD_NAMES, type AzureCloudName } from "../clouds.js";
 import { startApi, type RunningApi } from "../testing/api.js";
 import { postJson } from "../testing/receiver.js";
-import type { CallbackTransport } from "./callback.js";
-import type { HostLookup } from "./callbackUri.js";
+import type { CallbackTransport } from "../callbacks/sender.js";
+import type { HostLookup } from "../callbacks/callback-uri.js";
 
 /**
  * Production mode end to end: the default settings (no CALLBACK_ALLOW_INSECURE), a callBackUri under a

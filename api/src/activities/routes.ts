@@ -12,8 +12,8 @@ import { HttpError, JSON_TYPE, sendError } from "../framework/errors.js";
 import type { Logger } from "../framework/logging.js";
 import { ADF_FIELDS, type Job } from "../jobs/job.js";
 import { Backlog, busy } from "./backlog.js";
-import { CallbackSender, callbackPayload, type CallbackTransport } from "./callback.js";
-import { checkCallbackUri, type CallbackPolicy, type HostLookup } from "./callbackUri.js";
+import { CallbackSender, callbackPayload, type CallbackTransport } from "../callbacks/sender.js";
+import { checkCallbackUri, type CallbackPolicy, type HostLookup } from "../callbacks/callback-uri.js";
 import type { JobMetrics } from "./metrics.js";
 import { JobRunner, type JobOutcome, type LogSource } from "./runner.js";
 

@@ -5,9 +5,9 @@ import { Registry } from "prom-client";
 import { loadConfig } from "../config.js";
 import { createLogger } from "../framework/logging.js";
 import { startReceiver } from "../testing/receiver.js";
-import { CallbackSender } from "./callback.js";
-import callbackPolicy from "./callback-policy.cjs";
-import { createJobMetrics } from "./metrics.js";
+import { CallbackSender } from "./sender.js";
+import callbackPolicy from "./policy.cjs";
+import { createJobMetrics } from "../activities/metrics.js";
 
 const { CALLBACK_DEFAULTS, MAX_RETRY_DELAY_MS, callbackRetryWindowMs, retryDelayMs } = callbackPolicy;
 
