@@ -5,23 +5,23 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { startControllerManager } from "./controller-manager";
-import { cniPlugins, containerd, etcd, kubeBinary, kubernetes, runc } from "./builds";
-import { ensureBaseImage } from "./base-image";
-import { ensureDebianPackages } from "./debian-packages";
-import { startDockerEngine } from "./docker-engine";
-import { startEtcd } from "./etcd";
-import { ensureBuilt } from "./go-build";
-import { startApiServer } from "./kube-apiserver";
-import { startKubelet } from "./kubelet";
-import { removeBridge, startContainerd } from "./containerd";
-import { ensurePauseImage } from "./pause-image";
-import { makePki, writeKubeconfig } from "./pki";
-import { stopDaemon } from "./processes";
-import { killLeftoverShims, removeContainers, unmountState } from "./teardown";
-import { startRegistry } from "./registry";
-import { startScheduler } from "./scheduler";
-import { DOCKER_HOST, paths, REGISTRY, STATE } from "./state";
+import { startControllerManager } from "./controller-manager.js";
+import { cniPlugins, containerd, etcd, kubeBinary, kubernetes, runc } from "./builds.js";
+import { ensureBaseImage } from "./base-image.js";
+import { ensureDebianPackages } from "./debian-packages.js";
+import { startDockerEngine } from "./docker-engine.js";
+import { startEtcd } from "./etcd.js";
+import { ensureBuilt } from "./go-build.js";
+import { startApiServer } from "./kube-apiserver.js";
+import { startKubelet } from "./kubelet.js";
+import { removeBridge, startContainerd } from "./containerd.js";
+import { ensurePauseImage } from "./pause-image.js";
+import { makePki, writeKubeconfig } from "./pki.js";
+import { stopDaemon } from "./processes.js";
+import { killLeftoverShims, removeContainers, unmountState } from "./teardown.js";
+import { startRegistry } from "./registry.js";
+import { startScheduler } from "./scheduler.js";
+import { DOCKER_HOST, paths, REGISTRY, STATE } from "./state.js";
 
 /** Started in this order, stopped in the reverse one. */
 const DAEMONS = ["registry", "dockerd", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "containerd", "kubelet"];
@@ -107,7 +107,8 @@ async function main(command: string | undefined): Promise<void> {
   }
 }
 
-if (require.main === module) {
+// Run as a command (not imported by a test).
+if (import.meta.filename === process.argv[1]) {
   main(process.argv[2]).catch((error: unknown) => {
     log(error instanceof Error ? error.message : String(error));
     process.exitCode = 1;
