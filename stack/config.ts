@@ -134,6 +134,10 @@ export type ClusterCredentials = "admin" | KubeloginMode;
  */
 export type RegistryAuth = "entra" | "admin" | "credentials" | "docker-login";
 
+/** The network modes BuildKit (docker.Image's default builder) accepts for RUN steps. */
+export const BUILD_NETWORKS = ["default", "host", "none"] as const;
+export type BuildNetwork = (typeof BUILD_NETWORKS)[number];
+
 export interface ImageConfig {
   /** Repository inside the registry, e.g. `adf-webhook-api`. */
   repository: string;
@@ -144,6 +148,11 @@ export interface ImageConfig {
    * Dockerfile's own pinned default. For registries that mirror Docker Hub, e.g. `myacr.azurecr.io/library/node:24-bookworm-slim`.
    */
   baseImage?: string;
+  /**
+   * The network of the build's RUN steps (docker.Image `build.network`); unset = the Docker engine's
+   * default. `host` for an engine without a bridge network (the local platform's), where `npm ci` needs one.
+   */
+  buildNetwork?: BuildNetwork;
 }
 
 export interface AppConfig {
@@ -317,7 +326,8 @@ export function loadConfig(config: ConfigReader): StackConfig {
   if (baseImage !== undefined && !/^[a-z0-9]+([._:-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(baseImage)) {
     fail("baseImage", "must be an image reference such as myacr.azurecr.io/library/node:24-bookworm-slim", baseImage);
   }
-  const image: ImageConfig = { repository, tag, registryAuth, ...(baseImage !== undefined && { baseImage }) };
+  const buildNetwork = raw("imageBuildNetwork") === undefined ? undefined : oneOf("imageBuildNetwork", BUILD_NETWORKS, "default");
+  const image: ImageConfig = { repository, tag, registryAuth, ...(baseImage !== undefined && { baseImage }), ...(buildNetwork !== undefined && { buildNetwork }) };
 
   // --- app --------------------------------------------------------------------------------------
   // The HPA's range (hpaMinReplicas/hpaMaxReplicas): the pod count has one range whether the HPA is on or off.

@@ -199,6 +199,12 @@ describe("stack program (Pulumi mocks)", function () {
       assert.ok(!/^# *syntax=/m.test(dockerfile), "no syntax directive: BuildKit would pull a frontend image before building");
     });
 
+    it("imageBuildNetwork becomes the build's network (RUN steps on the host's network where the engine has no bridge)", async () => {
+      assert.equal((r.one("docker:index/image:Image").inputs as any).build.network, undefined, "unset: the engine's default network");
+      const onHost = await run({ imageBuildNetwork: "host" });
+      assert.equal((onHost.one("docker:index/image:Image").inputs as any).build.network, "host");
+    });
+
     it("the Deployment runs exactly the pushed repoDigest, never a tag", () => {
       const image = r.one("docker:index/image:Image");
       assert.match(String(image.inputs.imageName), /\.azurecr\.io\/adf-webhook-api:v7$/);
