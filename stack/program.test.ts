@@ -405,6 +405,12 @@ describe("stack program (Pulumi mocks)", function () {
       assert.deepEqual(secret.secretPaths, ["stringData"]);
     });
 
+    it("without a secret setting, the Secret declares no stringData (an empty one was replaced on every up, rolling the pods)", async () => {
+      const secret = (await run({})).one("kubernetes:core/v1:Secret");
+      assert.equal("stringData" in secret.inputs, false);
+      assert.deepEqual(secret.secretPaths, []);
+    });
+
     it("sets CALLBACK_ALLOWED_HOSTS and the callback tuning only when configured", async () => {
       assert.equal("CALLBACK_ALLOWED_HOSTS" in configMapOf(await run({})), false);
       assert.equal(configMapOf(await run({ callbackAllowedHosts: ".example.com" })).CALLBACK_ALLOWED_HOSTS, ".example.com");
