@@ -7,6 +7,7 @@ import { ACR_PULL_ROLE_ID, defaultRegistryName } from "./azure.js";
 import { adfTimeout, SAMPLE_PIPELINE_NAME } from "./datafactory.js";
 import { defaultDnsLabel } from "./exposure/index.js";
 import { API_CONTEXT, API_DOCKERFILE, PROGRAM_DIRECTORY } from "./image.js";
+import { definedOutputs } from "./program.js";
 import {
   ADF_PRINCIPAL_ID,
   ADMIN_KUBECONFIG,
@@ -48,6 +49,12 @@ const configMapOf = (r: Run): Record<string, string> => (r.one("kubernetes:core/
 
 describe("stack program (Pulumi mocks)", function () {
   this.timeout(20_000);
+
+  it("exports only the outputs a configuration has: the SDK warns about each undefined one on every preview", async () => {
+    const common = ["clusterName", "endpoint", "imageRef", "namespace", "portForwardCommand", "registryName", "registryServer", "serviceName", "webhookUrl"];
+    assert.deepEqual(Object.keys(definedOutputs((await run(KUBE, KUBE_SECRETS)).outputs)).sort(), common);
+    assert.deepEqual(Object.keys(definedOutputs((await run({})).outputs)).sort(), [...common, "kubeconfig", "resourceGroupName"].sort());
+  });
 
   describe("created Azure resources (default config)", () => {
     let r: Run;
