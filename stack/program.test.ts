@@ -410,6 +410,10 @@ describe("stack program (Pulumi mocks)", function () {
       const secret = r.one("kubernetes:core/v1:Secret");
       assert.deepEqual((secret.inputs as any).stringData, { BASIC_AUTH_PASSWORD: "s3cret" });
       assert.deepEqual(secret.secretPaths, ["stringData"]);
+      // As the engine stores it (the e2e's state): the kubernetes provider's Check moves it into data.
+      assert.deepEqual(secret.storedSecretPaths, ["data"]);
+      assert.deepEqual((secret.state as any).data, { BASIC_AUTH_PASSWORD: Buffer.from("s3cret").toString("base64") });
+      assert.equal("stringData" in secret.state, false);
     });
 
     it("without a secret setting, the Secret declares no stringData (an empty one was replaced on every up, rolling the pods)", async () => {

@@ -37,6 +37,11 @@ export interface Registration {
   inputs: Record<string, unknown>;
   /** Dotted paths of the inputs that arrived as secrets, e.g. `registry.password`. */
   secretPaths: string[];
+  /**
+   * Where those secrets are in the inputs the engine stores, which are what the provider's Check
+   * returned: the same paths, except a Kubernetes Secret's (see checkedSecret).
+   */
+  storedSecretPaths: string[];
   state: Record<string, unknown>;
   provider?: string;
 }
@@ -122,9 +127,27 @@ function autoName(name: string, inputs: Record<string, unknown>): string {
   return `${name}-${createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 8)}`;
 }
 
+/**
+ * A Kubernetes Secret as the kubernetes provider's Check returns it, and so as the engine stores it and
+ * its outputs hold it: `stringData` moved into `data`, base64-encoded (pulumi-kubernetes 4.32.0,
+ * provider/pkg/clients/unstructured.go, normalizeSecret), and `data` a secret where `stringData` was one
+ * (provider/pkg/provider/provider.go). Seen in the e2e's state: the password is under `data`.
+ */
+export function checkedSecret(inputs: Record<string, unknown>, secretPaths: string[]): { inputs: Record<string, unknown>; secretPaths: string[] } {
+  const { stringData, ...rest } = inputs as { stringData?: Record<string, string> };
+  if (!stringData || Object.keys(stringData).length === 0) return { inputs, secretPaths };
+  const encoded = Object.fromEntries(Object.entries(stringData).map(([key, value]) => [key, Buffer.from(value).toString("base64")]));
+  const moved = secretPaths.map((p) => (p === "stringData" || p.startsWith("stringData.") ? `data${p.slice("stringData".length)}` : p));
+  return { inputs: { ...rest, data: { ...((rest as { data?: object }).data ?? {}), ...encoded } }, secretPaths: [...new Set(moved)] };
+}
+
 function mockState(type: string, name: string, inputs: Record<string, unknown>, imageDigest?: string): Record<string, unknown> {
   const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;
   switch (type) {
+    case "kubernetes:core/v1:Secret": {
+      const checked = checkedSecret(inputs, []).inputs;
+      return { ...checked, metadata: { ...metadata, name: metadata.name ?? autoName(name, inputs) } };
+    }
     case "azure-native:resources:ResourceGroup":
       return { ...inputs, name: inputs.resourceGroupName ?? `${name}1a2b3c4d` };
     case "azure-native:containerregistry:Registry": {
@@ -260,7 +283,8 @@ export async function runWith(config: StackConfig, runOptions: RunOptions = {}):
         const state = preview ? previewState(inputs, full) : full;
         const options = requested.get(`${args.type}::${args.name}`) ?? { ignoreChanges: [], dependencies: [] };
         const recorded = Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v === pulumi.runtime.unknownValue ? UNKNOWN : v]));
-        resources.push({ type: args.type, name: args.name, options, inputs, secretPaths, state: recorded, provider: args.provider });
+        const storedSecretPaths = args.type === "kubernetes:core/v1:Secret" ? checkedSecret(inputs, secretPaths).secretPaths : secretPaths;
+        resources.push({ type: args.type, name: args.name, options, inputs, secretPaths, storedSecretPaths, state: recorded, provider: args.provider });
         // In a preview a resource being created has no id yet: "" is unknown to the SDK.
         return { id: preview ? "" : typeof full.id === "string" ? full.id : `${args.name}-id`, state };
       },
