@@ -557,4 +557,26 @@ describe("the settings' ConfigMap, named as Pulumi names it", () => {
     assert.equal(await nameIn({ ...kube, logLevel: "info" }), info);
     assert.notEqual(await nameIn({ ...kube, logLevel: "debug" }), info);
   });
+  it("the object is annotated pulumi.com/autonamed, as the kubernetes provider annotates a name it chose (the e2e's state)", async () => {
+    const r = await run({ target: "kubeconfig", registryServer: "localhost:5001" }, { kubeconfig: "apiVersion: v1\nkind: Config\n" });
+    assert.equal((r.one("kubernetes:core/v1:ConfigMap").state.metadata as any).annotations["pulumi.com/autonamed"], "true");
+    assert.equal((r.one("kubernetes:apps/v1:Deployment").state.metadata as any).annotations["pulumi.com/autonamed"], undefined, "a declared name");
+  });
+});
+
+describe("the mocks' states, as the engine stores them (checked against it by the e2e)", () => {
+  it("the image's state is what the docker provider returns, not its inputs; a provider's is its inputs; a component's is empty", async () => {
+    const r = await run({ target: "kubeconfig", registryServer: "localhost:5001" }, { kubeconfig: "apiVersion: v1\nkind: Config\n" });
+    assert.deepEqual(r.one("docker:index/image:Image").state, {
+      imageName: "localhost:5001/adf-webhook-api:latest",
+      baseImageName: "localhost:5001/adf-webhook-api:latest",
+      registryServer: "",
+      context: "../api",
+      dockerfile: "Dockerfile",
+      platform: "linux/amd64",
+      repoDigest: `localhost:5001/adf-webhook-api@${DIGEST}`,
+    });
+    assert.deepEqual(r.one("pulumi:providers:kubernetes").state, r.one("pulumi:providers:kubernetes").inputs);
+    assert.deepEqual(r.one("adf-webhook-aks:app:WebhookApp").state, {});
+  });
 });

@@ -4,6 +4,7 @@
  * Azure, Docker and Kubernetes would return.
  */
 import { createHash } from "node:crypto";
+import * as path from "node:path";
 
 import * as pulumi from "@pulumi/pulumi";
 
@@ -141,13 +142,33 @@ export function checkedSecret(inputs: Record<string, unknown>, secretPaths: stri
   return { inputs: { ...rest, data: { ...((rest as { data?: object }).data ?? {}), ...encoded } }, secretPaths: [...new Set(moved)] };
 }
 
+/** What the docker provider returns for a built and pushed image (pulumi-docker 5.0.0, provider/image.go, dockerBuild): not its inputs. */
+function imageOutputs(inputs: Record<string, unknown>, imageDigest?: string): Record<string, unknown> {
+  const build = (inputs.build ?? {}) as { context?: string; dockerfile?: string; platform?: string };
+  const context = build.context ?? ".";
+  return {
+    imageName: inputs.imageName,
+    baseImageName: inputs.imageName,
+    registryServer: (inputs.registry as { server?: string } | undefined)?.server ?? "",
+    context,
+    // The Dockerfile as the build context sees it.
+    dockerfile: path.posix.relative(context, build.dockerfile ?? path.posix.join(context, "Dockerfile")),
+    platform: build.platform,
+    repoDigest: repoDigestOf(String(inputs.imageName), imageDigest),
+  };
+}
+
 function mockState(type: string, name: string, inputs: Record<string, unknown>, imageDigest?: string): Record<string, unknown> {
-  const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;
+  const declared = (inputs.metadata ?? {}) as Record<string, unknown>;
+  // The kubernetes provider names an object declared without a name, and says so in an annotation.
+  const metadata =
+    declared.name === undefined
+      ? { ...declared, name: autoName(name, inputs), annotations: { ...(declared.annotations as object), "pulumi.com/autonamed": "true" } }
+      : declared;
+  if (type.startsWith("pulumi:providers:")) return { ...inputs };
   switch (type) {
-    case "kubernetes:core/v1:Secret": {
-      const checked = checkedSecret(inputs, []).inputs;
-      return { ...checked, metadata: { ...metadata, name: metadata.name ?? autoName(name, inputs) } };
-    }
+    case "kubernetes:core/v1:Secret":
+      return { ...checkedSecret(inputs, []).inputs, metadata };
     case "azure-native:resources:ResourceGroup":
       return { ...inputs, name: inputs.resourceGroupName ?? `${name}1a2b3c4d` };
     case "azure-native:containerregistry:Registry": {
@@ -161,14 +182,14 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>, 
     case "azure-native:datafactory:Pipeline":
       return { ...inputs, name: inputs.pipelineName ?? name };
     case "docker:index/image:Image":
-      return { ...inputs, repoDigest: repoDigestOf(String(inputs.imageName), imageDigest) };
+      return imageOutputs(inputs, imageDigest);
     case "kubernetes:core/v1:Service": {
       const spec = (inputs.spec ?? {}) as Record<string, unknown>;
       const status = spec.type === "LoadBalancer" ? { loadBalancer: { ingress: [{ ip: LB_IP }] } } : { loadBalancer: {} };
-      return { ...inputs, metadata: { ...metadata, name: metadata.name ?? autoName(name, inputs) }, status };
+      return { ...inputs, metadata, status };
     }
     default:
-      if (type.startsWith("kubernetes:")) return { ...inputs, metadata: { ...metadata, name: metadata.name ?? autoName(name, inputs) } };
+      if (type.startsWith("kubernetes:")) return { ...inputs, metadata };
       return { ...inputs, name: inputs.name ?? name };
   }
 }
@@ -279,12 +300,13 @@ export async function runWith(config: StackConfig, runOptions: RunOptions = {}):
       newResource(args) {
         const secretPaths: string[] = [];
         const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
-        const full = mockState(args.type, args.name, inputs, runOptions.imageDigest);
-        const state = preview ? previewState(inputs, full) : full;
+        // A component's state is what it registers as outputs, which the engine stores and no mock sees.
+        const full = args.custom === false ? {} : mockState(args.type, args.name, inputs, runOptions.imageDigest);
+        const checked = args.type === "kubernetes:core/v1:Secret" ? checkedSecret(inputs, secretPaths) : { inputs, secretPaths };
+        const state = preview ? previewState(checked.inputs, full) : full;
         const options = requested.get(`${args.type}::${args.name}`) ?? { ignoreChanges: [], dependencies: [] };
         const recorded = Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v === pulumi.runtime.unknownValue ? UNKNOWN : v]));
-        const storedSecretPaths = args.type === "kubernetes:core/v1:Secret" ? checkedSecret(inputs, secretPaths).secretPaths : secretPaths;
-        resources.push({ type: args.type, name: args.name, options, inputs, secretPaths, storedSecretPaths, state: recorded, provider: args.provider });
+        resources.push({ type: args.type, name: args.name, options, inputs, secretPaths, storedSecretPaths: checked.secretPaths, state: recorded, provider: args.provider });
         // In a preview a resource being created has no id yet: "" is unknown to the SDK.
         return { id: preview ? "" : typeof full.id === "string" ? full.id : `${args.name}-id`, state };
       },
