@@ -66,6 +66,51 @@ export function compareNames(mocked: Run, state: StackExport): string[] {
   return differences;
 }
 
+/** Each leaf of `value` with its path (keys and indexes: Kubernetes keys hold dots). */
+function leaves(value: unknown, at: (string | number)[] = [], found: [(string | number)[], unknown][] = []): [(string | number)[], unknown][] {
+  if (Array.isArray(value) && value.length > 0) value.forEach((item, i) => leaves(item, [...at, i], found));
+  else if (typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length > 0) {
+    for (const [k, v] of Object.entries(value)) leaves(v, [...at, k], found);
+  } else found.push([at, value]);
+  return found;
+}
+
+/** The value at a path, or the first secret on the way there (its content is encrypted). */
+function valueAt(value: unknown, path: (string | number)[]): unknown {
+  let here = value;
+  for (const part of path) {
+    if (isEngineSecret(here) || typeof here !== "object" || here === null) return here;
+    here = (here as Record<string | number, unknown>)[part];
+  }
+  return here;
+}
+
+/**
+ * The resources' states: every value the mocks' state holds (their stand-in for a provider's outputs)
+ * is in the engine's, except where the engine's is a secret (encrypted: not comparable). Names the
+ * kubernetes provider chose are compared by their shape (`<name>-<8 characters>`) wherever they appear.
+ */
+export function compareStates(mocked: Run, state: StackExport): string[] {
+  const engine = byKey(state.deployment.resources ?? []);
+  const autoNamedPrefixes = mocked.resources.filter(autoNamed).map((r) => r.name);
+  const shape = (v: unknown) =>
+    typeof v === "string" ? autoNamedPrefixes.reduce((s, prefix) => s.replace(new RegExp(`^${prefix}-[0-9a-z]{8}$`), `${prefix}-********`), v) : v;
+  const differences: string[] = [];
+  for (const r of mocked.resources) {
+    const live = engine.get(keyOf(r));
+    if (!live) continue;
+    for (const [path, value] of leaves(r.state)) {
+      if (path.length === 0) continue; // an empty state (a component's) claims nothing
+      const actual = valueAt(live.outputs ?? {}, path);
+      if (isEngineSecret(actual)) continue;
+      if (JSON.stringify(shape(value)) !== JSON.stringify(shape(actual))) {
+        differences.push(`${keyOf(r)}: state ${JSON.stringify(path)} is ${JSON.stringify(value)} in the mocks, ${JSON.stringify(actual)} in the engine's`);
+      }
+    }
+  }
+  return differences;
+}
+
 /** Dotted paths (`a.b[0]`) of the values in `value` for which `test` holds, not looking inside them. */
 export function pathsWhere(value: unknown, test: (v: unknown) => boolean, at = "", found: string[] = []): string[] {
   if (test(value)) {
@@ -200,7 +245,7 @@ export function digestOf(imageRef: unknown): string {
   return digest;
 }
 
-/** Every difference between the mocks and a deployed stack: resources, names, secret inputs, outputs. */
+/** Every difference between the mocks and a deployed stack: resources, names, secret inputs, states, outputs. */
 export function compareDeployed(mocked: Run, state: StackExport, outputs: Record<string, unknown>): string[] {
-  return [...compareResources(mocked, state), ...compareNames(mocked, state), ...compareSecretPaths(mocked, state), ...compareOutputs(mocked, outputs)];
+  return [...compareResources(mocked, state), ...compareNames(mocked, state), ...compareSecretPaths(mocked, state), ...compareStates(mocked, state), ...compareOutputs(mocked, outputs)];
 }
