@@ -132,6 +132,13 @@ describe("config", () => {
     });
   }
 
+  it("names every bad setting at once, the rules between settings included", () => {
+    assert.throws(
+      () => loadConfig({ PORT: "abc", BODY_LIMIT: "64mb", AUTH_MODE: "basic" }),
+      /invalid configuration: PORT must be .*; BODY_LIMIT must not exceed MAX_QUEUED_BYTES .*; BASIC_AUTH_USERNAME is required .*; BASIC_AUTH_PASSWORD is required /,
+    );
+  });
+
   it("takes secrets as they are, spaces included", () => {
     const config = loadConfig({ AUTH_MODE: "basic", BASIC_AUTH_USERNAME: " adf ", BASIC_AUTH_PASSWORD: " pass word " });
     assert.equal(config.BASIC_AUTH_USERNAME, "adf");

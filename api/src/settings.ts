@@ -212,13 +212,15 @@ const settingsSchema = settingsObject
         ctx.addIssue({ code: "custom", path: [name], message: `is required ${why}` });
       }
     };
-    if (settings.METRICS_PORT !== 0 && settings.METRICS_PORT === settings.PORT) {
+    // (A setting refused above is still its text here: the rules compare numbers only.)
+    const number = (value: unknown) => (typeof value === "number" ? value : undefined);
+    if (settings.METRICS_PORT !== 0 && number(settings.METRICS_PORT) === number(settings.PORT)) {
       ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: "must differ from PORT" });
     }
     // The largest input and the largest output must each fit the queue's byte budget on their own. Named
     // after what moved: a budget lowered below its default is too small, else the size is too large.
     for (const name of ["BODY_LIMIT", "MAX_OUTPUT_BYTES"] as const) {
-      if (settings[name] <= settings.MAX_QUEUED_BYTES) continue;
+      if (number(settings[name]) === undefined || number(settings.MAX_QUEUED_BYTES) === undefined || settings[name] <= settings.MAX_QUEUED_BYTES) continue;
       if (settings.MAX_QUEUED_BYTES < defaults.MAX_QUEUED_BYTES) {
         ctx.addIssue({ code: "custom", path: ["MAX_QUEUED_BYTES"], message: `must be at least ${settings[name]} bytes, to hold ${name}` });
       } else {
@@ -233,7 +235,8 @@ const settingsSchema = settingsObject
       require("ENTRA_TENANT_ID", "when AUTH_MODE is entra");
       require("ENTRA_AUDIENCE", "when AUTH_MODE is entra");
     }
-  })
+    // Every problem at once: these rules run even when a setting was refused above.
+  }, { when: () => true })
   .transform((settings) => ({
     ...settings,
     CALLBACK_ALLOWED_HOSTS: settings.CALLBACK_ALLOWED_HOSTS ?? [...AZURE_CLOUDS[settings.AZURE_CLOUD].callbackHosts],
