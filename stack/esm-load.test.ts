@@ -33,9 +33,9 @@ register(hooks, pathToFileURL(hooks), {
   },
 });
 const { runStack } = await import(pathToFileURL("./program.ts").href);
-const { loadConfig } = await import(pathToFileURL("./config.ts").href);
+const { loadConfig } = await import(pathToFileURL("./config/index.ts").href);
 const { api } = loadConfig({ get: (key) => ({ bodyLimit: "512kb" })[key], getSecret: () => undefined });
-process.stdout.write(JSON.stringify({ runStack: typeof runStack, bodyLimit: api.BODY_LIMIT }));
+process.stdout.write(JSON.stringify({ runStack: typeof runStack, bodyLimit: api.settings.BODY_LIMIT }));
 `;
 
 describe("the program loads as Pulumi loads it (ES modules, ts-node's ESM hooks)", function () {
@@ -44,6 +44,7 @@ describe("the program loads as Pulumi loads it (ES modules, ts-node's ESM hooks)
   it("imports stack/program.ts and the API modules it shares", async () => {
     const tsconfig = String(readProject(ROOT).runtime.options?.tsconfig);
     const stdout = await runNode(["--input-type=module", "-e", LOAD_LIKE_PULUMI], programDirectory(ROOT), { PULUMI_NODEJS_TSCONFIG_PATH: tsconfig });
-    assert.deepEqual(JSON.parse(stdout), { runStack: "function", bodyLimit: "512kb" });
+    // The API's schema read the stack's key: 512 KiB, in bytes.
+    assert.deepEqual(JSON.parse(stdout), { runStack: "function", bodyLimit: 512 * 1024 });
   });
 });

@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { ACR_TOKEN_USERNAME } from "./acr-token.js";
-import { ACR_PULL_ROLE_ID, defaultRegistryName } from "./azure.js";
-import { adfTimeout, SAMPLE_PIPELINE_NAME } from "./datafactory.js";
+import { ACR_PULL_ROLE_ID, defaultRegistryName } from "./platform.js";
+import { adfTimeout, SAMPLE_PIPELINE_NAME } from "./data-factory.js";
 import { defaultDnsLabel } from "./exposure/index.js";
 import { API_CONTEXT, API_DOCKERFILE, PROGRAM_DIRECTORY } from "./image.js";
 import {

@@ -11,7 +11,7 @@ import { createLogger } from "../../api/src/framework/logging.js";
 
 import { EXISTING_CLUSTER_LOCATION, LB_IP, run, SUBSCRIPTION_ID, UNKNOWN, type Registration, type Run } from "../testing/harness.js";
 import { CERT_MANAGER_CHART, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, GATEWAY_CRDS_CHART } from "./charts.js";
-import { ACME_SERVERS } from "./config.js";
+import { ACME_SERVERS } from "../config/exposure.js";
 import {
   AZURE_ALLOWED_IP_RANGES_ANNOTATION,
   AZURE_DNS_LABEL_ANNOTATION,

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 
 import { canonicalJson } from "./canonical-json.js";
-import { loadConfig, type ConfigReader, type StackConfig } from "../config.js";
+import { loadConfig, type ConfigReader, type StackConfig } from "../config/index.js";
 import { runStack, type StackOutputs } from "../program.js";
 import { AKS_USER_KUBECONFIG, ENTRA_ACCESS_TOKEN, startFakeAzure, type FakeAzure } from "./fake-azure.js";
 

@@ -4,28 +4,16 @@ import * as path from "node:path";
 
 import YAML from "yaml";
 
-import { ConfigError, loadConfig, terminationGracePeriodSeconds, toEnvironment } from "./config.js";
-import { reader, resolve } from "./testing/harness.js";
+import { refusedNaming } from "../testing/config-errors.js";
+import { reader, resolve } from "../testing/harness.js";
+import { loadConfig } from "./index.js";
 
 const KUBE = { target: "kubeconfig", registryServer: "localhost:5001" };
 const KUBE_SECRETS = { kubeconfig: "apiVersion: v1\nkind: Config\n" };
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const CALLER = "33333333-3333-3333-3333-333333333333";
 
-/** Asserts that loading fails, and that the message names every given key. */
-function failsNaming(values: Record<string, string>, secrets: Record<string, string>, ...keys: string[]): string {
-  let message = "";
-  assert.throws(
-    () => loadConfig(reader(values, secrets)),
-    (error: unknown) => {
-      assert.ok(error instanceof ConfigError, "a ConfigError");
-      message = error.message;
-      return true;
-    },
-  );
-  for (const key of keys) assert.match(message, new RegExp(`- ${key}: `), `names ${key}: ${message}`);
-  return message;
-}
+const failsNaming = refusedNaming;
 
 describe("stack config", () => {
   describe("defaults", () => {
@@ -44,40 +32,9 @@ describe("stack config", () => {
       assert.equal(config.dataFactory, undefined);
     });
 
-    it("has the API's documented defaults, and leaves CALLBACK_ALLOWED_HOSTS to the API", () => {
-      const { api, apiSecrets } = loadConfig(reader({}));
-      assert.deepEqual(api, {
-        PORT: 5002,
-        HOST: "0.0.0.0",
-        METRICS_PORT: 9464,
-        LOG_LEVEL: "info",
-        BODY_LIMIT: "1mb",
-        DRAIN_TIMEOUT_MS: 20000,
-        JOB_TIMEOUT_MS: 600000,
-        MAX_CONCURRENT_JOBS: 100,
-        MAX_QUEUED_JOBS: undefined,
-        MAX_PENDING_CALLBACKS: undefined,
-        CALLBACK_ALLOWED_HOSTS: undefined,
-        CALLBACK_ALLOW_INSECURE: false,
-        CALLBACK_TIMEOUT_MS: undefined,
-        CALLBACK_MAX_ATTEMPTS: undefined,
-        CALLBACK_RETRY_BASE_MS: undefined,
-        AUTH_MODE: "none",
-      });
-      assert.deepEqual(apiSecrets, {});
-    });
-
-    it("passes azureCloud and entraRequiredRoles to the API as AZURE_CLOUD and ENTRA_REQUIRED_ROLES", () => {
-      const entra = { authMode: "entra", entraTenantId: TENANT, entraAudience: "api://x", entraAllowedCallers: CALLER };
-      const env = toEnvironment(loadConfig(reader({ ...entra, azureCloud: "usgovernment", entraRequiredRoles: "Jobs.Run, Jobs.Admin" })).api);
-      assert.equal(env.AZURE_CLOUD, "usgovernment");
-      assert.equal(env.ENTRA_REQUIRED_ROLES, "Jobs.Run,Jobs.Admin");
-      assert.equal(toEnvironment(loadConfig(reader({})).api).AZURE_CLOUD, undefined, "unset: the API's default");
-    });
-
-    it("turns settings into environment variables without listing their names again", () => {
-      const env = toEnvironment(loadConfig(reader({ callbackAllowedHosts: ".example.com, hooks.example.org" })).api);
-      assert.deepEqual(env, {
+    it("writes the API's settings into the pods' environment as the API reads them, leaving unset ones to the API", () => {
+      const { api } = loadConfig(reader({}));
+      assert.deepEqual(api.environment, {
         PORT: "5002",
         HOST: "0.0.0.0",
         METRICS_PORT: "9464",
@@ -86,22 +43,36 @@ describe("stack config", () => {
         DRAIN_TIMEOUT_MS: "20000",
         JOB_TIMEOUT_MS: "600000",
         MAX_CONCURRENT_JOBS: "100",
-        CALLBACK_ALLOWED_HOSTS: ".example.com,hooks.example.org",
         CALLBACK_ALLOW_INSECURE: "false",
         AUTH_MODE: "none",
       });
+      assert.deepEqual(api.secrets, {});
+      // What the API makes of them: its own defaults, CALLBACK_ALLOWED_HOSTS its cloud's.
+      assert.equal(api.settings.MAX_QUEUED_JOBS, 1000);
+      assert.deepEqual(api.settings.CALLBACK_ALLOWED_HOSTS, ["datafactory.azure.com", "azuresynapse.net"]);
     });
 
-    it("derives terminationGracePeriodSeconds: preStop + drain + the API's wrap-up + margin", () => {
-      // Wrap-up: ceil((pending callbacks + running + queued jobs) / 64 sockets) rounds of CALLBACK_TIMEOUT_MS, + 1 s.
-      // Defaults: ceil(2100 / 64) = 33 rounds of 10 s, 331 s.
-      assert.equal(terminationGracePeriodSeconds({ DRAIN_TIMEOUT_MS: 20_000, MAX_CONCURRENT_JOBS: 100 }), 5 + 20 + 331 + 5);
-      const small = { MAX_CONCURRENT_JOBS: 64, MAX_QUEUED_JOBS: 0, MAX_PENDING_CALLBACKS: 64, CALLBACK_TIMEOUT_MS: 5_000 };
-      assert.equal(terminationGracePeriodSeconds({ DRAIN_TIMEOUT_MS: 45_500, ...small }), 5 + 46 + 11 + 5);
-      assert.equal(
-        terminationGracePeriodSeconds(loadConfig(reader({ drainTimeoutMs: "60000", maxQueuedJobs: "0", maxPendingCallbacks: "28", callbackTimeoutMs: "2000" })).api),
-        5 + 60 + 2 * 2 + 1 + 5,
-      );
+    it("passes azureCloud and entraRequiredRoles to the API as AZURE_CLOUD and ENTRA_REQUIRED_ROLES", () => {
+      const entra = { authMode: "entra", entraTenantId: TENANT, entraAudience: "api://x", entraAllowedCallers: CALLER };
+      const env = loadConfig(reader({ ...entra, azureCloud: "usgovernment", entraRequiredRoles: "Jobs.Run, Jobs.Admin" })).api.environment;
+      assert.equal(env.AZURE_CLOUD, "usgovernment");
+      assert.equal(env.ENTRA_REQUIRED_ROLES, "Jobs.Run,Jobs.Admin");
+      assert.equal(loadConfig(reader({})).api.environment.AZURE_CLOUD, undefined, "unset: the API's default");
+    });
+
+    it("writes lists comma-joined, and sizes and numbers as typed", () => {
+      const env = loadConfig(reader({ callbackAllowedHosts: ".example.com, hooks.example.org", bodyLimit: "1.5mb", maxOutputBytes: "2mb", maxQueuedJobs: "0" })).api.environment;
+      assert.equal(env.CALLBACK_ALLOWED_HOSTS, ".example.com,hooks.example.org");
+      assert.equal(env.BODY_LIMIT, "1.5mb");
+      assert.equal(env.MAX_OUTPUT_BYTES, "2mb");
+      assert.equal(env.MAX_QUEUED_JOBS, "0");
+      assert.equal(loadConfig(reader({ callbackAllowedHosts: " , " })).api.environment.CALLBACK_ALLOWED_HOSTS, undefined, "a list of nothing is not set");
+    });
+
+    it("passes another authMode's keys on to nobody (and does not check them)", () => {
+      const { api } = loadConfig(reader({ basicAuthUsername: "adf", entraTenantId: "contoso", entraAllowedCallers: "bob" }, { basicAuthPassword: "pw" }));
+      assert.deepEqual(Object.keys(api.environment).filter((name) => /^(BASIC|ENTRA)_/.test(name)), []);
+      assert.deepEqual(api.secrets, {});
     });
   });
 
@@ -152,18 +123,18 @@ describe("stack config", () => {
 
     it("basic auth: the username in the ConfigMap's settings, the password only as a secret", async () => {
       const config = loadConfig(reader({ authMode: "basic", basicAuthUsername: "adf" }, { basicAuthPassword: "s3cret" }));
-      assert.equal(config.api.BASIC_AUTH_USERNAME, "adf");
-      assert.equal("BASIC_AUTH_PASSWORD" in config.api, false);
-      assert.equal(await resolve(config.apiSecrets.BASIC_AUTH_PASSWORD), "s3cret");
+      assert.equal(config.api.environment.BASIC_AUTH_USERNAME, "adf");
+      assert.equal("BASIC_AUTH_PASSWORD" in config.api.environment, false);
+      assert.equal(await resolve(config.api.secrets.BASIC_AUTH_PASSWORD), "s3cret");
     });
 
     it("entra: tenant, audiences and callers as lists", () => {
-      const { api } = loadConfig(
+      const { settings } = loadConfig(
         reader({ authMode: "entra", entraTenantId: TENANT, entraAudience: "api://adf-webhook, 44444444-4444-4444-4444-444444444444", entraAllowedCallers: CALLER }),
-      );
-      assert.equal(api.ENTRA_TENANT_ID, TENANT);
-      assert.deepEqual(api.ENTRA_AUDIENCE, ["api://adf-webhook", "44444444-4444-4444-4444-444444444444"]);
-      assert.deepEqual(api.ENTRA_ALLOWED_CALLERS, [CALLER]);
+      ).api;
+      assert.equal(settings.ENTRA_TENANT_ID, TENANT);
+      assert.deepEqual(settings.ENTRA_AUDIENCE, ["api://adf-webhook", "44444444-4444-4444-4444-444444444444"]);
+      assert.deepEqual(settings.ENTRA_ALLOWED_CALLERS, [CALLER]);
     });
 
     it("Data Factory with a public entry (https or loadbalancer)", () => {
@@ -201,28 +172,30 @@ describe("stack config", () => {
     });
 
     it("the backlog's limits (issue 20): maxQueuedJobs, maxPendingCallbacks, maxOutputBytes reach the API, within its bounds", () => {
-      const env = toEnvironment(loadConfig(reader({ maxQueuedJobs: "0", maxPendingCallbacks: "5000", maxOutputBytes: "2mb" })).api);
+      const env = loadConfig(reader({ maxQueuedJobs: "0", maxPendingCallbacks: "5000", maxOutputBytes: "2mb" })).api.environment;
       assert.equal(env.MAX_QUEUED_JOBS, "0", "0: no job waits for a slot");
       assert.equal(env.MAX_PENDING_CALLBACKS, "5000");
       assert.equal(env.MAX_OUTPUT_BYTES, "2mb");
-      const unset = toEnvironment(loadConfig(reader({})).api);
-      for (const key of ["MAX_QUEUED_JOBS", "MAX_PENDING_CALLBACKS", "MAX_OUTPUT_BYTES"]) assert.equal(unset[key], undefined, `${key}: the API's default`);
-      assert.equal(loadConfig(reader({ maxQueuedJobs: "1000000", maxPendingCallbacks: "1" })).api.MAX_QUEUED_JOBS, 1_000_000);
+      const unset = loadConfig(reader({})).api.environment;
+      for (const key of ["MAX_QUEUED_JOBS", "MAX_PENDING_CALLBACKS", "MAX_OUTPUT_BYTES"] as const) assert.equal(unset[key], undefined, `${key}: the API's default`);
+      assert.equal(loadConfig(reader({ maxQueuedJobs: "1000000", maxPendingCallbacks: "1" })).api.settings.MAX_QUEUED_JOBS, 1_000_000);
       failsNaming({ maxQueuedJobs: "1000001", maxPendingCallbacks: "0", maxOutputBytes: "0" }, {}, "maxQueuedJobs", "maxPendingCallbacks", "maxOutputBytes");
       failsNaming({ maxOutputBytes: "4 megs" }, {}, "maxOutputBytes");
       // The byte budget holds the largest output as well as the largest body: each named by what was set.
       assert.match(failsNaming({ maxOutputBytes: "64mb" }, {}, "maxOutputBytes"), /maxOutputBytes: must not exceed maxQueuedBytes \(33554432 bytes\)/);
-      assert.equal(loadConfig(reader({ maxOutputBytes: "64mb", maxQueuedBytes: "64mb" })).api.MAX_OUTPUT_BYTES, "64mb");
-      assert.equal(loadConfig(reader({ maxOutputBytes: "512kb", maxQueuedBytes: "1mb" })).api.MAX_QUEUED_BYTES, "1mb", "a smaller output lets the budget shrink");
-      assert.match(failsNaming({ maxOutputBytes: "512kb", maxQueuedBytes: "256kb" }, {}, "maxOutputBytes"), /must not exceed maxQueuedBytes \(262144 bytes\)/);
+      assert.equal(loadConfig(reader({ maxOutputBytes: "64mb", maxQueuedBytes: "64mb" })).api.environment.MAX_OUTPUT_BYTES, "64mb");
+      assert.equal(loadConfig(reader({ maxOutputBytes: "512kb", maxQueuedBytes: "1mb" })).api.environment.MAX_QUEUED_BYTES, "1mb", "a smaller output lets the budget shrink");
+      // A budget lowered below its default is named, with what it must hold.
+      const message = failsNaming({ maxOutputBytes: "512kb", maxQueuedBytes: "256kb" }, {}, "maxQueuedBytes");
+      assert.match(message, /maxQueuedBytes: must be at least 1048576 bytes, to hold bodyLimit; must be at least 524288 bytes, to hold maxOutputBytes \(got "256kb"\)/);
     });
 
     it("bounds: the API's own for drainTimeoutMs and jobTimeoutMs; AKS's for nodeCount; the HPA's for replicas", () => {
       const ok = (values: Record<string, string>) => loadConfig(reader(values));
-      assert.equal(ok({ drainTimeoutMs: "3600000" }).api.DRAIN_TIMEOUT_MS, 3_600_000);
-      assert.equal(ok({ drainTimeoutMs: "0" }).api.DRAIN_TIMEOUT_MS, 0);
-      assert.equal(ok({ jobTimeoutMs: "1" }).api.JOB_TIMEOUT_MS, 1);
-      assert.equal(ok({ jobTimeoutMs: "604800000" }).api.JOB_TIMEOUT_MS, 604_800_000);
+      assert.equal(ok({ drainTimeoutMs: "3600000" }).api.settings.DRAIN_TIMEOUT_MS, 3_600_000);
+      assert.equal(ok({ drainTimeoutMs: "0" }).api.settings.DRAIN_TIMEOUT_MS, 0);
+      assert.equal(ok({ jobTimeoutMs: "1" }).api.settings.JOB_TIMEOUT_MS, 1);
+      assert.equal(ok({ jobTimeoutMs: "604800000" }).api.settings.JOB_TIMEOUT_MS, 604_800_000);
       failsNaming({ drainTimeoutMs: "3600001", jobTimeoutMs: "0" }, {}, "drainTimeoutMs", "jobTimeoutMs");
       failsNaming({ jobTimeoutMs: "604800001" }, {}, "jobTimeoutMs");
       const target = ok({ nodeCount: "1000" }).target;
@@ -281,17 +254,17 @@ describe("stack config", () => {
     it("insecure callbacks only on a local (kubeconfig) cluster", () => {
       const message = failsNaming({ callbackAllowInsecure: "true" }, {}, "callbackAllowInsecure");
       assert.match(message, /never in a real cluster/);
-      assert.equal(loadConfig(reader({ ...KUBE, callbackAllowInsecure: "true" }, KUBE_SECRETS)).api.CALLBACK_ALLOW_INSECURE, true);
+      assert.equal(loadConfig(reader({ ...KUBE, callbackAllowInsecure: "true" }, KUBE_SECRETS)).api.settings.CALLBACK_ALLOW_INSECURE, true);
     });
 
-    it("callbackTestReceiver: one private http origin, only on a local (kubeconfig) cluster", () => {
+    it("callbackTestReceiver: one http origin, as the API judges it, only on a local (kubeconfig) cluster", () => {
       const message = failsNaming({ callbackTestReceiver: "http://10.244.0.1:8099" }, {}, "callbackTestReceiver");
       assert.match(message, /never in a real cluster/);
-      for (const bad of ["http://rehearsal.local:8099", "https://10.244.0.1:8099", "http://10.244.0.1", "http://10.244.0.1:8099/cb", "http://20.50.1.1:8099", "http://169.254.169.254:80"]) {
+      for (const bad of ["http://rehearsal.local:8099", "https://10.244.0.1:8099", "http://10.244.0.1", "http://10.244.0.1:8099/cb", "http://169.254.169.254:80"]) {
         failsNaming({ ...KUBE, callbackTestReceiver: bad }, KUBE_SECRETS, "callbackTestReceiver");
       }
-      assert.equal(loadConfig(reader({ ...KUBE, callbackTestReceiver: "http://172.18.0.1:8099" }, KUBE_SECRETS)).api.CALLBACK_TEST_RECEIVER, "http://172.18.0.1:8099");
-      assert.equal(loadConfig(reader({ ...KUBE }, KUBE_SECRETS)).api.CALLBACK_TEST_RECEIVER, undefined);
+      assert.equal(loadConfig(reader({ ...KUBE, callbackTestReceiver: "http://172.18.0.1:8099" }, KUBE_SECRETS)).api.settings.CALLBACK_TEST_RECEIVER, "http://172.18.0.1:8099");
+      assert.equal(loadConfig(reader({ ...KUBE }, KUBE_SECRETS)).api.settings.CALLBACK_TEST_RECEIVER, undefined);
     });
 
     it("quantities, names and HPA bounds", () => {
@@ -309,7 +282,7 @@ describe("stack config", () => {
 });
 
 describe("Pulumi.dev.yaml", () => {
-  const file = fs.readFileSync(path.join(import.meta.dirname, "..", "Pulumi.dev.yaml"), "utf8");
+  const file = fs.readFileSync(path.join(import.meta.dirname, "..", "..", "Pulumi.dev.yaml"), "utf8");
   const PREFIX = "adf-webhook-aks:";
 
   it("is a valid configuration, and sets no secret in clear", () => {

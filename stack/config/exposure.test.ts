@@ -1,9 +1,10 @@
 import * as assert from "node:assert/strict";
 
-import { ConfigError, loadConfig, type StackConfig } from "../config.js";
+import { defaultDnsLabel } from "../exposure/index.js";
+import { refusedNaming } from "../testing/config-errors.js";
 import { reader } from "../testing/harness.js";
-import { ACME_SERVERS, AZURE_DNS_LABEL, isCidr } from "./config.js";
-import { defaultDnsLabel } from "./index.js";
+import { ACME_SERVERS, AZURE_DNS_LABEL, isCidr } from "./exposure.js";
+import { loadConfig, type StackConfig } from "./index.js";
 
 const KUBE = { target: "kubeconfig", registryServer: "localhost:5001" };
 const KUBE_SECRETS = { kubeconfig: "apiVersion: v1\nkind: Config\n" };
@@ -19,16 +20,7 @@ const load = (values: Record<string, string>, secrets: Record<string, string> = 
 
 /** Asserts that loading fails with a message naming `key` and matching `pattern`; returns the message. */
 function refuses(values: Record<string, string>, key: string, pattern: RegExp, secrets: Record<string, string> = {}): string {
-  let message = "";
-  assert.throws(
-    () => loadConfig(reader(values, secrets)),
-    (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      message = error.message;
-      return true;
-    },
-  );
-  assert.match(message, new RegExp(`- ${key}: `), `names ${key}: ${message}`);
+  const message = refusedNaming(values, secrets, key);
   assert.match(message, pattern);
   return message;
 }
@@ -66,7 +58,7 @@ describe("stack config: exposure", () => {
     });
 
     it("refuses bad source ranges", () => {
-      refuses({ exposure: "loadbalancer", allowedSourceRanges: "10.0.0.0/33,example.com,10.0.0.0/8" }, "allowedSourceRanges", /CIDRs .*\(got "10\.0\.0\.0\/33,example\.com"\)/);
+      refuses({ exposure: "loadbalancer", allowedSourceRanges: "10.0.0.0/33,example.com,10.0.0.0/8" }, "allowedSourceRanges", /CIDRs .*\(10\.0\.0\.0\/33 is not one\); .*\(example\.com is not one\) \(got "10\.0\.0\.0\/33,example\.com,10\.0\.0\.0\/8"\)/);
     });
   });
 
@@ -79,14 +71,12 @@ describe("stack config: exposure", () => {
           hostname: undefined,
           dnsLabel: undefined,
           useDnsLabel: true,
-          location: "westeurope",
           certificate: { kind: "acme", email: "ops@example.com", server: ACME_SERVERS.production, installCertManager: true },
           gatewayClassName: undefined,
         },
       });
-      const https = load({ ...EXISTING, ...ACME, location: "northeurope", dnsLabel: "adf-demo", acmeServer: "staging", installCertManager: "false" });
+      const https = load({ ...EXISTING, ...ACME, dnsLabel: "adf-demo", acmeServer: "staging", installCertManager: "false" });
       assert.ok(https.mode === "https");
-      assert.equal(https.https.location, "northeurope");
       assert.equal(https.https.dnsLabel, "adf-demo");
       assert.deepEqual(https.https.certificate, { kind: "acme", email: "ops@example.com", server: ACME_SERVERS.staging, installCertManager: false });
     });
@@ -109,7 +99,6 @@ describe("stack config: exposure", () => {
           hostname: undefined,
           dnsLabel: undefined,
           useDnsLabel: true,
-          location: "westeurope",
           certificate: { kind: "secret", secretName: "adf-tls" },
           gatewayClassName: "approuting-istio",
         },
@@ -153,7 +142,7 @@ describe("stack config: exposure", () => {
       refuses({ ...KUBE, ...ACME }, "hostname", /is required when exposure is https with target kubeconfig/, KUBE_SECRETS);
       assert.equal(load({ ...KUBE, ...ACME, hostname: "adf.example.com" }, KUBE_SECRETS).mode, "https");
       const aks = load({ ...KUBE, ...ACME, dnsLabel: "adf-demo", location: "uksouth" }, KUBE_SECRETS);
-      assert.ok(aks.mode === "https" && aks.https.useDnsLabel && aks.https.location === "uksouth");
+      assert.ok(aks.mode === "https" && aks.https.useDnsLabel);
     });
 
     it("gatewayClassName is for a cluster that has one (existing or kubeconfig), never a new one", () => {
