@@ -6,7 +6,7 @@ import fc from "fast-check";
 
 import { loadConfig as loadApiConfig } from "../../api/src/config.js";
 import { SETTING_NAMES } from "../../api/src/settings.js";
-import { refusedNaming } from "../testing/config-errors.js";
+import { refusedNaming } from "../testing/config.js";
 import { ADF_PRINCIPAL_ID, reader, run } from "../testing/harness.js";
 import { API_SETTING_KEYS } from "./api-settings.js";
 import { ConfigError, loadConfig } from "./index.js";

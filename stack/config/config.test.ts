@@ -4,7 +4,8 @@ import * as path from "node:path";
 
 import YAML from "yaml";
 
-import { refusedNaming } from "../testing/config-errors.js";
+import { refusedNaming } from "../testing/config.js";
+import { documentedConfigurations } from "../testing/configurations.js";
 import { reader, resolve } from "../testing/harness.js";
 import { loadConfig } from "./index.js";
 
@@ -12,8 +13,6 @@ const KUBE = { target: "kubeconfig", registryServer: "localhost:5001" };
 const KUBE_SECRETS = { kubeconfig: "apiVersion: v1\nkind: Config\n" };
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const CALLER = "33333333-3333-3333-3333-333333333333";
-
-const failsNaming = refusedNaming;
 
 describe("stack config", () => {
   describe("defaults", () => {
@@ -150,7 +149,7 @@ describe("stack config", () => {
 
   describe("errors name the key", () => {
     it("bad numbers, booleans and choices", () => {
-      const message = failsNaming(
+      const message = refusedNaming(
         { replicas: "two", hpaEnabled: "yes", serviceType: "LoadBalancer", logLevel: "loud", drainTimeoutMs: "-1", target: "gke" },
         {},
         "replicas",
@@ -164,11 +163,11 @@ describe("stack config", () => {
       assert.match(message, /serviceType: was replaced by exposure: remove it and set exposure to cluster .* \(got "LoadBalancer"\)/);
       assert.match(message, /target: must be one of new, existing, kubeconfig/);
       // A size the API would refuse at start-up (a pod that never starts): refused here, as the API reads it.
-      assert.match(failsNaming({ bodyLimit: "0kb" }, {}, "bodyLimit"), /bodyLimit: must be at least 1 byte/);
-      assert.match(failsNaming({ bodyLimit: "1 tb" }, {}, "bodyLimit"), /bodyLimit: must be a size such as/);
+      assert.match(refusedNaming({ bodyLimit: "0kb" }, {}, "bodyLimit"), /bodyLimit: must be at least 1 byte/);
+      assert.match(refusedNaming({ bodyLimit: "1 tb" }, {}, "bodyLimit"), /bodyLimit: must be a size such as/);
       // The API would refuse to start with a body limit its byte budget cannot hold.
-      assert.match(failsNaming({ bodyLimit: "64mb" }, {}, "bodyLimit"), /bodyLimit: must not exceed maxQueuedBytes/);
-      assert.match(failsNaming({ maxQueuedBytes: "1mb" }, {}, "maxQueuedBytes"), /maxQueuedBytes: must be at least 4000000 bytes/);
+      assert.match(refusedNaming({ bodyLimit: "64mb" }, {}, "bodyLimit"), /bodyLimit: must not exceed maxQueuedBytes/);
+      assert.match(refusedNaming({ maxQueuedBytes: "1mb" }, {}, "maxQueuedBytes"), /maxQueuedBytes: must be at least 4000000 bytes/);
     });
 
     it("the backlog's limits (issue 20): maxQueuedJobs, maxPendingCallbacks, maxOutputBytes reach the API, within its bounds", () => {
@@ -179,14 +178,14 @@ describe("stack config", () => {
       const unset = loadConfig(reader({})).api.environment;
       for (const key of ["MAX_QUEUED_JOBS", "MAX_PENDING_CALLBACKS", "MAX_OUTPUT_BYTES"] as const) assert.equal(unset[key], undefined, `${key}: the API's default`);
       assert.equal(loadConfig(reader({ maxQueuedJobs: "1000000", maxPendingCallbacks: "1" })).api.settings.MAX_QUEUED_JOBS, 1_000_000);
-      failsNaming({ maxQueuedJobs: "1000001", maxPendingCallbacks: "0", maxOutputBytes: "0" }, {}, "maxQueuedJobs", "maxPendingCallbacks", "maxOutputBytes");
-      failsNaming({ maxOutputBytes: "4 megs" }, {}, "maxOutputBytes");
+      refusedNaming({ maxQueuedJobs: "1000001", maxPendingCallbacks: "0", maxOutputBytes: "0" }, {}, "maxQueuedJobs", "maxPendingCallbacks", "maxOutputBytes");
+      refusedNaming({ maxOutputBytes: "4 megs" }, {}, "maxOutputBytes");
       // The byte budget holds the largest output as well as the largest body: each named by what was set.
-      assert.match(failsNaming({ maxOutputBytes: "64mb" }, {}, "maxOutputBytes"), /maxOutputBytes: must not exceed maxQueuedBytes \(33554432 bytes\)/);
+      assert.match(refusedNaming({ maxOutputBytes: "64mb" }, {}, "maxOutputBytes"), /maxOutputBytes: must not exceed maxQueuedBytes \(33554432 bytes\)/);
       assert.equal(loadConfig(reader({ maxOutputBytes: "64mb", maxQueuedBytes: "64mb" })).api.environment.MAX_OUTPUT_BYTES, "64mb");
       assert.equal(loadConfig(reader({ maxOutputBytes: "512kb", maxQueuedBytes: "1mb" })).api.environment.MAX_QUEUED_BYTES, "1mb", "a smaller output lets the budget shrink");
       // A budget lowered below its default is named, with what it must hold.
-      const message = failsNaming({ maxOutputBytes: "512kb", maxQueuedBytes: "256kb" }, {}, "maxQueuedBytes");
+      const message = refusedNaming({ maxOutputBytes: "512kb", maxQueuedBytes: "256kb" }, {}, "maxQueuedBytes");
       assert.match(message, /maxQueuedBytes: must be at least 1048576 bytes, to hold bodyLimit; must be at least 524288 bytes, to hold maxOutputBytes \(got "256kb"\)/);
     });
 
@@ -196,79 +195,79 @@ describe("stack config", () => {
       assert.equal(ok({ drainTimeoutMs: "0" }).api.settings.DRAIN_TIMEOUT_MS, 0);
       assert.equal(ok({ jobTimeoutMs: "1" }).api.settings.JOB_TIMEOUT_MS, 1);
       assert.equal(ok({ jobTimeoutMs: "604800000" }).api.settings.JOB_TIMEOUT_MS, 604_800_000);
-      failsNaming({ drainTimeoutMs: "3600001", jobTimeoutMs: "0" }, {}, "drainTimeoutMs", "jobTimeoutMs");
-      failsNaming({ jobTimeoutMs: "604800001" }, {}, "jobTimeoutMs");
+      refusedNaming({ drainTimeoutMs: "3600001", jobTimeoutMs: "0" }, {}, "drainTimeoutMs", "jobTimeoutMs");
+      refusedNaming({ jobTimeoutMs: "604800001" }, {}, "jobTimeoutMs");
       const target = ok({ nodeCount: "1000" }).target;
       assert.equal(target.kind === "new" && target.nodeCount, 1000);
-      assert.match(failsNaming({ nodeCount: "1001" }, {}, "nodeCount"), /between 1 and 1000/);
-      failsNaming({ nodeCount: "0" }, {}, "nodeCount");
+      assert.match(refusedNaming({ nodeCount: "1001" }, {}, "nodeCount"), /between 1 and 1000/);
+      refusedNaming({ nodeCount: "0" }, {}, "nodeCount");
       assert.equal(ok({ replicas: "100" }).app.replicas, 100);
-      assert.match(failsNaming({ replicas: "101" }, {}, "replicas"), /between 1 and 100/);
-      assert.match(failsNaming({ hpaEnabled: "true", hpaMaxReplicas: "101" }, {}, "hpaMaxReplicas"), /between 1 and 100/, "the HPA's range is the same");
+      assert.match(refusedNaming({ replicas: "101" }, {}, "replicas"), /between 1 and 100/);
+      assert.match(refusedNaming({ hpaEnabled: "true", hpaMaxReplicas: "101" }, {}, "hpaMaxReplicas"), /between 1 and 100/, "the HPA's range is the same");
     });
 
     it("existing target without names", () => {
-      failsNaming({ target: "existing" }, {}, "registryName", "registryResourceGroup", "clusterName", "clusterResourceGroup");
+      refusedNaming({ target: "existing" }, {}, "registryName", "registryResourceGroup", "clusterName", "clusterResourceGroup");
     });
 
     it("kubeconfig target without a kubeconfig or a registry, or with half the credentials", () => {
-      const message = failsNaming({ target: "kubeconfig" }, {}, "kubeconfig", "registryServer");
+      const message = refusedNaming({ target: "kubeconfig" }, {}, "kubeconfig", "registryServer");
       assert.match(message, /pulumi config set --secret kubeconfig/);
-      failsNaming({ ...KUBE, registryUsername: "me" }, KUBE_SECRETS, "registryPassword");
-      failsNaming({ ...KUBE, registryAuth: "admin" }, KUBE_SECRETS, "registryAuth");
-      failsNaming({ ...KUBE, clusterCredentials: "azurecli" }, KUBE_SECRETS, "clusterCredentials");
-      failsNaming({ registryAuth: "password" }, {}, "registryAuth");
-      failsNaming({ clusterCredentials: "devicecode" }, {}, "clusterCredentials");
+      refusedNaming({ ...KUBE, registryUsername: "me" }, KUBE_SECRETS, "registryPassword");
+      refusedNaming({ ...KUBE, registryAuth: "admin" }, KUBE_SECRETS, "registryAuth");
+      refusedNaming({ ...KUBE, clusterCredentials: "azurecli" }, KUBE_SECRETS, "clusterCredentials");
+      refusedNaming({ registryAuth: "password" }, {}, "registryAuth");
+      refusedNaming({ clusterCredentials: "devicecode" }, {}, "clusterCredentials");
     });
 
     it("basic auth without credentials", () => {
-      const message = failsNaming({ authMode: "basic" }, {}, "basicAuthUsername", "basicAuthPassword");
+      const message = refusedNaming({ authMode: "basic" }, {}, "basicAuthUsername", "basicAuthPassword");
       assert.match(message, /pulumi config set --secret basicAuthPassword/);
     });
 
     it("entra without tenant or audience, or with a bad caller id", () => {
-      failsNaming({ authMode: "entra" }, {}, "entraTenantId", "entraAudience", "entraAllowedCallers");
-      failsNaming({ authMode: "entra", entraTenantId: "contoso", entraAudience: "api://x", entraAllowedCallers: "bob" }, {}, "entraTenantId", "entraAllowedCallers");
+      refusedNaming({ authMode: "entra" }, {}, "entraTenantId", "entraAudience", "entraAllowedCallers");
+      refusedNaming({ authMode: "entra", entraTenantId: "contoso", entraAudience: "api://x", entraAllowedCallers: "bob" }, {}, "entraTenantId", "entraAllowedCallers");
     });
 
     it("URL and host settings judged as the API judges them: parsed, https, no user, no bare top-level domain", () => {
       const entra = { authMode: "entra", entraTenantId: TENANT, entraAudience: "api://x", entraAllowedCallers: CALLER };
       for (const uri of ["https://localhost:80@evil.example/keys", "http://login.microsoftonline.com/keys", "login.microsoftonline.com/keys"]) {
-        failsNaming({ ...entra, entraJwksUri: uri }, {}, "entraJwksUri");
+        refusedNaming({ ...entra, entraJwksUri: uri }, {}, "entraJwksUri");
       }
       for (const hosts of ["com", "datafactory.azure.com,net", "https://datafactory.azure.com", "10.0.0.1", "a.example:443"]) {
-        failsNaming({ callbackAllowedHosts: hosts }, {}, "callbackAllowedHosts");
+        refusedNaming({ callbackAllowedHosts: hosts }, {}, "callbackAllowedHosts");
       }
-      failsNaming({ azureCloud: "germany" }, {}, "azureCloud");
+      refusedNaming({ azureCloud: "germany" }, {}, "azureCloud");
     });
 
     it("Data Factory needs a public entry (exposure https or loadbalancer)", () => {
-      const message = failsNaming({ dataFactory: "true" }, {}, "dataFactory");
+      const message = refusedNaming({ dataFactory: "true" }, {}, "dataFactory");
       assert.match(message, /needs a public endpoint: set exposure to https \(or loadbalancer\)/);
     });
 
     it("Data Factory with a kubeconfig target needs a resource group", () => {
-      failsNaming({ ...KUBE, dataFactory: "true", exposure: "loadbalancer" }, KUBE_SECRETS, "dataFactoryResourceGroup");
+      refusedNaming({ ...KUBE, dataFactory: "true", exposure: "loadbalancer" }, KUBE_SECRETS, "dataFactoryResourceGroup");
     });
 
     it("insecure callbacks only on a local (kubeconfig) cluster", () => {
-      const message = failsNaming({ callbackAllowInsecure: "true" }, {}, "callbackAllowInsecure");
+      const message = refusedNaming({ callbackAllowInsecure: "true" }, {}, "callbackAllowInsecure");
       assert.match(message, /never in a real cluster/);
       assert.equal(loadConfig(reader({ ...KUBE, callbackAllowInsecure: "true" }, KUBE_SECRETS)).api.settings.CALLBACK_ALLOW_INSECURE, true);
     });
 
     it("callbackTestReceiver: one http origin, as the API judges it, only on a local (kubeconfig) cluster", () => {
-      const message = failsNaming({ callbackTestReceiver: "http://10.244.0.1:8099" }, {}, "callbackTestReceiver");
+      const message = refusedNaming({ callbackTestReceiver: "http://10.244.0.1:8099" }, {}, "callbackTestReceiver");
       assert.match(message, /never in a real cluster/);
       for (const bad of ["http://rehearsal.local:8099", "https://10.244.0.1:8099", "http://10.244.0.1", "http://10.244.0.1:8099/cb", "http://169.254.169.254:80"]) {
-        failsNaming({ ...KUBE, callbackTestReceiver: bad }, KUBE_SECRETS, "callbackTestReceiver");
+        refusedNaming({ ...KUBE, callbackTestReceiver: bad }, KUBE_SECRETS, "callbackTestReceiver");
       }
       assert.equal(loadConfig(reader({ ...KUBE, callbackTestReceiver: "http://172.18.0.1:8099" }, KUBE_SECRETS)).api.settings.CALLBACK_TEST_RECEIVER, "http://172.18.0.1:8099");
       assert.equal(loadConfig(reader({ ...KUBE }, KUBE_SECRETS)).api.settings.CALLBACK_TEST_RECEIVER, undefined);
     });
 
     it("quantities, names and HPA bounds", () => {
-      failsNaming(
+      refusedNaming(
         { cpuLimit: "lots", memoryRequest: "128MB", namespace: "My_NS", registryName: "my-acr", hpaEnabled: "true", hpaMinReplicas: "4", hpaMaxReplicas: "3" },
         {},
         "cpuLimit",
@@ -300,25 +299,9 @@ describe("Pulumi.dev.yaml", () => {
   it("documents every key the program reads, and no other", () => {
     const documented = new Set([...file.matchAll(/adf-webhook-aks:(\w+)/g)].map((m) => m[1]));
     for (const m of file.matchAll(/config set --secret (\w+)/g)) documented.add(m[1]);
+    // What the program reads for every documented configuration (together they take every branch).
     const read = new Set<string>();
-    const recording = (values: Record<string, string>, secrets: Record<string, string> = {}) => {
-      const inner = reader(values, secrets);
-      return {
-        get: (key: string) => (read.add(key), inner.get(key)),
-        getSecret: (key: string) => (read.add(key), inner.getSecret(key)),
-      };
-    };
-    loadConfig(recording({ hpaEnabled: "true", authMode: "basic", basicAuthUsername: "u" }, { basicAuthPassword: "p" }));
-    loadConfig(recording({ target: "existing", registryName: "a", registryResourceGroup: "b", clusterName: "c", clusterResourceGroup: "d" }));
-    loadConfig(
-      recording(
-        { ...KUBE, registryUsername: "u", exposure: "loadbalancer", allowedSourceRanges: "203.0.113.0/24", dataFactory: "true", dataFactoryResourceGroup: "rg" },
-        { ...KUBE_SECRETS, registryPassword: "p" },
-      ),
-    );
-    loadConfig(recording({ exposure: "https", hostname: "adf.example.com", dnsLabel: "adf-demo", acmeEmail: "ops@example.com", acmeServer: "staging" }));
-    loadConfig(recording({ target: "existing", registryName: "a", registryResourceGroup: "b", clusterName: "c", clusterResourceGroup: "d", exposure: "https", gatewayClassName: "eg", tlsSecretName: "tls" }));
-    loadConfig(recording({ authMode: "entra", entraTenantId: TENANT, entraAudience: "api://x", entraAllowedCallers: CALLER }));
+    for (const { values, secrets } of documentedConfigurations()) loadConfig(reader(values, secrets, read));
     assert.deepEqual([...documented].sort(), [...read].sort());
   });
 });
@@ -330,6 +313,6 @@ describe("stack config: baseImage", () => {
     for (const ok of ["node:24-bookworm-slim", "127.0.0.1:5000/library/node:24-bookworm-slim", `myacr.azurecr.io/library/node@${digest}`]) {
       assert.equal(loadConfig(reader({ baseImage: ok })).image.baseImage, ok);
     }
-    for (const bad of ["node 24", "Node:24", "node:24;rm -rf /", "$(id)", "node:"]) failsNaming({ baseImage: bad }, {}, "baseImage");
+    for (const bad of ["node 24", "Node:24", "node:24;rm -rf /", "$(id)", "node:"]) refusedNaming({ baseImage: bad }, {}, "baseImage");
   });
 });

@@ -82,12 +82,14 @@ export interface Run {
   one(type: string): Registration;
 }
 
-/** A config reader over plain values; the keys in `secrets` come back as Pulumi secrets. */
-export function reader(values: Record<string, string>, secrets: Record<string, string> = {}): ConfigReader {
+/** A config reader over plain values; the keys in `secrets` come back as Pulumi secrets. Every key asked goes into `asked`. */
+export function reader(values: Record<string, string>, secrets: Record<string, string> = {}, asked = new Set<string>()): ConfigReader {
+  const own = (from: Record<string, string>, key: string) => (Object.hasOwn(from, key) ? from[key] : undefined);
   return {
-    get: (key) => values[key] ?? secrets[key],
+    get: (key) => (asked.add(key), own(values, key) ?? own(secrets, key)),
     getSecret: (key) => {
-      const value = secrets[key] ?? values[key];
+      asked.add(key);
+      const value = own(secrets, key) ?? own(values, key);
       return value === undefined ? undefined : pulumi.secret(value);
     },
   };
