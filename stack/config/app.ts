@@ -1,7 +1,7 @@
 import { z } from "zod";
 
-import { wholeNumber } from "../../api/src/settings.js";
-import { dnsLabel, evenWithOtherProblems, quantity } from "./values.js";
+import { trueOrFalse, wholeNumber } from "../../api/src/settings.js";
+import { dnsLabel, evenWithOtherProblems, quantity, unknownChoice } from "./values.js";
 
 /** The API's pods: their namespace and name, how many, their resources, and the autoscaler. */
 
@@ -21,7 +21,7 @@ const autoscaler = z.discriminatedUnion(
       hpaCpuUtilization: wholeNumber(1, 100).prefault("70"),
     }),
   ],
-  { error: "must be true or false" },
+  unknownChoice(trueOrFalse),
 );
 
 export const appSchema = z

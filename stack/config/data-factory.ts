@@ -1,9 +1,9 @@
 import { z } from "zod";
 
-import { commaList } from "../../api/src/settings.js";
+import { commaList, trueOrFalse } from "../../api/src/settings.js";
 import type { ExposureConfig } from "./exposure.js";
 import type { TargetKind } from "./target.js";
-import { evenWithOtherProblems, required } from "./values.js";
+import { evenWithOtherProblems, required, unknownChoice } from "./values.js";
 
 /**
  * The optional Azure Data Factory with a sample pipeline that calls the API (`dataFactory` and the keys
@@ -61,7 +61,7 @@ export function dataFactorySchema({ targetKind, location, exposure, authMode, en
           location: keys.dataFactoryLocation ?? location ?? "",
         })),
     ],
-    { error: "must be true or false" },
+    unknownChoice(trueOrFalse),
   );
 }
 

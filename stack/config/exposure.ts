@@ -110,7 +110,7 @@ export function exposureSchema({ targetKind, authMode }: ExposureContext) {
               ? refused("names a gateway class the cluster already has; the cluster of target new has none: leave it unset and the stack installs Envoy Gateway")
               : objectName("object").optional(),
           acmeEmail: z.string().regex(EMAIL, "must be an e-mail address").optional(),
-          acmeServer: oneOf(["production", "staging"]).optional(),
+          acmeServer: oneOf(Object.keys(ACME_SERVERS) as [keyof typeof ACME_SERVERS]).optional(),
           installCertManager: trueOrFalse.optional(),
           // A `kubernetes.io/tls` Secret the user keeps in the app's namespace.
           tlsSecretName: objectName("Secret").optional(),

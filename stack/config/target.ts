@@ -2,7 +2,7 @@ import { z } from "zod";
 
 import { oneOf, trueOrFalse, wholeNumber } from "../../api/src/settings.js";
 import { KUBELOGIN_MODES } from "../kubelogin.js";
-import { evenWithOtherProblems, refused, required, secret } from "./values.js";
+import { evenWithOtherProblems, refused, required, secret, unknownChoice } from "./values.js";
 
 /**
  * Where the cluster and the registry come from: the `target` key and the keys that go with it (the
@@ -17,6 +17,9 @@ const location = z.string().prefault("westeurope");
  * kubeconfig through kubelogin in one of its non-interactive modes (clusters without local accounts).
  */
 const clusterCredentials = oneOf(["admin", ...KUBELOGIN_MODES]).prefault("admin");
+
+/** The kinds of target: a branch each below. */
+const kinds = oneOf(["new", "existing", "kubeconfig"]);
 
 const whenExisting = "when target is existing";
 const whenKubeconfig = "when target is kubeconfig";
@@ -72,7 +75,7 @@ export const targetSchema = z.discriminatedUnion(
       }, evenWithOtherProblems)
       .transform(({ target: _, clusterCredentials: __, ...keys }) => ({ kind: "kubeconfig" as const, ...keys })),
   ],
-  { error: "must be one of new, existing, kubeconfig" },
+  unknownChoice(kinds),
 );
 
 export type Target = z.output<typeof targetSchema>;
@@ -82,5 +85,5 @@ export type TargetKind = Target["kind"];
  * `target` on its own: the kind of target the keys name, for the other keys' rules that depend on it,
  * even when this target's own keys are refused (so that all problems are reported at once).
  */
-export const targetKindSchema = z.object({ target: oneOf(["new", "existing", "kubeconfig"]).prefault("new") }).transform(({ target }): TargetKind => target);
+export const targetKindSchema = z.object({ target: kinds.prefault("new") }).transform(({ target }): TargetKind => target);
 export type ClusterCredentials = z.output<typeof clusterCredentials>;

@@ -30,3 +30,9 @@ export const objectName = (what: string) => z.string().regex(/^[a-z0-9]([-a-z0-9
  * text that was typed: the rule checks the type of what it reads.
  */
 export const evenWithOtherProblems = { when: () => true };
+
+/**
+ * A discriminated union's error for a word it has no branch for: the message of `words`, the schema that
+ * names the choices (so the choices and their message are stated once).
+ */
+export const unknownChoice = (words: z.ZodType) => ({ error: (issue: { input?: unknown }) => words.safeParse(issue.input).error?.issues[0]?.message });
