@@ -42,6 +42,11 @@ const CODE_BY_TYPE: Record<string, string> = {
   "request.size.invalid": "bad_request",
 };
 
+/** The JSON text of an error, for answers written outside Koa (the HTTP layer's refusals). */
+export function errorJson(code: string, message: string): string {
+  return JSON.stringify({ error: { code, message } } satisfies ErrorBody);
+}
+
 export function sendError(ctx: Context, status: number, code: string, message: string): void {
   ctx.status = status;
   ctx.body = { error: { code, message } } satisfies ErrorBody;
