@@ -6,6 +6,7 @@ import type { Drain } from "./drain.js";
 import { errorJson, JSON_TYPE } from "./errors.js";
 import type { Logger } from "./logging.js";
 import { observeRequest, type Metrics } from "./metrics.js";
+import { admitRequest, watchConnection } from "./pipelining.js";
 
 export interface ServerTimeouts {
   /** Idle keep-alive connections stay open longer than the load balancers' idle timeouts (60 s for most). */
@@ -95,7 +96,7 @@ function refuse(res: ServerResponse, sink: RefusalSink, refusal: Refusal): void 
 /**
  * An HTTP server for `handler`, listening on `host:port` (port 0 picks a free one). Requests the HTTP
  * layer refuses (the parser's, a missing Host, an unmet Expect, CONNECT) are answered as JSON errors,
- * logged to `log` and counted in `metrics`..
+ * logged to `log` and counted in `metrics`; what each connection makes the server hold is bounded (see pipelining.ts).
  */
 export async function listen(
   handler: RequestListener,
@@ -120,12 +121,12 @@ export async function listen(
       // Checked below instead, to answer in our JSON shape (and log and count it).
       requireHostHeader: false,
     },
-    serve,
+    (req, res) => admitRequest(req, res, serve),
   );
   server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
   server.on("clientError", onClientError(sink));
   // An Expect other than 100-continue (Node emits this instead of `request`).
-  server.on("checkExpectation", unmetExpectation);
+  server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => admitRequest(req, res, unmetExpectation));
   server.on("connect", (req: IncomingMessage, socket: Socket) => {
     socket.on("error", () => {});
     socket.end(rawAnswer(CONNECT_REFUSED));
@@ -138,6 +139,8 @@ export async function listen(
   server.on("connection", (socket: Socket) => {
     open.add(socket);
     socket.once("close", () => open.delete(socket));
+    // A client gets as long to take an answer as to send a request.
+    watchConnection(socket, timeouts.requestTimeoutMs);
   });
   server.listen(port, host);
   await once(server, "listening");
