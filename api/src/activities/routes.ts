@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 
 import type { Router } from "@koa/router";
 import type { Context, Middleware } from "koa";
-import { z } from "zod";
 
 import { authentication } from "../auth/index.js";
 import type { Config } from "../config.js";
 import { BodyBudget, expectedBodyBytes, jsonBody } from "../framework/body.js";
 import type { Drain } from "../framework/drain.js";
 import { HttpError, JSON_TYPE, sendError } from "../framework/errors.js";
+import { invalidInput } from "../framework/validation.js";
 import type { Logger } from "../framework/logging.js";
 import { ADF_FIELDS, type Job } from "../jobs/job.js";
 import { Backlog, busy } from "./backlog.js";
@@ -173,6 +173,6 @@ function reviveInput(job: Job, json: string): unknown {
 
 function parseInput(job: Job, fields: unknown): unknown {
   const parsed = job.input.safeParse(fields);
-  if (!parsed.success) throw new HttpError(400, "invalid_input", `Invalid input for ${job.name}: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw invalidInput(job.name, parsed.error);
   return parsed.data;
 }
