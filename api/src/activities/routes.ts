@@ -94,13 +94,13 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
     // The callBackUri is a secret (its path and query authorise the callback): only its host is logged.
     const log = (ctx.state.log as Logger).child({ jobId });
     try {
-      backlog.admit(bytes);
+      backlog.admit(bytes, target.origin);
     } catch (error) {
       metrics.jobs.inc({ job: job.name, outcome: "rejected" });
       throw error;
     }
     // The input is held, queued or running, until the job ends; then its callback is.
-    const releaseInput = backlog.hold("input", bytes);
+    const releaseInput = backlog.hold("input", bytes, target.origin);
     try {
       outcome = runner.start(job, input, { logs: { log }, queue: { json, revive: (text) => reviveInput(job, text) } });
     } catch (error) {
@@ -114,7 +114,7 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
         releaseInput();
         if (result.ok) log.info({ job: job.name }, "job succeeded");
         const payload = callbackPayload(result);
-        const releaseCallback = backlog.hold("callback", payload.length);
+        const releaseCallback = backlog.hold("callback", payload.length, target.origin);
         return sender.deliver(target, payload, log).finally(releaseCallback);
       })
       .catch((error: unknown) => log.error({ err: error }, "job or callback failed unexpectedly"));
