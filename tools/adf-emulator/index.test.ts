@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 
 import { UsageError } from "./activity.js";
-import { acceptsThenCallsBack, closeEndpoints, json, serve } from "./endpoints.js";
+import { acceptsThenCallsBack, closeEndpoints, json, serve } from "./testing/endpoints.js";
 import { EXIT_USAGE, main, parseCliArgs } from "./index.js";
 
 describe("ADF emulator: command line", () => {

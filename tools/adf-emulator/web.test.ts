@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 
-import { closeEndpoints, json, serve } from "./endpoints.js";
+import { closeEndpoints, json, serve } from "./testing/endpoints.js";
 import { formatReport } from "./report.js";
 import { responseHeaders, runWebActivity } from "./web.js";
 

@@ -2,8 +2,9 @@
  * For tests: small real endpoints on 127.0.0.1 that behave as ADF's endpoints do, so the emulator is
  * tested against servers of its tests' own, not only against this repository's API.
  */
+import { once } from "node:events";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 
 export interface Seen {
   method: string;
@@ -49,6 +50,15 @@ export async function serve(handler: Handler): Promise<TestServer> {
   };
   servers.push(ts);
   return ts;
+}
+
+/** A port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** Closes every endpoint `serve` started (use as `afterEach(closeEndpoints)`). */
