@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 
-import { closeEndpoints, json, serve } from "./testing/endpoints.js";
 import { formatReport } from "./report.js";
+import { runCli } from "./testing/cli.js";
+import { closeEndpoints, json, serve } from "./testing/endpoints.js";
+import { localTls } from "./testing/tls.js";
 import { responseHeaders, runWebActivity } from "./web.js";
 
 describe("ADF emulator: Web activity", () => {
@@ -173,5 +178,62 @@ describe("ADF emulator: Web activity", () => {
     assert.equal(headers["X-Multi"], "a, b");
     assert.equal(headers["Content-Type"], "application/json");
     assert.deepEqual(responseHeaders(["Vary", "Accept", "vary", "Origin"]), { Vary: "Accept, Origin" });
+  });
+
+  // Issue 25 item 6: a Location on another origin was polled with the caller's Authorization.
+  it("sends credentials to the activity's origin only: once a Location leaves it, the polls carry none", async () => {
+    const other = await serve((seen, res) => {
+      if (seen.url === "/status") return json(res, 202, { status: "running" }, { Location: `${first.url}/back` });
+      json(res, 200, {});
+    });
+    const first = await serve((seen, res) => {
+      if (seen.method === "POST") return json(res, 202, {}, { Location: "/same" });
+      if (seen.url === "/same") return json(res, 202, {}, { Location: `${other.url}/status` });
+      json(res, 200, { done: true });
+    });
+    const progress: string[] = [];
+    const result = await runWebActivity({
+      url: first.url,
+      auth: { kind: "bearer", token: "secret-token" },
+      headers: { Cookie: "session=s1", "X-Api-Key": "k1", "Accept-Language": "en-us" },
+      pollIntervalMs: 10,
+      onProgress: (line) => progress.push(line),
+    });
+    assert.equal(result.status, "Succeeded", JSON.stringify(result.error));
+    assert.deepEqual(
+      first.seen.map((s) => `${s.method} ${s.url} ${s.headers.authorization ?? "-"} ${s.headers.cookie ?? "-"} ${s.headers["x-api-key"] ?? "-"}`),
+      [
+        "POST / Bearer secret-token session=s1 k1",
+        "GET /same Bearer secret-token session=s1 k1",
+        // Back on the activity's origin after a detour: the credentials stay dropped, as fetch does.
+        "GET /back - - -",
+      ],
+    );
+    const [poll] = other.seen;
+    assert.equal(poll.headers.authorization, undefined);
+    assert.equal(poll.headers.cookie, undefined);
+    assert.equal(poll.headers["x-api-key"], undefined);
+    assert.equal(poll.headers["accept-language"], "en-us", "a header that carries no credential still goes");
+    assert.equal(poll.headers.accept, "application/json");
+    assert.ok(progress.some((line) => line.includes(`is on another origin than ${first.url}`)), progress.join("\n"));
+  });
+
+  it("sends no credentials from https to http, the command line run as people run it", async function () {
+    this.timeout(30_000);
+    const tls = await localTls();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "adf-emulator-ca-"));
+    try {
+      const caFile = path.join(dir, "ca.pem");
+      fs.writeFileSync(caFile, tls.ca);
+      const plain = await serve((_seen, res) => json(res, 200, { done: true }));
+      const secure = await serve((_seen, res) => json(res, 202, {}, { Location: `${plain.url}/status`, "Retry-After": "0" }), tls);
+      const run = await runCli([secure.url, "--web", "--basic", "adf:pa55"], { NODE_EXTRA_CA_CERTS: caFile });
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.equal(secure.seen[0].headers.authorization, `Basic ${Buffer.from("adf:pa55").toString("base64")}`, "the https call has them");
+      assert.equal(plain.seen[0].headers.authorization, undefined, "the http poll has none");
+      assert.match(run.stderr, /is on another origin than https:\/\/127\.0\.0\.1/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,7 +2,8 @@
  * The Web activity: a synchronous request whose answer must be a 2xx JSON object of at most 4 MB,
  * within `httpRequestTimeout` (1 minute by default). A 202 with a Location header is polled (GET)
  * until an answer other than 202, unless `turnOffAsync` is set. The output is the answer's object
- * plus `ADFWebActivityResponseHeaders`, the final answer's headers.
+ * plus `ADFWebActivityResponseHeaders`, the final answer's headers. The activity's credentials go
+ * only to its own origin: a Location elsewhere is polled without them.
  */
 import { performance } from "node:perf_hooks";
 
@@ -20,7 +21,18 @@ import {
   type CommonOptions,
   type EndpointAnswer,
 } from "./activity.js";
-import { bodyExcerpt, describeBody, endpointError, headerValue, httpRequest, networkError, parseRetryAfter, requestHeaders, validateUrl } from "./http.js";
+import {
+  bodyExcerpt,
+  credentialFreeHeaders,
+  describeBody,
+  endpointError,
+  headerValue,
+  httpRequest,
+  networkError,
+  parseRetryAfter,
+  requestHeaders,
+  validateUrl,
+} from "./http.js";
 import { formatMs } from "./timespan.js";
 
 export const WEB_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
@@ -59,6 +71,10 @@ export async function runWebActivity(options: WebOptions): Promise<ActivityResul
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  // Credentials go to the activity's origin only: once a Location leads elsewhere (another host or
+  // port, or https to http), the polls carry none, as fetch and curl drop them on such a redirect.
+  const origin = url.origin;
+  let credentialed = true;
   const deadline = start + timeoutMs;
   const progress = options.onProgress ?? (() => undefined);
   const controller = linkedController(options.signal);
@@ -98,6 +114,10 @@ export async function runWebActivity(options: WebOptions): Promise<ActivityResul
         } catch {
           return end({ status: "Failed", error: { errorCode: "InvalidResponse", message: `The Location header "${location}" is not a URL.` } });
         }
+        if (credentialed && next.origin !== origin) {
+          credentialed = false;
+          progress(`The Location ${next.href} is on another origin than ${origin}: the polls go without the activity's authentication and headers.`);
+        }
         const retryAfter = parseRetryAfter(headerValue(answer.headers["retry-after"]));
         const wait = retryAfter ?? pollIntervalMs;
         progress(`202 Accepted after ${formatMs(seen.ms)}; polling ${next.href} in ${formatMs(wait)}…`);
@@ -105,8 +125,14 @@ export async function runWebActivity(options: WebOptions): Promise<ActivityResul
         if (slept.kind === "timeout") return end({ status: "TimedOut", error: timedOut(timeoutMs, "an answer other than 202") });
         if (slept.kind === "cancelled") return end({ status: "Cancelled", error: cancelled() });
         url = next;
-        // The polls are GETs without a body, with the activity's headers and authentication.
-        request = { method: "GET", headers: requestHeaders({ Accept: "application/json" }, options.auth, withoutContentType(options.headers)) };
+        // The polls are GETs without a body, with the activity's headers and authentication while
+        // they stay on its origin, and only headers that carry no credential once they leave it.
+        request = {
+          method: "GET",
+          headers: credentialed
+            ? requestHeaders({ Accept: "application/json" }, options.auth, withoutContentType(options.headers))
+            : requestHeaders({ Accept: "application/json" }, undefined, credentialFreeHeaders(options.headers)),
+        };
         result.polls = (result.polls ?? 0) + 1;
         continue;
       }
