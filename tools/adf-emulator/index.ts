@@ -37,11 +37,11 @@ callBackUri. Any callback completes the activity, also one with an empty or non-
 
 Web activity (--web): a synchronous call whose answer must be a 2xx JSON object (not an
 array) of at most 4 MB within --http-request-timeout (default 00:01:00). A 202 with a Location
-header is polled (GET, honouring Retry-After, else every second) until an answer other than
-202, up to --timeout (the activity policy's timeout, default 7.00:00:00), unless
---turn-off-async. A Location on another origin (another host or port, or https to http) is
-polled without the authentication and the headers that may carry a credential. The output
-carries the final answer's headers in ADFWebActivityResponseHeaders.
+header is polled (GET, every second, later when Retry-After asks for more) until an answer
+other than 202, up to --timeout (the activity policy's timeout, default 7.00:00:00) and 10,000
+polls, unless --turn-off-async. A Location on another origin (another host or port, or https to
+http) is polled without the authentication and the headers that may carry a credential. The
+output carries the final answer's headers in ADFWebActivityResponseHeaders.
 
 What a server sends (error codes, messages, bodies, headers) is printed with its control
 characters shown as escapes such as \x1b, so that it cannot act on the terminal.
