@@ -51,7 +51,7 @@ export const DEFAULT_POLL_INTERVAL_MS = 1000;
 /**
  * The most polls one activity makes (the emulator's own bound; ADF documents only the activity's
  * timeout, 7 days by default): 10,000 is about 2 h 47 min at one poll a second, and lets a job that
- * asks for a poll a minute (Retry-After: 60) run for the whole 7 days.
+ * asks for a poll a minute (Retry-After: 60) run for almost the 7 days (6.9).
  */
 export const DEFAULT_MAX_POLLS = 10_000;
 
