@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { UsageError } from "./activity.js";
 import { acceptsThenCallsBack, closeEndpoints, json, rawAnswer, serve, serveRaw } from "./testing/endpoints.js";
 import { EXIT_USAGE, main, parseCliArgs } from "./index.js";
+import { runMain } from "./testing/cli.js";
 
 describe("ADF emulator: command line", () => {
   afterEach(closeEndpoints);
@@ -169,12 +170,6 @@ describe("ADF emulator: command line", () => {
     // eslint-disable-next-line no-control-regex -- finding control characters is the point
     const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/;
     const OSC52 = "\x1b]52;c;aGVsbG8=\x07";
-    const run = async (argv: string[]) => {
-      let stdout = "";
-      let stderr = "";
-      const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
-      return { code, stdout, stderr };
-    };
 
     it("a callback's Error.ErrorCode and Message, and its Output", async () => {
       const hostile = await serve(
@@ -184,7 +179,7 @@ describe("ADF emulator: command line", () => {
           Output: { note: "\u202eslennahc\x9b31m" },
         }),
       );
-      const { code, stdout, stderr } = await run([hostile.url, "--report-status-on-callback"]);
+      const { code, stdout, stderr } = await runMain([hostile.url, "--report-status-on-callback"]);
       assert.equal(code, 1);
       assert.doesNotMatch(stdout + stderr, CONTROL);
       const lines = stdout.split("\n");
@@ -198,7 +193,7 @@ describe("ADF emulator: command line", () => {
 
     it("a non-2xx answer's status text and body, and the headers and status texts of a Web activity", async () => {
       const failing = await serveRaw(() => rawAnswer("HTTP/1.1 500 Bad\x1b[2K", ["X-Evil: \x9b31m"], `${OSC52}\x1b[1A\x1b[2K\u202e`));
-      const failed = await run([failing.url, "--web"]);
+      const failed = await runMain([failing.url, "--web"]);
       assert.equal(failed.code, 1);
       assert.doesNotMatch(failed.stdout + failed.stderr, CONTROL);
       assert.match(failed.stdout, /The endpoint answered 500 Bad\\x1b\[2K: \\x1b\]52;c;aGVsbG8=\\x07\\x1b\[1A\\x1b\[2K\\u202e/);
@@ -209,7 +204,7 @@ describe("ADF emulator: command line", () => {
           ? rawAnswer("HTTP/1.1 202 Accepted\x1b[2K", ["Location: /status", "Retry-After: 0"])
           : rawAnswer("HTTP/1.1 200 OK\x9b", ["X-C1: \x9b31m", "Content-Type: application/json"], "{}"),
       );
-      const succeeded = await run([polled.url, "--web"]);
+      const succeeded = await runMain([polled.url, "--web"]);
       assert.equal(succeeded.code, 0, succeeded.stdout);
       assert.doesNotMatch(succeeded.stdout + succeeded.stderr, CONTROL);
       assert.match(succeeded.stdout, /"X-C1": "\\x9b31m"/);

@@ -1,9 +1,12 @@
 /**
- * For tests: the emulator's command line run as a person runs it, in a process of its own (for what
- * only a process can be given, such as NODE_EXTRA_CA_CERTS, read once at start).
+ * For tests: the emulator's command line run as a person runs it, in this process (runMain) or in a
+ * process of its own (runCli: for what only a process can be given, such as NODE_EXTRA_CA_CERTS, read
+ * once at start, or to see that it exits).
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
+
+import { main } from "../index.js";
 
 const INDEX = path.resolve(import.meta.dirname, "..", "index.ts");
 
@@ -11,6 +14,14 @@ export interface CliRun {
   code: number | null;
   stdout: string;
   stderr: string;
+}
+
+/** Runs main() as `npm run adf -- …argv` would, with what it prints on stdout and stderr. */
+export async function runMain(argv: string[]): Promise<CliRun> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
+  return { code, stdout, stderr };
 }
 
 /** Runs `npm run adf -- …args`; a run still going after `limitMs` is killed (code null), so none outlives a test. */
