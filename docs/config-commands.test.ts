@@ -1,14 +1,15 @@
+/**
+ * The guides' `pulumi config` commands leave a stack the program accepts: each guide's recipes, applied
+ * on top of Pulumi.dev.yaml as testing/config-recipes.ts says, pass the stack's own validation. And the
+ * reader of the guides' shell commands (testing/shell.ts, testing/config-commands.ts) reads them right.
+ */
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 
 import { configSections, configSteps, type ConfigStep } from "./testing/config-commands.js";
-import { DEV, guides, problemsOf, PROJECT } from "./testing/config-recipes.js";
+import { DEV, guides, problemsOf, PROJECT, ROOT } from "./testing/config-recipes.js";
 import { parseShell } from "./testing/shell.js";
-
-/** The guides' `pulumi config` commands leave a stack the program accepts (see testing/config-recipes.ts for how they are applied). */
-
-const ROOT = path.resolve(import.meta.dirname, "..");
 
 describe("the guides' pulumi config commands", () => {
   for (const file of guides()) {

@@ -1,8 +1,8 @@
 /**
- * Does what the guides' `pulumi config` commands do, and says what the stack makes of it (for
- * docs/config-commands.test.ts: the guides' commands leave a stack the program accepts). Every fenced shell command in
- * README.md and docs/*.md that runs `pulumi config set` (or set-all, rm) is applied, section by section,
- * on top of Pulumi.dev.yaml, and the result goes through the stack's own validation (stack/config/).
+ * The guides' `pulumi config` recipes applied as a user follows them, for docs/config-commands.test.ts.
+ * Every fenced shell command in README.md and docs/*.md that runs `pulumi config set` (or set-all, rm)
+ * is applied, section by section, on top of Pulumi.dev.yaml, and the result goes through the stack's
+ * own validation (stack/config/).
  *
  * - A file is read top to bottom: its sections build on the ones before (exposure https set in one is
  *   still set in the next).
@@ -23,7 +23,7 @@ import { ConfigError, loadConfig } from "../../stack/config/index.js";
 import { reader } from "../../stack/testing/harness.js";
 import { configSections } from "./config-commands.js";
 
-const ROOT = path.resolve(import.meta.dirname, "..", "..");
+export const ROOT = path.resolve(import.meta.dirname, "..", "..");
 export const PROJECT = (YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
 const DEV_FILE = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
 
@@ -152,4 +152,3 @@ export function problemsOf(file: string, markdown = fs.readFileSync(path.join(RO
   }
   return problems;
 }
-

@@ -1,12 +1,13 @@
 /**
- * Markdown as GitHub reads it, for docs/links.test.ts: the guides, their links and anchors (GitHub's rules,
- * github-slugger), and docs/api.md's settings table.
+ * The README and the guides read as GitHub renders them, for docs/links.test.ts: their links and
+ * anchors (GitHub's rules, as github-slugger), whether a relative link resolves, and docs/api.md's
+ * settings table beside the variables api/src/config.ts reads.
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 
-const ROOT = path.resolve(import.meta.dirname, "..", "..");
+export const ROOT = path.resolve(import.meta.dirname, "..", "..");
 
 /** The Markdown files whose links are checked: the front door and every guide. */
 export function checkedFiles(): string[] {
@@ -18,7 +19,7 @@ export function checkedFiles(): string[] {
 }
 
 /** The text with fenced code blocks blanked (line numbers kept): nothing in them is a link or a heading. */
-export function withoutFences(markdown: string): string {
+function withoutFences(markdown: string): string {
   let fence: { char: string; length: number } | undefined;
   return markdown
     .split("\n")
@@ -137,4 +138,29 @@ export function documentedSettings(markdown: string): string[] {
     for (const code of firstCell.matchAll(/`([^`]+)`/g)) if (/^[A-Z][A-Z\d_]*$/.test(code[1])) names.push(code[1]);
   }
   return names;
+}
+
+/**
+ * The environment variables config.ts reads, found by running its loadConfig against an environment
+ * that records every name it is asked for (robust to how the schema is written, and it is exactly what
+ * the process reads). Every variable is unset, so the defaults apply.
+ */
+export async function settingsConfigReads(): Promise<Set<string>> {
+  const { loadConfig } = await import("../../api/src/config.js");
+  const read = new Set<string>();
+  const record = (key: string | symbol) => {
+    if (typeof key === "string" && /^[A-Z][A-Z\d_]*$/.test(key)) read.add(key);
+  };
+  const env = new Proxy({} as NodeJS.ProcessEnv, {
+    get: (_target, key) => (record(key), undefined),
+    has: (_target, key) => (record(key), false),
+    getOwnPropertyDescriptor: (_target, key) => (record(key), undefined),
+    ownKeys: () => [],
+  });
+  try {
+    loadConfig(env, []);
+  } catch {
+    // A setting that is required with the defaults still counts as read.
+  }
+  return read;
 }
