@@ -2,7 +2,7 @@
  * The guides' `pulumi config` recipes applied as a user follows them, for docs/config-commands.test.ts.
  * Every fenced shell command in README.md and docs/*.md that runs `pulumi config set` (or set-all, rm)
  * is applied, section by section, on top of Pulumi.dev.yaml, and the result goes through the stack's
- * own validation (stack/config.ts).
+ * own validation (stack/config/).
  *
  * - A file is read top to bottom: its sections build on the ones before (exposure https set in one is
  *   still set in the next).
@@ -19,7 +19,7 @@ import path from "node:path";
 
 import YAML from "yaml";
 
-import { ConfigError, loadConfig } from "../../stack/config.js";
+import { ConfigError, loadConfig } from "../../stack/config/index.js";
 import { reader } from "../../stack/testing/harness.js";
 import { configSections } from "./config-commands.js";
 
@@ -51,11 +51,16 @@ const SAMPLES: Record<string, string> = {
 };
 const sample = (key: string): string => SAMPLES[key] ?? EXAMPLES.get(key) ?? "sample";
 
-/** The keys each target requires (stack/config.ts), for sections that only mention the target. */
-const REQUIRED_BY_TARGET: Record<string, string[]> = {
-  existing: ["registryName", "registryResourceGroup", "clusterName", "clusterResourceGroup"],
-  kubeconfig: ["kubeconfig", "registryServer"],
-};
+/** The keys a target requires, as the stack's own check says (for sections that only mention the target). */
+function requiredByTarget(target: string): string[] {
+  try {
+    loadConfig(reader({ target }));
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return [...error.message.matchAll(new RegExp(`^\\s+- (\\w+): is required when target is ${target}\\b`, "gm"))].map((m) => m[1]);
+  }
+}
 
 export function guides(): string[] {
   const docs = fs
@@ -95,7 +100,7 @@ export function problemsOf(file: string, markdown = fs.readFileSync(path.join(RO
       pending = false;
       const values = { ...state.values };
       if (ownTarget && !ownTarget.setsRequired) {
-        for (const key of REQUIRED_BY_TARGET[ownTarget.target] ?? []) values[key] ??= sample(key);
+        for (const key of requiredByTarget(ownTarget.target)) values[key] ??= sample(key);
       }
       const target = values["target"] ?? "new";
       const where = `target ${target}${ownTarget ? ` (set at line ${ownTarget.line})` : " (from Pulumi.dev.yaml and the sections before)"}`;
@@ -135,7 +140,7 @@ export function problemsOf(file: string, markdown = fs.readFileSync(path.join(RO
         if (step.key === "target") {
           validate(); // what came before is its own recipe
           ownTarget = { target: value, line: step.line, setsRequired: false };
-        } else if (ownTarget && REQUIRED_BY_TARGET[ownTarget.target]?.includes(step.key)) ownTarget.setsRequired = true;
+        } else if (ownTarget && requiredByTarget(ownTarget.target).includes(step.key)) ownTarget.setsRequired = true;
         state.values[step.key] = value;
         state.origin[step.key] = at;
       }

@@ -9,7 +9,7 @@ import { memoryOf, mib, POD_MEMORY_LIMIT_BYTES } from "../testing/memory.js";
 
 /**
  * Issue 13: with a callback host that hangs and outputs near the body limit, 250 webhook calls took the
- * process from 66 MB to over 600 MB of RSS, past the pod's 256 MiB memory limit (stack/config.ts,
+ * process from 66 MB to over 600 MB of RSS, past the pod's 256 MiB memory limit (stack/config/app.ts,
  * memoryLimit). Pending callbacks and queued inputs now share one byte budget (MAX_QUEUED_BYTES): what
  * cannot be held is refused up front with 503 and Retry-After (once the budget is spent, on its
  * Content-Length, before the body is read), and the process stays under the limit.

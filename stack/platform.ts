@@ -8,9 +8,15 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "./acr-token.js";
 import type { AzureRest } from "./azure-rest.js";
-import type { ClusterCredentials, RegistryAuth, Target } from "./config.js";
+import type { RegistryAuth } from "./config/image.js";
+import type { ClusterCredentials, Target } from "./config/target.js";
 import { toKubeloginMode } from "./kubelogin.js";
-import { providerStates, registrationMessage } from "./providers.js";
+import { providerStates, registrationMessage } from "./provider-registrations.js";
+
+/**
+ * The platform of each target: the cluster and the registry, created (new), looked up (existing) or
+ * taken from the config (kubeconfig), once, and handed on to what runs on them.
+ */
 
 /** The built-in AcrPull role (pull images only). */
 export const ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
@@ -32,13 +38,16 @@ export interface ClusterInfo {
   kubeContext?: string;
 }
 
-export interface AzureInfo {
+export interface Platform {
   registry: RegistryInfo;
   cluster: ClusterInfo;
   /** The resource group the stack owns (target new) or the cluster's (existing). */
   resourceGroupName?: pulumi.Output<string>;
-  /** Where Azure resources are created. */
-  location: string;
+  /**
+   * The cluster's region, as Azure names it (`westeurope`): the stack's location for targets new and
+   * kubeconfig, the cluster's own for an existing one.
+   */
+  region: pulumi.Output<string>;
   /** What must exist before pods can pull (the AcrPull role assignment). */
   pullAccess: pulumi.Resource[];
 }
@@ -209,7 +218,7 @@ export function createAzure(
   registryAuth: RegistryAuth,
   session: AzureSession,
   preflight: pulumi.Output<string[]>,
-): AzureInfo {
+): Platform {
   const { location } = target;
   // The first resource: it waits for the provider-registration preflight, and everything else for it.
   const group = new resources.ResourceGroup("rg", { location: preflight.apply(() => location), resourceGroupName: target.resourceGroupName });
@@ -248,7 +257,7 @@ export function createAzure(
   const acrPull = grantAcrPull("acr-pull", registry.id, kubeletObjectId(cluster.identityProfile, cluster.name));
 
   return {
-    location,
+    region: pulumi.output(location),
     pullAccess: [acrPull],
     resourceGroupName: group.name,
     registry: {
@@ -261,7 +270,7 @@ export function createAzure(
 }
 
 /** Target existing: look the ACR and the AKS cluster up, and grant AcrPull unless told not to. */
-export function existingAzure(target: Extract<Target, { kind: "existing" }>, registryAuth: RegistryAuth, session: AzureSession): AzureInfo {
+export function existingAzure(target: Extract<Target, { kind: "existing" }>, registryAuth: RegistryAuth, session: AzureSession): Platform {
   const registry = containerregistry.getRegistryOutput({ registryName: target.registryName, resourceGroupName: target.registryResourceGroup });
   const cluster = containerservice.getManagedClusterOutput({ resourceName: target.clusterName, resourceGroupName: target.clusterResourceGroup });
 
@@ -270,7 +279,8 @@ export function existingAzure(target: Extract<Target, { kind: "existing" }>, reg
     : [];
 
   return {
-    location: target.location,
+    // "West Europe" or "westeurope": the name, as Azure writes it in host names.
+    region: cluster.location.apply((region) => region.toLowerCase().replace(/\s+/g, "")),
     pullAccess,
     resourceGroupName: pulumi.output(target.clusterResourceGroup),
     registry: {
@@ -283,9 +293,9 @@ export function existingAzure(target: Extract<Target, { kind: "existing" }>, reg
 }
 
 /** Target kubeconfig: no Azure; the registry and the cluster come from config. */
-export function externalPlatform(target: Extract<Target, { kind: "kubeconfig" }>): AzureInfo {
+export function externalPlatform(target: Extract<Target, { kind: "kubeconfig" }>): Platform {
   return {
-    location: target.location,
+    region: pulumi.output(target.location),
     pullAccess: [],
     registry: {
       name: pulumi.output(target.registryServer),

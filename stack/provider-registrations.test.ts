@@ -2,8 +2,8 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 
 import { azureRestFor } from "./azure-rest.js";
-import { loadConfig } from "./config.js";
-import { providerStates, registrationMessage, requiredProviders, unregisteredProviders } from "./providers.js";
+import { loadConfig } from "./config/index.js";
+import { providerStates, registrationMessage, requiredProviders, unregisteredProviders } from "./provider-registrations.js";
 import { reader, run, SUBSCRIPTION_ID, TENANT_ID } from "./testing/harness.js";
 import { ENTRA_ACCESS_TOKEN, startFakeAzure, type FakeAzure } from "./testing/fake-azure.js";
 import { runNodeResult } from "./testing/engine.js";

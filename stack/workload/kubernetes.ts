@@ -1,16 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import {
-  API_PORT,
-  METRICS_PORT,
-  PRE_STOP_SECONDS,
-  terminationGracePeriodSeconds,
-  toEnvironment,
-  type ApiSecrets,
-  type ApiSettings,
-  type AppConfig,
-} from "./config.js";
+import type { AppConfig } from "../config/app.js";
+import { METRICS_PATH, PRE_STOP_SECONDS, PROBE_PATHS, type ApiProcess } from "./index.js";
 import { replicaOwnership, ROLLOUT_TIMEOUT_MINUTES, ROLLOUT_TIMEOUTS } from "./rollout.js";
 
 /** The image's user (node:24-bookworm-slim's `node`), numeric so runAsNonRoot can be verified. */
@@ -19,12 +11,10 @@ export const RUN_AS_GROUP = 1000;
 
 export interface WebhookAppArgs {
   app: AppConfig;
-  api: ApiSettings;
-  apiSecrets: ApiSecrets;
+  /** The API's environment, ports and stop (see index.ts). */
+  api: ApiProcess;
   /** The image by digest (`repository@sha256:...`), never by tag. */
   image: pulumi.Input<string>;
-  /** Object ids added to ENTRA_ALLOWED_CALLERS (the Data Factory's managed identity). */
-  extraAllowedCallers?: pulumi.Input<string>[];
   /**
    * What must exist before the pods can pull (the AcrPull role assignment). The Deployment depends on
    * it itself: a component's dependsOn is not passed on to its children.
@@ -37,11 +27,9 @@ export interface WebhookAppArgs {
 }
 
 /** What Prometheus-style pod scraping (Azure Monitor managed Prometheus included) reads. */
-export const SCRAPE_ANNOTATIONS = {
-  "prometheus.io/scrape": "true",
-  "prometheus.io/port": String(METRICS_PORT),
-  "prometheus.io/path": "/metrics",
-};
+export function scrapeAnnotations(metricsPort: number): Record<string, string> {
+  return { "prometheus.io/scrape": "true", "prometheus.io/port": String(metricsPort), "prometheus.io/path": METRICS_PATH };
+}
 
 /** The API on Kubernetes: namespace, settings, Deployment, Service, PodDisruptionBudget and optional HPA. */
 export class WebhookApp extends pulumi.ComponentResource {
@@ -78,25 +66,10 @@ export class WebhookApp extends pulumi.ComponentResource {
     const ns = namespace.metadata.name;
 
     // Auto-named (name + suffix): a change of settings replaces them and so rolls the pods.
-    const callers = pulumi.all(args.extraAllowedCallers ?? []);
-    const settings = new k8s.core.v1.ConfigMap(
-      `${name}-settings`,
-      {
-        metadata: { namespace: ns, labels },
-        data: callers.apply((extra) => {
-          const allowed = [...(api.ENTRA_ALLOWED_CALLERS ?? []), ...extra];
-          return toEnvironment({ ...api, ENTRA_ALLOWED_CALLERS: allowed.length > 0 ? allowed : undefined });
-        }),
-      },
-      parent,
-    );
-    const secretData: Record<string, pulumi.Output<string>> = {};
-    for (const [key, value] of Object.entries(args.apiSecrets) as [string, pulumi.Output<string> | undefined][]) {
-      if (value !== undefined) secretData[key] = pulumi.secret(value);
-    }
+    const settings = new k8s.core.v1.ConfigMap(`${name}-settings`, { metadata: { namespace: ns, labels }, data: api.environment }, parent);
     const secrets = new k8s.core.v1.Secret(
       `${name}-secrets`,
-      { metadata: { namespace: ns, labels }, type: "Opaque", stringData: secretData },
+      { metadata: { namespace: ns, labels }, type: "Opaque", stringData: api.secretEnvironment },
       parent,
     );
 
@@ -136,13 +109,13 @@ export class WebhookApp extends pulumi.ComponentResource {
           selector: { matchLabels: selector },
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
           template: {
-            metadata: { labels: selector, annotations: SCRAPE_ANNOTATIONS },
+            metadata: { labels: selector, annotations: scrapeAnnotations(api.ports.metrics) },
             spec: {
               automountServiceAccountToken: false,
               enableServiceLinks: false,
               imagePullSecrets,
               // preStop pause, then the API's drain, then a margin before SIGKILL.
-              terminationGracePeriodSeconds: terminationGracePeriodSeconds(api),
+              terminationGracePeriodSeconds: api.terminationGracePeriodSeconds,
               securityContext: {
                 runAsNonRoot: true,
                 runAsUser: RUN_AS_USER,
@@ -165,14 +138,14 @@ export class WebhookApp extends pulumi.ComponentResource {
                   image: args.image,
                   imagePullPolicy: "IfNotPresent",
                   ports: [
-                    { name: "http", containerPort: API_PORT, protocol: "TCP" },
+                    { name: "http", containerPort: api.ports.http, protocol: "TCP" },
                     // Scraped in the cluster only: no Service port points at it.
-                    { name: "metrics", containerPort: METRICS_PORT, protocol: "TCP" },
+                    { name: "metrics", containerPort: api.ports.metrics, protocol: "TCP" },
                   ],
                   envFrom: [{ configMapRef: { name: settings.metadata.name } }, { secretRef: { name: secrets.metadata.name } }],
-                  startupProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 30 },
-                  livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
-                  readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+                  startupProbe: { httpGet: { path: PROBE_PATHS.liveness, port: "http" }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 30 },
+                  livenessProbe: { httpGet: { path: PROBE_PATHS.liveness, port: "http" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+                  readinessProbe: { httpGet: { path: PROBE_PATHS.readiness, port: "http" }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
                   resources: {
                     requests: { cpu: app.resources.cpuRequest, memory: app.resources.memoryRequest },
                     limits: { cpu: app.resources.cpuLimit, memory: app.resources.memoryLimit },
@@ -208,7 +181,7 @@ export class WebhookApp extends pulumi.ComponentResource {
           type: args.service.type,
           loadBalancerSourceRanges: args.service.loadBalancerSourceRanges,
           selector,
-          ports: [{ name: "http", port: API_PORT, targetPort: "http", protocol: "TCP" }],
+          ports: [{ name: "http", port: api.ports.http, targetPort: "http", protocol: "TCP" }],
         },
       },
       parent,

@@ -2,9 +2,10 @@ import * as datafactory from "@pulumi/azure-native/datafactory/index.js";
 import type * as types from "@pulumi/azure-native/types/index.js";
 import * as pulumi from "@pulumi/pulumi";
 
-// The API's own retry policy (CommonJS, so this CommonJS program can load it under ts-node).
+// The API's own retry policy: the activities wait as long as the API may take to call back.
 import * as callbackPolicy from "../api/src/callbacks/policy.js";
-import type { ApiSecrets, ApiSettings, DataFactoryConfig } from "./config.js";
+import type { ApiSettings } from "./config/api-settings.js";
+import type { DataFactoryConfig } from "./config/data-factory.js";
 
 export const SAMPLE_PIPELINE_NAME = "adf-webhook-sample";
 
@@ -36,21 +37,21 @@ export function adfTimeout(milliseconds: number): string {
 }
 
 /** How the Webhook activities authenticate, matching the API's AUTH_MODE. */
-export function webhookAuthentication(api: ApiSettings, secrets: ApiSecrets): types.input.datafactory.WebActivityAuthenticationArgs | undefined {
-  switch (api.AUTH_MODE) {
+export function webhookAuthentication({ settings, secrets }: ApiSettings): types.input.datafactory.WebActivityAuthenticationArgs | undefined {
+  switch (settings.AUTH_MODE) {
     case "none":
       return undefined;
     case "basic":
-      if (!api.BASIC_AUTH_USERNAME || !secrets.BASIC_AUTH_PASSWORD) throw new Error("basic authentication needs basicAuthUsername and basicAuthPassword");
+      if (!settings.BASIC_AUTH_USERNAME || !secrets.BASIC_AUTH_PASSWORD) throw new Error("basic authentication needs basicAuthUsername and basicAuthPassword");
       return {
         type: "Basic",
-        username: api.BASIC_AUTH_USERNAME,
+        username: settings.BASIC_AUTH_USERNAME,
         password: { type: "SecureString", value: pulumi.secret(secrets.BASIC_AUTH_PASSWORD) },
       };
     case "entra":
       // The factory's managed identity asks Entra for a token whose audience the API accepts.
-      if (!api.ENTRA_AUDIENCE?.[0]) throw new Error("entra authentication needs entraAudience");
-      return { type: "MSI", resource: api.ENTRA_AUDIENCE[0] };
+      if (!settings.ENTRA_AUDIENCE?.[0]) throw new Error("entra authentication needs entraAudience");
+      return { type: "MSI", resource: settings.ENTRA_AUDIENCE[0] };
   }
 }
 
@@ -63,12 +64,11 @@ export function createSamplePipeline(
   resourceGroupName: pulumi.Input<string>,
   baseUrl: pulumi.Input<string>,
   api: ApiSettings,
-  secrets: ApiSecrets,
 ): datafactory.Pipeline {
-  const authentication = webhookAuthentication(api, secrets);
+  const authentication = webhookAuthentication(api);
   // The API gives up on a job at JOB_TIMEOUT_MS and then retries its callback for a while: the activity
   // waits for all of that (as the API's own code computes it), so a late callback still reaches it.
-  const timeout = adfTimeout(api.JOB_TIMEOUT_MS + callbackPolicy.callbackRetryWindowMs(api));
+  const timeout = adfTimeout(api.settings.JOB_TIMEOUT_MS + callbackPolicy.callbackRetryWindowMs(api.settings));
   const webhook = (name: string, path: string, body: object, dependsOn?: string): types.input.datafactory.WebHookActivityArgs => ({
     name,
     type: "WebHook",

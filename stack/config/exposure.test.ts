@@ -1,9 +1,8 @@
 import * as assert from "node:assert/strict";
 
-import { ConfigError, loadConfig, type StackConfig } from "../config.js";
-import { reader } from "../testing/harness.js";
-import { ACME_SERVERS, AZURE_DNS_LABEL, isCidr } from "./config.js";
-import { defaultDnsLabel } from "./index.js";
+import { defaultDnsLabel } from "../exposure/index.js";
+import { configOf, refusedWith as refuses } from "../testing/config.js";
+import { ACME_SERVERS, AZURE_DNS_LABEL, isCidr } from "./exposure.js";
 
 const KUBE = { target: "kubeconfig", registryServer: "localhost:5001" };
 const KUBE_SECRETS = { kubeconfig: "apiVersion: v1\nkind: Config\n" };
@@ -14,28 +13,9 @@ const BASIC = { authMode: "basic", basicAuthUsername: "adf" };
 const BASIC_SECRETS = { basicAuthPassword: "s3cret" };
 const ACME = { exposure: "https", acmeEmail: "ops@example.com" };
 
-const load = (values: Record<string, string>, secrets: Record<string, string> = {}): StackConfig["exposure"] =>
-  loadConfig(reader(values, secrets)).exposure;
-
-/** Asserts that loading fails with a message naming `key` and matching `pattern`; returns the message. */
-function refuses(values: Record<string, string>, key: string, pattern: RegExp, secrets: Record<string, string> = {}): string {
-  let message = "";
-  assert.throws(
-    () => loadConfig(reader(values, secrets)),
-    (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      message = error.message;
-      return true;
-    },
-  );
-  assert.match(message, new RegExp(`- ${key}: `), `names ${key}: ${message}`);
-  assert.match(message, pattern);
-  return message;
-}
-
 describe("stack config: exposure", () => {
   it("defaults to cluster (a ClusterIP Service only)", () => {
-    assert.deepEqual(load({}), { mode: "cluster" });
+    assert.deepEqual(configOf({}).exposure, { mode: "cluster" });
   });
 
   it("refuses the old serviceType key, whatever its value, with an error that names exposure", () => {
@@ -48,8 +28,8 @@ describe("stack config: exposure", () => {
 
   describe("loadbalancer", () => {
     it("is plain HTTP, optionally restricted to source ranges (IPv4 and IPv6 CIDRs, bare addresses)", () => {
-      assert.deepEqual(load({ exposure: "loadbalancer" }), { mode: "loadbalancer", allowedSourceRanges: undefined, allowPlainHttp: false });
-      assert.deepEqual(load({ exposure: "loadbalancer", allowedSourceRanges: " 203.0.113.0/24, 2001:db8::/32 ,198.51.100.7" }), {
+      assert.deepEqual(configOf({ exposure: "loadbalancer" }).exposure, { mode: "loadbalancer", allowedSourceRanges: undefined, allowPlainHttp: false });
+      assert.deepEqual(configOf({ exposure: "loadbalancer", allowedSourceRanges: " 203.0.113.0/24, 2001:db8::/32 ,198.51.100.7" }).exposure, {
         mode: "loadbalancer",
         allowedSourceRanges: ["203.0.113.0/24", "2001:db8::/32", "198.51.100.7"],
         allowPlainHttp: false,
@@ -60,48 +40,46 @@ describe("stack config: exposure", () => {
       const basic = refuses({ exposure: "loadbalancer", ...BASIC }, "exposure", /plain HTTP, so with authMode basic every call would carry the Basic password in clear/, BASIC_SECRETS);
       assert.match(basic, /use exposure https, or set allowPlainHttp true/);
       refuses({ exposure: "loadbalancer", ...ENTRA }, "exposure", /with authMode entra every call would carry the Entra bearer token in clear/);
-      assert.equal(load({ exposure: "loadbalancer", allowPlainHttp: "true", ...BASIC }, BASIC_SECRETS).mode, "loadbalancer");
-      assert.equal(load({ exposure: "loadbalancer", allowPlainHttp: "true", ...ENTRA }).mode, "loadbalancer");
+      assert.equal(configOf({ exposure: "loadbalancer", allowPlainHttp: "true", ...BASIC }, BASIC_SECRETS).exposure.mode, "loadbalancer");
+      assert.equal(configOf({ exposure: "loadbalancer", allowPlainHttp: "true", ...ENTRA }).exposure.mode, "loadbalancer");
       refuses({ exposure: "loadbalancer", allowPlainHttp: "false", ...BASIC }, "exposure", /allowPlainHttp/, BASIC_SECRETS);
     });
 
     it("refuses bad source ranges", () => {
-      refuses({ exposure: "loadbalancer", allowedSourceRanges: "10.0.0.0/33,example.com,10.0.0.0/8" }, "allowedSourceRanges", /CIDRs .*\(got "10\.0\.0\.0\/33,example\.com"\)/);
+      refuses({ exposure: "loadbalancer", allowedSourceRanges: "10.0.0.0/33,example.com,10.0.0.0/8" }, "allowedSourceRanges", /CIDRs .*\(10\.0\.0\.0\/33 is not one\); .*\(example\.com is not one\) \(got "10\.0\.0\.0\/33,example\.com,10\.0\.0\.0\/8"\)/);
     });
   });
 
   describe("https", () => {
     it("by default: an Azure DNS label in the stack's region, Let's Encrypt production, Envoy Gateway and cert-manager installed", () => {
-      assert.deepEqual(load(ACME), {
+      assert.deepEqual(configOf(ACME).exposure, {
         mode: "https",
         allowedSourceRanges: undefined,
         https: {
           hostname: undefined,
           dnsLabel: undefined,
           useDnsLabel: true,
-          location: "westeurope",
           certificate: { kind: "acme", email: "ops@example.com", server: ACME_SERVERS.production, installCertManager: true },
           gatewayClassName: undefined,
         },
       });
-      const https = load({ ...EXISTING, ...ACME, location: "northeurope", dnsLabel: "adf-demo", acmeServer: "staging", installCertManager: "false" });
+      const https = configOf({ ...EXISTING, ...ACME, dnsLabel: "adf-demo", acmeServer: "staging", installCertManager: "false" }).exposure;
       assert.ok(https.mode === "https");
-      assert.equal(https.https.location, "northeurope");
       assert.equal(https.https.dnsLabel, "adf-demo");
       assert.deepEqual(https.https.certificate, { kind: "acme", email: "ops@example.com", server: ACME_SERVERS.staging, installCertManager: false });
     });
 
     it("the user's host name (lower-cased) and no DNS label, unless one is asked for too", () => {
-      const own = load({ ...ACME, hostname: "ADF.Example.com" });
+      const own = configOf({ ...ACME, hostname: "ADF.Example.com" }).exposure;
       assert.ok(own.mode === "https");
       assert.equal(own.https.hostname, "adf.example.com");
       assert.equal(own.https.useDnsLabel, false);
-      const both = load({ ...ACME, hostname: "adf.example.com", dnsLabel: "adf-demo" });
+      const both = configOf({ ...ACME, hostname: "adf.example.com", dnsLabel: "adf-demo" }).exposure;
       assert.ok(both.mode === "https" && both.https.useDnsLabel);
     });
 
     it("a certificate of the user's, with source ranges and the cluster's own gateway class", () => {
-      const https = load({ ...EXISTING, exposure: "https", tlsSecretName: "adf-tls", gatewayClassName: "approuting-istio", allowedSourceRanges: "203.0.113.0/24" });
+      const https = configOf({ ...EXISTING, exposure: "https", tlsSecretName: "adf-tls", gatewayClassName: "approuting-istio", allowedSourceRanges: "203.0.113.0/24" }).exposure;
       assert.deepEqual(https, {
         mode: "https",
         allowedSourceRanges: ["203.0.113.0/24"],
@@ -109,7 +87,6 @@ describe("stack config: exposure", () => {
           hostname: undefined,
           dnsLabel: undefined,
           useDnsLabel: true,
-          location: "westeurope",
           certificate: { kind: "secret", secretName: "adf-tls" },
           gatewayClassName: "approuting-istio",
         },
@@ -129,7 +106,7 @@ describe("stack config: exposure", () => {
     it("installCertManager false only where a cert-manager can already run: never on the cluster of target new", () => {
       refuses({ ...ACME, installCertManager: "false" }, "installCertManager", /the cluster of target new has none, so no certificate would ever be issued/);
       for (const target of [EXISTING, { ...KUBE, hostname: "adf.example.com" }]) {
-        const https = load({ ...target, ...ACME, installCertManager: "false" }, KUBE_SECRETS);
+        const https = configOf({ ...target, ...ACME, installCertManager: "false" }, KUBE_SECRETS).exposure;
         assert.ok(https.mode === "https" && https.https.certificate.kind === "acme" && !https.https.certificate.installCertManager);
       }
     });
@@ -138,8 +115,8 @@ describe("stack config: exposure", () => {
       const message = refuses({ ...ACME, allowedSourceRanges: "203.0.113.0/24" }, "allowedSourceRanges", /port 80 included.*HTTP-01.*neither issued nor renewed.*tlsSecretName/);
       // The message says exactly where the key applies, and both places accept it.
       assert.match(message, /applies to exposure loadbalancer, and exposure https with tlsSecretName \(not with acmeEmail\) only/);
-      assert.ok(load({ exposure: "loadbalancer", allowedSourceRanges: "203.0.113.0/24" }).mode === "loadbalancer");
-      assert.ok(load({ exposure: "https", tlsSecretName: "adf-tls", allowedSourceRanges: "203.0.113.0/24" }).mode === "https");
+      assert.ok(configOf({ exposure: "loadbalancer", allowedSourceRanges: "203.0.113.0/24" }).exposure.mode === "loadbalancer");
+      assert.ok(configOf({ exposure: "https", tlsSecretName: "adf-tls", allowedSourceRanges: "203.0.113.0/24" }).exposure.mode === "https");
     });
 
     it("host names and DNS labels are checked", () => {
@@ -151,21 +128,21 @@ describe("stack config: exposure", () => {
 
     it("target kubeconfig: a host name is required (or an explicit DNS label for an AKS cluster)", () => {
       refuses({ ...KUBE, ...ACME }, "hostname", /is required when exposure is https with target kubeconfig/, KUBE_SECRETS);
-      assert.equal(load({ ...KUBE, ...ACME, hostname: "adf.example.com" }, KUBE_SECRETS).mode, "https");
-      const aks = load({ ...KUBE, ...ACME, dnsLabel: "adf-demo", location: "uksouth" }, KUBE_SECRETS);
-      assert.ok(aks.mode === "https" && aks.https.useDnsLabel && aks.https.location === "uksouth");
+      assert.equal(configOf({ ...KUBE, ...ACME, hostname: "adf.example.com" }, KUBE_SECRETS).exposure.mode, "https");
+      const aks = configOf({ ...KUBE, ...ACME, dnsLabel: "adf-demo", location: "uksouth" }, KUBE_SECRETS).exposure;
+      assert.ok(aks.mode === "https" && aks.https.useDnsLabel);
     });
 
     it("gatewayClassName is for a cluster that has one (existing or kubeconfig), never a new one", () => {
       refuses({ ...ACME, gatewayClassName: "eg" }, "gatewayClassName", /the cluster of target new has none/);
       refuses({ ...EXISTING, ...ACME, gatewayClassName: "Bad Class" }, "gatewayClassName", /must be a Kubernetes object name/);
-      const kube = load({ ...KUBE, ...ACME, hostname: "adf.example.com", gatewayClassName: "traefik" }, KUBE_SECRETS);
+      const kube = configOf({ ...KUBE, ...ACME, hostname: "adf.example.com", gatewayClassName: "traefik" }, KUBE_SECRETS).exposure;
       assert.ok(kube.mode === "https" && kube.https.gatewayClassName === "traefik");
     });
 
     it("with authMode basic or entra: no allowPlainHttp needed (and it is refused: it means loadbalancer)", () => {
-      assert.equal(load({ ...ACME, ...BASIC }, BASIC_SECRETS).mode, "https");
-      assert.equal(load({ ...ACME, ...ENTRA }).mode, "https");
+      assert.equal(configOf({ ...ACME, ...BASIC }, BASIC_SECRETS).exposure.mode, "https");
+      assert.equal(configOf({ ...ACME, ...ENTRA }).exposure.mode, "https");
       refuses({ ...ACME, allowPlainHttp: "true" }, "allowPlainHttp", /applies to exposure loadbalancer only \(exposure is https\)/);
     });
   });
@@ -186,8 +163,8 @@ describe("stack config: exposure", () => {
 
   it("dataFactory needs a public entry: https or loadbalancer", () => {
     refuses({ dataFactory: "true" }, "dataFactory", /needs a public endpoint: set exposure to https \(or loadbalancer\)/);
-    assert.ok(loadConfig(reader({ ...ACME, dataFactory: "true" })).dataFactory);
-    assert.ok(loadConfig(reader({ exposure: "loadbalancer", dataFactory: "true" })).dataFactory);
+    assert.ok(configOf({ ...ACME, dataFactory: "true" }).dataFactory);
+    assert.ok(configOf({ exposure: "loadbalancer", dataFactory: "true" }).dataFactory);
   });
 
   it("CIDRs", () => {
