@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { loadConfig } from "../stack/config.js";
+import { loadConfig } from "../stack/config/index.js";
 import { reader } from "../stack/testing/harness.js";
 import { getJson, namespaceExists, pods, APP } from "./testing/cluster.js";
 import { Scenario } from "./testing/scenario.js";

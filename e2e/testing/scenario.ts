@@ -4,10 +4,7 @@
  * `pulumi config set` as a user would for the platform (docs/local-platform.md). Nothing is carried
  * from another scenario: each one can run alone (`npm run e2e -- e2e/<scenario>.e2e.ts`).
  */
-import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 
 import { NODE_IP } from "../../platform/containerd.js";
 import { up, type Platform } from "../../platform/index.js";
@@ -35,17 +32,6 @@ export function platformSettings(platform: Platform, namespace: string): { value
   };
 }
 
-let ownBackend: StackBackend | undefined;
-
-/** A file:// backend and a passphrase of this run's own. */
-function stackBackend(): StackBackend {
-  if (!ownBackend) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "adf-webhook-e2e-backend-"));
-    ownBackend = { backendUrl: `file://${dir}`, passphrase: randomBytes(24).toString("base64url") };
-  }
-  return ownBackend;
-}
-
 export class Scenario {
   platform!: Platform;
   backend!: StackBackend;
@@ -65,12 +51,11 @@ export class Scenario {
   /** The platform, a full clone, `pulumi stack init` and the stack's settings. */
   async start(values: Record<string, string> = {}, secrets: Record<string, string> = {}): Promise<Deployer> {
     this.platform = await up();
-    this.backend = stackBackend();
+    // The platform's backend (a file:// one in its state directory) and passphrase, as its `env` exports them.
+    this.backend = { backendUrl: this.platform.backendUrl, passphrase: this.platform.passphrase };
     const settings = platformSettings(this.platform, this.name);
     this.values = { ...settings.values, ...values };
     this.secrets = { ...settings.secrets, ...secrets };
-    // What a crashed earlier run may have left in the cluster (the backend is new, so its stacks are gone).
-    await deleteNamespace(this.name);
     this.deployer = await this.newStack(this.name, await this.checkout(), this.values, this.secrets);
     return this.deployer;
   }
@@ -97,6 +82,9 @@ export class Scenario {
   /** `pulumi stack init` of another stack in `checkout`, with its settings; destroyed at the end. */
   async newStack(stack: string, checkout: string, values: Record<string, string>, secrets: Record<string, string>): Promise<Deployer> {
     const deployer = this.deployerIn(checkout, stack);
+    // What a crashed earlier run may have left: its stack in the platform's backend, its namespace.
+    await deployer.run(["stack", "rm", "--stack", stack, "--force", "--yes"]);
+    await deleteNamespace(values.namespace ?? stack);
     await deployer.init(values, secrets);
     this.stacks.push(deployer);
     return deployer;

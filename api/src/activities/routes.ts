@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 
 import type { Router } from "@koa/router";
 import type { Context, Middleware } from "koa";
-import { z } from "zod";
 
 import { authentication } from "../auth/index.js";
 import type { Config } from "../config.js";
 import { BodyBudget, expectedBodyBytes, jsonBody } from "../framework/body.js";
 import type { Drain } from "../framework/drain.js";
 import { HttpError, JSON_TYPE, sendError } from "../framework/errors.js";
+import { invalidInput } from "../framework/validation.js";
 import type { Logger } from "../framework/logging.js";
 import { ADF_FIELDS, type Job } from "../jobs/job.js";
 import { Backlog, busy } from "./backlog.js";
@@ -94,13 +94,13 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
     // The callBackUri is a secret (its path and query authorise the callback): only its host is logged.
     const log = (ctx.state.log as Logger).child({ jobId });
     try {
-      backlog.admit(bytes);
+      backlog.admit(bytes, target.origin);
     } catch (error) {
       metrics.jobs.inc({ job: job.name, outcome: "rejected" });
       throw error;
     }
     // The input is held, queued or running, until the job ends; then its callback is.
-    const releaseInput = backlog.hold("input", bytes);
+    const releaseInput = backlog.hold("input", bytes, target.origin);
     try {
       outcome = runner.start(job, input, { logs: { log }, queue: { json, revive: (text) => reviveInput(job, text) } });
     } catch (error) {
@@ -114,7 +114,7 @@ export function jobRoutes(router: Router, jobs: readonly Job[], { config, drain,
         releaseInput();
         if (result.ok) log.info({ job: job.name }, "job succeeded");
         const payload = callbackPayload(result);
-        const releaseCallback = backlog.hold("callback", payload.length);
+        const releaseCallback = backlog.hold("callback", payload.length, target.origin);
         return sender.deliver(target, payload, log).finally(releaseCallback);
       })
       .catch((error: unknown) => log.error({ err: error }, "job or callback failed unexpectedly"));
@@ -173,6 +173,6 @@ function reviveInput(job: Job, json: string): unknown {
 
 function parseInput(job: Job, fields: unknown): unknown {
   const parsed = job.input.safeParse(fields);
-  if (!parsed.success) throw new HttpError(400, "invalid_input", `Invalid input for ${job.name}: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw invalidInput(job.name, parsed.error);
   return parsed.data;
 }
