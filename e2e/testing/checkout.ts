@@ -16,20 +16,21 @@ export const REPO = path.resolve(import.meta.dirname, "../..");
 
 /**
  * `git clone` of `from` (this repository by default, or another checkout), whole or at `depth`, into a
- * new temporary directory. `node_modules` is this repository's, linked: the same lockfile gives the same
- * files, and the program's build context (api/) is not affected (its own node_modules is ignored).
+ * new temporary directory. Its `node_modules` and `api/node_modules` are this repository's, linked, as
+ * `npm ci` would install them (the same lockfiles give the same files): the program type-checks the API
+ * modules it shares against the API's dependencies. The image's build context ignores node_modules.
  */
 export async function cloneCheckout(depth?: number, from: string = REPO): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "adf-webhook-checkout-"));
   await exec("git", ["clone", "--quiet", "--no-local", ...(depth === undefined ? [] : ["--depth", String(depth)]), `file://${from}`, dir]);
-  fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+  for (const modules of ["node_modules", "api/node_modules"]) fs.symlinkSync(path.join(REPO, modules), path.join(dir, modules));
   return dir;
 }
 
 /** Commits every change in a checkout, as its deployer would before sharing it. */
 export async function commitAll(checkout: string, message: string): Promise<void> {
   const identity = ["-c", "user.name=e2e", "-c", "user.email=e2e@localhost"];
-  await exec("git", ["-C", checkout, "add", "--all", "--", ".", ":!node_modules"]);
+  await exec("git", ["-C", checkout, "add", "--all", "--", ".", ":!node_modules", ":!api/node_modules"]);
   await exec("git", ["-C", checkout, ...identity, "commit", "--quiet", "--message", message]);
 }
 
