@@ -151,9 +151,9 @@ function runOnContainerApps(config: StackConfig, target: Extract<Target, { kind:
     allowedSourceRanges: config.exposure.mode === "ingress" ? config.exposure.allowedSourceRanges : undefined,
   });
 
-  // The app's stable address: <app>.<the environment's domain> (latestRevisionFqdn changes with every
-  // revision, and configuration.ingress.fqdn is in the secret configuration).
-  const endpoint = pulumi.interpolate`https://${app.name}.${platform.environment.defaultDomain}`;
+  // The app's stable address: <app>.<the environment's domain>, known before the app exists
+  // (latestRevisionFqdn changes with every revision, and configuration.ingress.fqdn is in the secret configuration).
+  const endpoint = pulumi.interpolate`https://${config.app.name}.${platform.environment.defaultDomain}`;
   return {
     imageRef: image.repoDigest,
     endpoint,
