@@ -217,6 +217,11 @@ function kubeletObjectId(
   });
 }
 
+/** The stack's resource group: the first resource, which waits for the provider-registration preflight, and everything else for it. */
+function createResourceGroup(name: string | undefined, location: string, preflight: pulumi.Output<string[]>): resources.ResourceGroup {
+  return new resources.ResourceGroup("rg", { location: preflight.apply(() => location), resourceGroupName: name });
+}
+
 /** An ACR (Basic) the stack creates: named, or with a stable default name. */
 function createRegistry(name: string | undefined, resourceGroupName: pulumi.Input<string>, location: string, registryAuth: RegistryAuth, session: AzureSession) {
   const registryName = name ?? session.subscriptionId.apply((sub) => defaultRegistryName(sub, pulumi.getProject(), pulumi.getStack()));
@@ -238,8 +243,7 @@ export function createAzure(
   preflight: pulumi.Output<string[]>,
 ): Platform {
   const { location } = target;
-  // The first resource: it waits for the provider-registration preflight, and everything else for it.
-  const group = new resources.ResourceGroup("rg", { location: preflight.apply(() => location), resourceGroupName: target.resourceGroupName });
+  const group = createResourceGroup(target.resourceGroupName, location, preflight);
 
   const registry = createRegistry(target.registryName, group.name, location, registryAuth, session);
 
@@ -351,10 +355,7 @@ export function containerAppsAzure(
 ): ContainerAppsPlatform {
   const { location } = target;
   const { resourceGroup } = target;
-  const groupName =
-    resourceGroup.kind === "create"
-      ? new resources.ResourceGroup("rg", { location: preflight.apply(() => location), resourceGroupName: resourceGroup.name }).name
-      : preflight.apply(() => resourceGroup.name);
+  const groupName = resourceGroup.kind === "create" ? createResourceGroup(resourceGroup.name, location, preflight).name : preflight.apply(() => resourceGroup.name);
 
   let registryId: pulumi.Output<string>;
   let registry: RegistryInfo;
