@@ -5,6 +5,7 @@ import { gzipSync } from "node:zlib";
 
 import { startApi, type RunningApi } from "../testing/api.js";
 import { heldUpload, rawConnection } from "../testing/uploads.js";
+import { within } from "../testing/time.js";
 
 /**
  * Issue 20: bodies being uploaded were bounded by nothing (250 connections each holding back the last byte
@@ -42,16 +43,6 @@ function post(api: RunningApi, path: string, body: Buffer | string, headers: Rec
     req.once("error", reject);
     req.end(body);
   });
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} was still open after ${ms} ms`)), ms);
-    }),
-  ]);
 }
 
 function assertBusy(answer: Answer, what: string): void {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 
 import { startApi, type RunningApi } from "../testing/api.js";
+import { within } from "../testing/time.js";
 
 /**
  * Slowloris-style clients cannot pin the server: with short timeouts, sockets that dribble headers or
@@ -43,16 +44,6 @@ async function slowSocket(port: number, first: string, drip: string, everyMs: nu
       socket.destroy();
     },
   };
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} was still open after ${ms} ms`)), ms);
-    }),
-  ]);
 }
 
 /** 408 or nothing at all: a server may close a timed-out socket without a word. */
