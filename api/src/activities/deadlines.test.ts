@@ -1,18 +1,8 @@
 import assert from "node:assert/strict";
 
-
 import { installClock, type FakeClock } from "../testing/clock.js";
-import { Deadlines, type Deadlined } from "./deadlines.js";
-
-class Entry implements Deadlined<Entry> {
-  stopped = false;
-  older: Entry | undefined;
-  newer: Entry | undefined;
-  constructor(
-    readonly name: string,
-    readonly deadline: number,
-  ) {}
-}
+import { DeadlineEntry as Entry } from "../testing/deadlines.js";
+import { Deadlines } from "./deadlines.js";
 
 describe("Deadlines: one timer for every job's deadline", () => {
   let clock: FakeClock;

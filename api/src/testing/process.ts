@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -53,4 +54,11 @@ export function runApiProcess(env: Record<string, string>, args: string[] = []):
     child.once("exit", (code) => resolve({ code, stdout, stderr }));
     setTimeout(() => child.kill("SIGTERM"), 10_000).unref();
   });
+}
+
+/** The kernel's figures for a process, in bytes: resident now, and the most it has been. */
+export function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1]) * 1024;
+  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
 }
