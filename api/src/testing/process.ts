@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -56,9 +55,19 @@ export function runApiProcess(env: Record<string, string>, args: string[] = []):
   });
 }
 
-/** The kernel's figures for a process, in bytes: resident now, and the most it has been. */
-export function memoryOf(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1]) * 1024;
-  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+const LOG_THEN_EXIT = fileURLToPath(new URL("./log-then-exit.ts", import.meta.url));
+
+/**
+ * Runs log-then-exit.ts with `args` (a line count, how it ends); its stdout is left unread for
+ * `readAfterMs` (a slow log collector: the pipe fills).
+ */
+export function runLogThenExit(args: string[], readAfterMs: number): Promise<{ code: number | null; lines: string[] }> {
+  const child = spawn(process.execPath, ["--import", "tsx", LOG_THEN_EXIT, ...args], { stdio: ["ignore", "pipe", "ignore"] });
+  const chunks: Buffer[] = [];
+  child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+  child.stdout.pause();
+  setTimeout(() => child.stdout.resume(), readAfterMs);
+  return new Promise((resolve) => {
+    child.once("close", (code) => resolve({ code, lines: Buffer.concat(chunks).toString("utf8").split("\n").filter(Boolean) }));
+  });
 }

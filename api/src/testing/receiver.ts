@@ -124,21 +124,3 @@ export async function startSlowReceiver(delayMs: number) {
     },
   };
 }
-
-/** A callback host that accepts each callback's connection and never answers, nor reads the body. */
-export async function startHangingReceiver() {
-  const hanging = new Set<IncomingMessage>();
-  const server = createServer((req) => void hanging.add(req));
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return {
-    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    /** The callbacks that arrived (each holds its connection). */
-    hanging,
-    server,
-    close(): void {
-      server.closeAllConnections();
-      server.close();
-    },
-  };
-}
