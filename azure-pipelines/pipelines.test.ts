@@ -10,11 +10,11 @@ import * as path from "node:path";
 
 import { parse } from "yaml";
 
-import { checkReads, programReads, repositoryFiles } from "./testing/reads";
-import { CLOSED, threadsServer, TOKEN } from "./testing/threads-server";
+import { checkReads, programReads, repositoryFiles } from "./testing/reads.js";
+import { CLOSED, threadsServer, TOKEN } from "./testing/threads-server.js";
 
-const ROOT = path.resolve(__dirname, "..");
-const PIPELINES = __dirname;
+const ROOT = path.resolve(import.meta.dirname, "..");
+const PIPELINES = import.meta.dirname;
 
 type Yaml = string | number | boolean | null | Yaml[] | { [key: string]: Yaml };
 type Mapping = { [key: string]: Yaml };

@@ -116,7 +116,7 @@ async function measure(server: string): Promise<number[]> {
     HOST,
     PORT: String(port),
     METRICS_PORT: "0",
-    API_PACKAGE: join(__dirname, "../api/package.json"),
+    API_PACKAGE: join(import.meta.dirname, "../api/package.json"),
     ...extraEnv,
   };
   const child = spawn("valgrind", ["--tool=callgrind", `--callgrind-out-file=${join(dir, "cg.out")}`, process.execPath, ...args], {

@@ -9,13 +9,13 @@ import { resolve } from "node:path";
 export const HOST = "127.0.0.1";
 
 /** BENCH_API_ENTRY runs another build (e.g. a patched copy, to measure a fix before it lands). */
-export const API_ENTRY = process.env.BENCH_API_ENTRY ?? resolve(__dirname, "../api/dist/listen.js");
+export const API_ENTRY = process.env.BENCH_API_ENTRY ?? resolve(import.meta.dirname, "../api/dist/listen.js");
 
 /**
  * The node flags the image starts the API with, read from the exec-form CMD of api/Dockerfile
  * (`["node", ...flags, "dist/listen.js"]`), so the benchmarks measure the process as deployed.
  */
-export const DEPLOYED_NODE_ARGS: readonly string[] = imageNodeArgs(readFileSync(resolve(__dirname, "../api/Dockerfile"), "utf8"));
+export const DEPLOYED_NODE_ARGS: readonly string[] = imageNodeArgs(readFileSync(resolve(import.meta.dirname, "../api/Dockerfile"), "utf8"));
 
 function imageNodeArgs(dockerfile: string): string[] {
   const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
@@ -131,7 +131,7 @@ async function spawnSource(source: string): Promise<Child> {
   const port = await freePort();
   const startedAt = performance.now();
   const child = spawn(process.execPath, ["-e", source], {
-    env: { ...process.env, NODE_ENV: "production", HOST, PORT: String(port), API_PACKAGE: resolve(__dirname, "../api/package.json") },
+    env: { ...process.env, NODE_ENV: "production", HOST, PORT: String(port), API_PACKAGE: resolve(import.meta.dirname, "../api/package.json") },
     stdio: ["ignore", "ignore", "inherit"],
   });
   return wrap(child, port, startedAt);

@@ -84,7 +84,8 @@ export function printSummary(summary: ProfileSummary): void {
 }
 
 // `tsx bench/profile.ts <dir-or-file>` summarises existing profiles.
-if (require.main === module) {
+// Run as a command (not imported by a test).
+if (import.meta.filename === process.argv[1]) {
   const target = process.argv[2] ?? "bench/results/profiles";
   const summaries = target.endsWith(".cpuprofile") ? [summarise(target)] : summariseDir(target);
   summaries.forEach((summary) => printSummary(summary));

@@ -16,7 +16,7 @@ import { runHttp, type HttpResult } from "./http.js";
 import { printSummary, summariseDir, type ProfileSummary } from "./profile.js";
 import { runWebhooks, type WebhookResult } from "./webhooks.js";
 
-const RESULTS_DIR = join(__dirname, "results");
+const RESULTS_DIR = join(import.meta.dirname, "results");
 
 const USAGE = `usage: npm run bench -- [options]
   --duration S        seconds measured per HTTP target (default 10)

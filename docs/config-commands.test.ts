@@ -19,12 +19,12 @@ import path from "node:path";
 
 import YAML from "yaml";
 
-import { ConfigError, loadConfig } from "../stack/config";
-import { reader } from "../stack/testing/harness";
-import { configSections, configSteps, type ConfigStep } from "./testing/config-commands";
-import { parseShell } from "./testing/shell";
+import { ConfigError, loadConfig } from "../stack/config.js";
+import { reader } from "../stack/testing/harness.js";
+import { configSections, configSteps, type ConfigStep } from "./testing/config-commands.js";
+import { parseShell } from "./testing/shell.js";
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = path.resolve(import.meta.dirname, "..");
 const PROJECT = (YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
 const DEV_FILE = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
 

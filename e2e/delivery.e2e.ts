@@ -8,10 +8,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { NODE_IP } from "../platform/containerd";
-import { up, type Platform } from "../platform/index";
-import { kubectl } from "../platform/kubectl";
-import { adf, buildAndPush, cloneCheckout, DEPLOYMENT, getJson, NAMESPACE, pods, portForward, REPO, render, rolloutStatus, Stack, watchDeployment, type KubeObject } from "./testing/delivery";
+import { NODE_IP } from "../platform/containerd.js";
+import { up, type Platform } from "../platform/index.js";
+import { kubectl } from "../platform/kubectl.js";
+import { adf, buildAndPush, cloneCheckout, DEPLOYMENT, getJson, NAMESPACE, pods, portForward, REPO, render, rolloutStatus, Stack, watchDeployment, type KubeObject } from "./testing/delivery.js";
 
 /** Where the emulator's callback receiver listens: the node's address, which the pods reach. */
 const RECEIVER = `${NODE_IP}:18099`;

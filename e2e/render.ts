@@ -5,7 +5,7 @@
  * cannot be built here (docs/local-platform.md), so the program runs under Pulumi's mocks and the
  * objects are applied to the real API server by server-side apply instead.
  */
-import { run } from "../stack/testing/harness";
+import { run } from "../stack/testing/harness.js";
 
 interface Request {
   values: Record<string, string>;

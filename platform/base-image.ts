@@ -2,10 +2,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { DOCKER, dockerEnv } from "./docker-engine";
-import { run } from "./processes";
-import { CACHE, REGISTRY } from "./state";
-import { nodeImage } from "./versions";
+import { DOCKER, dockerEnv } from "./docker-engine.js";
+import { run } from "./processes.js";
+import { CACHE, REGISTRY } from "./state.js";
+import { nodeImage } from "./versions.js";
 
 /**
  * A stand-in for the Dockerfile's base image (node:<major>-<suite>-slim), since nothing can be pulled

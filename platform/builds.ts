@@ -1,8 +1,8 @@
 import * as path from "node:path";
 
-import { binaryOf, type GoProgram } from "./go-build";
-import { run } from "./processes";
-import { CNI_PLUGINS, CONTAINERD, ETCD, KUBERNETES, RUNC } from "./versions";
+import { binaryOf, type GoProgram } from "./go-build.js";
+import { run } from "./processes.js";
+import { CNI_PLUGINS, CONTAINERD, ETCD, KUBERNETES, RUNC } from "./versions.js";
 
 /** The staging modules k8s.io/kubernetes replaces with its own folders; published as v0.<minor>.<patch>. */
 function stagingReplaces(version: string): string[] {

@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { binDir } from "./go-build";
-import { cniPlugins, containerd, runc } from "./builds";
-import { run, startDaemon } from "./processes";
-import { paths, REGISTRY } from "./state";
+import { binDir } from "./go-build.js";
+import { cniPlugins, containerd, runc } from "./builds.js";
+import { run, startDaemon } from "./processes.js";
+import { paths, REGISTRY } from "./state.js";
 
 export const CONTAINERD_SOCKET = path.join(paths.containerd, "containerd.sock");
 /**

@@ -1,7 +1,7 @@
-import { kubeBinary } from "./builds";
-import { pki } from "./pki";
-import { startDaemon } from "./processes";
-import { HOST, paths, PORTS } from "./state";
+import { kubeBinary } from "./builds.js";
+import { pki } from "./pki.js";
+import { startDaemon } from "./processes.js";
+import { HOST, paths, PORTS } from "./state.js";
 
 /** kube-controller-manager: Deployments' ReplicaSets, EndpointSlices, HPAs, garbage collection, namespaces. */
 export async function startControllerManager(): Promise<void> {

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 
-import { run } from "./processes";
+import { run } from "./processes.js";
 
 /**
  * What the platform takes from Debian: the Docker engine and client (20.10) with its runc, libseccomp for our own runc, the distribution

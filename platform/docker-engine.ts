@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { run, startDaemon } from "./processes";
-import { DOCKER_HOST, paths } from "./state";
+import { run, startDaemon } from "./processes.js";
+import { DOCKER_HOST, paths } from "./state.js";
 
 /** Debian's Docker client: the first `docker` on PATH may be another build, without a daemon to match. */
 export const DOCKER = "/usr/bin/docker";

@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { run } from "./processes";
-import { CACHE } from "./state";
+import { run } from "./processes.js";
+import { CACHE } from "./state.js";
 
 /**
  * One Go program of the platform, built from the Go module proxy at an exact version. Modules whose own

@@ -5,36 +5,32 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { startControllerManager } from "./controller-manager";
-import { cniPlugins, containerd, etcd, kubeBinary, kubernetes, runc } from "./builds";
-import { ensureBaseImage } from "./base-image";
-import { ensureDebianPackages } from "./debian-packages";
-import { startDockerEngine } from "./docker-engine";
-import { startEtcd } from "./etcd";
-import { ensureBuilt } from "./go-build";
-import { startApiServer } from "./kube-apiserver";
-import { startKubelet } from "./kubelet";
-import { removeBridge, startContainerd } from "./containerd";
-import { ensurePauseImage } from "./pause-image";
-import { makePki, writeKubeconfig } from "./pki";
-import { stopDaemon } from "./processes";
-import { killLeftoverShims, removeContainers, unmountState } from "./teardown";
-import { startRegistry } from "./registry";
-import { startScheduler } from "./scheduler";
-import { DOCKER_HOST, paths, REGISTRY, STATE } from "./state";
+import { startControllerManager } from "./controller-manager.js";
+import { cniPlugins, containerd, etcd, kubeBinary, kubernetes, runc } from "./builds.js";
+import { ensureBaseImage } from "./base-image.js";
+import { ensureDebianPackages } from "./debian-packages.js";
+import { exportLines, type Platform } from "./env-exports.js";
+import { startDockerEngine } from "./docker-engine.js";
+import { startEtcd } from "./etcd.js";
+import { ensureBuilt } from "./go-build.js";
+import { startApiServer } from "./kube-apiserver.js";
+import { startKubelet } from "./kubelet.js";
+import { removeBridge, startContainerd } from "./containerd.js";
+import { ensurePauseImage } from "./pause-image.js";
+import { ensurePulumiBackend } from "./pulumi-backend.js";
+import { makePki, writeKubeconfig } from "./pki.js";
+import { stopDaemon } from "./processes.js";
+import { killLeftoverShims, removeContainers, unmountState } from "./teardown.js";
+import { startRegistry } from "./registry.js";
+import { startScheduler } from "./scheduler.js";
+import { DOCKER_HOST, paths, REGISTRY, STATE } from "./state.js";
 
 /** Started in this order, stopped in the reverse one. */
 const DAEMONS = ["registry", "dockerd", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "containerd", "kubelet"];
 
 const log = (line: string) => process.stderr.write(`platform: ${line}\n`);
 
-export interface Platform {
-  kubeconfig: string;
-  dockerHost: string;
-  registry: string;
-  baseImage: string;
-  bin: string;
-}
+export type { Platform } from "./env-exports.js";
 
 /** Starts whatever is not running yet; a platform already up is reused as it is. */
 export async function up(): Promise<Platform> {
@@ -60,8 +56,10 @@ export async function up(): Promise<Platform> {
   const kubectlLink = path.join(paths.bin, "kubectl");
   fs.rmSync(kubectlLink, { force: true });
   fs.symlinkSync(kubeBinary("kubectl"), kubectlLink);
-  const platform = { kubeconfig: paths.kubeconfig, dockerHost: DOCKER_HOST, registry: REGISTRY, baseImage, bin: paths.bin };
-  fs.writeFileSync(paths.env, exportsOf(platform));
+  const platform: Platform = { kubeconfig: paths.kubeconfig, dockerHost: DOCKER_HOST, registry: REGISTRY, baseImage, bin: paths.bin, ...ensurePulumiBackend(paths.pulumiBackend, paths.pulumiPassphrase) };
+  // It holds the passphrase: its owner's only.
+  fs.writeFileSync(paths.env, exportLines(platform), { mode: 0o600 });
+  fs.chmodSync(paths.env, 0o600);
   return platform;
 }
 
@@ -76,22 +74,10 @@ export async function down(): Promise<void> {
   fs.rmSync(STATE, { recursive: true, force: true });
 }
 
-function exportsOf(p: Platform): string {
-  const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
-  return [
-    `export KUBECONFIG=${quote(p.kubeconfig)}`,
-    `export DOCKER_HOST=${quote(p.dockerHost)}`,
-    `export PATH=${quote(p.bin)}:"$PATH"`,
-    `export REGISTRY=${quote(p.registry)}`,
-    `export BASE_IMAGE=${quote(p.baseImage)}`,
-    "",
-  ].join("\n");
-}
-
 async function main(command: string | undefined): Promise<void> {
   switch (command) {
     case "up":
-      process.stdout.write(exportsOf(await up()));
+      process.stdout.write(exportLines(await up()));
       log(`up; eval "$(npm run --silent platform -- env)" to use it, npm run platform -- down to remove it`);
       return;
     case "env":
@@ -107,7 +93,8 @@ async function main(command: string | undefined): Promise<void> {
   }
 }
 
-if (require.main === module) {
+// Run as a command (not imported by a test).
+if (import.meta.filename === process.argv[1]) {
   main(process.argv[2]).catch((error: unknown) => {
     log(error instanceof Error ? error.message : String(error));
     process.exitCode = 1;

@@ -1,9 +1,9 @@
-import { kubeBinary } from "./builds";
-import { ETCD_URL } from "./etcd";
-import { pki } from "./pki";
-import { answers200 } from "./probe";
-import { startDaemon } from "./processes";
-import { HOST, paths, PORTS } from "./state";
+import { kubeBinary } from "./builds.js";
+import { ETCD_URL } from "./etcd.js";
+import { pki } from "./pki.js";
+import { answers200 } from "./probe.js";
+import { startDaemon } from "./processes.js";
+import { HOST, paths, PORTS } from "./state.js";
 
 /** The Service range: addresses the API server hands out to Services, never routed anywhere here. */
 export const SERVICE_CIDR = "10.96.0.0/16";

@@ -1,13 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { kubeBinary } from "./builds";
-import { CONTAINERD_SOCKET, NODE_IP } from "./containerd";
-import { kubectl } from "./kubectl";
-import { NODE_NAME, pki, writeKubeconfig } from "./pki";
-import { answers200 } from "./probe";
-import { startDaemon } from "./processes";
-import { HOST, paths, PORTS } from "./state";
+import { kubeBinary } from "./builds.js";
+import { CONTAINERD_SOCKET, NODE_IP } from "./containerd.js";
+import { kubectl } from "./kubectl.js";
+import { NODE_NAME, pki, writeKubeconfig } from "./pki.js";
+import { answers200 } from "./probe.js";
+import { startDaemon } from "./processes.js";
+import { HOST, paths, PORTS } from "./state.js";
 
 /**
  * A real kubelet on containerd: the API's image runs in pods under the security context the stack

@@ -2,9 +2,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { DOCKER, dockerEnv } from "./docker-engine";
-import { run } from "./processes";
-import { REGISTRY } from "./state";
+import { DOCKER, dockerEnv } from "./docker-engine.js";
+import { run } from "./processes.js";
+import { REGISTRY } from "./state.js";
 
 /** What a pod's sandbox container runs: nothing, until it is told to stop (as Kubernetes' own pause does). */
 const PAUSE_C = `#include <signal.h>

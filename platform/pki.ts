@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { run } from "./processes";
-import { HOST, paths, PORTS } from "./state";
+import { run } from "./processes.js";
+import { HOST, paths, PORTS } from "./state.js";
 
 /**
  * The cluster's certificates, made with openssl: one CA, the API server's serving certificate, client

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 
-import { paths } from "./state";
+import { paths } from "./state.js";
 
 export const exec = promisify(execFile);
 

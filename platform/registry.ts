@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { answers200 } from "./probe";
-import { startDaemon } from "./processes";
-import { paths, REGISTRY } from "./state";
+import { answers200 } from "./probe.js";
+import { startDaemon } from "./processes.js";
+import { paths, REGISTRY } from "./state.js";
 
 /**
  * An OCI registry on loopback (Debian's docker-registry, the CNCF distribution registry 2.8): the stack

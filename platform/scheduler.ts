@@ -1,7 +1,7 @@
-import { kubeBinary } from "./builds";
-import { selfSignedHealthy } from "./controller-manager";
-import { startDaemon } from "./processes";
-import { HOST, paths, PORTS } from "./state";
+import { kubeBinary } from "./builds.js";
+import { selfSignedHealthy } from "./controller-manager.js";
+import { startDaemon } from "./processes.js";
+import { HOST, paths, PORTS } from "./state.js";
 
 /** kube-scheduler: puts the Deployment's pods on the node, honouring its spread and anti-affinity rules. */
 export async function startScheduler(): Promise<void> {

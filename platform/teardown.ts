@@ -1,11 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { containerd } from "./builds";
-import { CONTAINERD_SOCKET } from "./containerd";
-import { binDir } from "./go-build";
-import { run } from "./processes";
-import { STATE } from "./state";
+import { containerd } from "./builds.js";
+import { CONTAINERD_SOCKET } from "./containerd.js";
+import { binDir } from "./go-build.js";
+import { run } from "./processes.js";
+import { STATE } from "./state.js";
 
 /**
  * What outlives its daemon: the pods' containers (each under a containerd shim, which keeps running

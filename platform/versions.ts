@@ -16,7 +16,7 @@ export const CNI_PLUGINS = "v1.9.1";
 /** runc with seccomp (libseccomp from Debian); containerd 2.2 is tested with runc 1.3 and later. */
 export const RUNC = "v1.4.4";
 
-const REPO = path.resolve(__dirname, "..");
+const REPO = path.resolve(import.meta.dirname, "..");
 
 /** The Node.js line of the image: the major of the Dockerfile's NODE_IMAGE default, for the base image's stand-in. */
 export function nodeImage(): string {

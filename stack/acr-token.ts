@@ -1,4 +1,4 @@
-import { AZURE_REST_TIMEOUT_MS, describeErrorBody } from "./azure-rest";
+import { AZURE_REST_TIMEOUT_MS, describeErrorBody } from "./azure-rest.js";
 
 /**
  * Registry authentication as the deploying identity, without the ACR admin user: the identity's

@@ -3,10 +3,10 @@ import * as assert from "node:assert/strict";
 import fc from "fast-check";
 
 import { loadConfig as loadApiConfig, SETTING_NAMES, type Config as ApiConfig } from "../api/src/config.js";
-import callbackPolicy from "../api/src/callbacks/policy.cts";
-import { ConfigError, loadConfig as loadStackConfig, toEnvironment, type ApiSettings } from "./config";
-import { adfTimeout } from "./datafactory";
-import { ADF_PRINCIPAL_ID, reader, run } from "./testing/harness";
+import * as callbackPolicy from "../api/src/callbacks/policy.js";
+import { ConfigError, loadConfig as loadStackConfig, toEnvironment, type ApiSettings } from "./config.js";
+import { adfTimeout } from "./datafactory.js";
+import { ADF_PRINCIPAL_ID, reader, run } from "./testing/harness.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
 

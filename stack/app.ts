@@ -10,8 +10,8 @@ import {
   type ApiSecrets,
   type ApiSettings,
   type AppConfig,
-} from "./config";
-import { replicaOwnership, ROLLOUT_TIMEOUT_MINUTES, ROLLOUT_TIMEOUTS } from "./rollout";
+} from "./config.js";
+import { replicaOwnership, ROLLOUT_TIMEOUT_MINUTES, ROLLOUT_TIMEOUTS } from "./rollout.js";
 
 /** The image's user (node:24-bookworm-slim's `node`), numeric so runAsNonRoot can be verified. */
 export const RUN_AS_USER = 1000;

@@ -1,16 +1,16 @@
 import { createHash } from "node:crypto";
 
-import * as authorization from "@pulumi/azure-native/authorization";
-import * as containerregistry from "@pulumi/azure-native/containerregistry";
-import * as containerservice from "@pulumi/azure-native/containerservice";
-import * as resources from "@pulumi/azure-native/resources";
+import * as authorization from "@pulumi/azure-native/authorization/index.js";
+import * as containerregistry from "@pulumi/azure-native/containerregistry/index.js";
+import * as containerservice from "@pulumi/azure-native/containerservice/index.js";
+import * as resources from "@pulumi/azure-native/resources/index.js";
 import * as pulumi from "@pulumi/pulumi";
 
-import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "./acr-token";
-import type { AzureRest } from "./azure-rest";
-import type { ClusterCredentials, RegistryAuth, Target } from "./config";
-import { toKubeloginMode } from "./kubelogin";
-import { providerStates, registrationMessage } from "./providers";
+import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "./acr-token.js";
+import type { AzureRest } from "./azure-rest.js";
+import type { ClusterCredentials, RegistryAuth, Target } from "./config.js";
+import { toKubeloginMode } from "./kubelogin.js";
+import { providerStates, registrationMessage } from "./providers.js";
 
 /** The built-in AcrPull role (pull images only). */
 export const ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d";

@@ -4,9 +4,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { programDirectory, runTypeScript } from "./testing/engine";
+import { programDirectory, runTypeScript } from "./testing/engine.js";
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = path.resolve(import.meta.dirname, "..");
 
 /**
  * A checkout of this repository at `destination`: every file git tracks or would track (the work in

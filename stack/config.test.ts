@@ -4,8 +4,8 @@ import * as path from "node:path";
 
 import YAML from "yaml";
 
-import { ConfigError, loadConfig, terminationGracePeriodSeconds, toEnvironment } from "./config";
-import { reader, resolve } from "./testing/harness";
+import { ConfigError, loadConfig, terminationGracePeriodSeconds, toEnvironment } from "./config.js";
+import { reader, resolve } from "./testing/harness.js";
 
 const KUBE = { target: "kubeconfig", registryServer: "localhost:5001" };
 const KUBE_SECRETS = { kubeconfig: "apiVersion: v1\nkind: Config\n" };
@@ -309,7 +309,7 @@ describe("stack config", () => {
 });
 
 describe("Pulumi.dev.yaml", () => {
-  const file = fs.readFileSync(path.join(__dirname, "..", "Pulumi.dev.yaml"), "utf8");
+  const file = fs.readFileSync(path.join(import.meta.dirname, "..", "Pulumi.dev.yaml"), "utf8");
   const PREFIX = "adf-webhook-aks:";
 
   it("is a valid configuration, and sets no secret in clear", () => {

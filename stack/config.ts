@@ -3,11 +3,11 @@ import { BlockList, isIP } from "node:net";
 import type * as pulumi from "@pulumi/pulumi";
 
 // The API's own reading of sizes (CommonJS, so this CommonJS program can load it under ts-node).
-import byteSizes from "../api/src/byte-size.cts";
-import backlogLimits from "../api/src/activities/backlog-limits.cts";
-import callbackPolicy from "../api/src/callbacks/policy.cts";
-import { readExposure, type ExposureConfig } from "./exposure/config";
-import { KUBELOGIN_MODES, type KubeloginMode } from "./kubelogin";
+import * as byteSizes from "../api/src/byte-size.js";
+import * as backlogLimits from "../api/src/activities/backlog-limits.js";
+import * as callbackPolicy from "../api/src/callbacks/policy.js";
+import { readExposure, type ExposureConfig } from "./exposure/config.js";
+import { KUBELOGIN_MODES, type KubeloginMode } from "./kubelogin.js";
 
 /**
  * The stack's configuration, read once from Pulumi config into one typed, validated object.
@@ -495,7 +495,7 @@ export function toEnvironment(settings: object): Record<string, string> {
  * preStop pause + the API's drain + its wrap-up + a margin: what Kubernetes must wait before SIGKILL. The
  * wrap-up (after DRAIN_TIMEOUT_MS: unfinished jobs stopped, every callback owed one last attempt) is the
  * API's own sizing, from the callback timeout and the most work a pod holds (wrapUpMs in
- * api/src/callbacks/policy.cts); a grace period shorter than both would lose callbacks to SIGKILL.
+ * api/src/callbacks/policy.ts); a grace period shorter than both would lose callbacks to SIGKILL.
  */
 export const PRE_STOP_SECONDS = 5;
 export const TERMINATION_MARGIN_SECONDS = 5;

@@ -1,10 +1,10 @@
-import * as datafactory from "@pulumi/azure-native/datafactory";
-import type * as types from "@pulumi/azure-native/types";
+import * as datafactory from "@pulumi/azure-native/datafactory/index.js";
+import type * as types from "@pulumi/azure-native/types/index.js";
 import * as pulumi from "@pulumi/pulumi";
 
 // The API's own retry policy (CommonJS, so this CommonJS program can load it under ts-node).
-import callbackPolicy from "../api/src/callbacks/policy.cts";
-import type { ApiSecrets, ApiSettings, DataFactoryConfig } from "./config";
+import * as callbackPolicy from "../api/src/callbacks/policy.js";
+import type { ApiSecrets, ApiSettings, DataFactoryConfig } from "./config.js";
 
 export const SAMPLE_PIPELINE_NAME = "adf-webhook-sample";
 

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 
-import { azureRestFor } from "./azure-rest";
-import { loadConfig } from "./config";
-import { runStack } from "./program";
+import { azureRestFor } from "./azure-rest.js";
+import { loadConfig } from "./config.js";
+import { runStack } from "./program.js";
 
 // Wiring only: read the config once, run the program, export its outputs.
 const azureRest = azureRestFor(new pulumi.Config("azure-native").get("environment") ?? process.env["ARM_ENVIRONMENT"]);

@@ -5,7 +5,7 @@ import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { ConfigMap, Namespace, Secret, Service } from "kubernetes-models/v1";
 
-import { run, type Registration } from "./testing/harness";
+import { run, type Registration } from "./testing/harness.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
 

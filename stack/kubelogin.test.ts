@@ -2,9 +2,9 @@ import * as assert from "node:assert/strict";
 
 import YAML from "yaml";
 
-import { kubeloginArgs, toKubeloginMode } from "./kubelogin";
-import { run } from "./testing/harness";
-import { AKS_USER_KUBECONFIG } from "./testing/fake-azure";
+import { kubeloginArgs, toKubeloginMode } from "./kubelogin.js";
+import { run } from "./testing/harness.js";
+import { AKS_USER_KUBECONFIG } from "./testing/fake-azure.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- kubeconfigs are untyped YAML */
 

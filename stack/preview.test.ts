@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 
-import { run, UNKNOWN, type Run } from "./testing/harness";
+import { run, UNKNOWN, type Run } from "./testing/harness.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
 

@@ -2,11 +2,11 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { ACR_TOKEN_USERNAME } from "./acr-token";
-import { ACR_PULL_ROLE_ID, defaultRegistryName } from "./azure";
-import { adfTimeout, SAMPLE_PIPELINE_NAME } from "./datafactory";
-import { defaultDnsLabel } from "./exposure";
-import { API_CONTEXT, API_DOCKERFILE, PROGRAM_DIRECTORY } from "./image";
+import { ACR_TOKEN_USERNAME } from "./acr-token.js";
+import { ACR_PULL_ROLE_ID, defaultRegistryName } from "./azure.js";
+import { adfTimeout, SAMPLE_PIPELINE_NAME } from "./datafactory.js";
+import { defaultDnsLabel } from "./exposure/index.js";
+import { API_CONTEXT, API_DOCKERFILE, PROGRAM_DIRECTORY } from "./image.js";
 import {
   ADF_PRINCIPAL_ID,
   ADMIN_KUBECONFIG,
@@ -18,8 +18,8 @@ import {
   TENANT_ID,
   type Registration,
   type Run,
-} from "./testing/harness";
-import { ACR_REFRESH_TOKEN, ENTRA_ACCESS_TOKEN } from "./testing/fake-azure";
+} from "./testing/harness.js";
+import { ACR_REFRESH_TOKEN, ENTRA_ACCESS_TOKEN } from "./testing/fake-azure.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
 
@@ -171,9 +171,9 @@ describe("stack program (Pulumi mocks)", function () {
 
     it("builds api/ and only api/, for linux/amd64, by paths relative to the program's directory", () => {
       const build = (r.one("docker:index/image:Image").inputs as any).build;
-      const root = path.resolve(__dirname, "..");
+      const root = path.resolve(import.meta.dirname, "..");
       const programDirectory = path.join(root, PROGRAM_DIRECTORY);
-      assert.equal(programDirectory, __dirname, "the program is stack/");
+      assert.equal(programDirectory, import.meta.dirname, "the program is stack/");
       assert.equal(build.context, API_CONTEXT);
       assert.equal(build.dockerfile, API_DOCKERFILE);
       for (const p of [build.context, build.dockerfile]) {
@@ -194,7 +194,7 @@ describe("stack program (Pulumi mocks)", function () {
     it("baseImage becomes the NODE_IMAGE build argument (a Docker Hub mirror, or the local platform's stand-in)", async () => {
       const mirrored = await run({ baseImage: "myacr.azurecr.io/library/node:24-bookworm-slim" });
       assert.deepEqual((mirrored.one("docker:index/image:Image").inputs as any).build.args, { NODE_IMAGE: "myacr.azurecr.io/library/node:24-bookworm-slim" });
-      const dockerfile = fs.readFileSync(path.resolve(__dirname, API_DOCKERFILE), "utf8");
+      const dockerfile = fs.readFileSync(path.resolve(import.meta.dirname, API_DOCKERFILE), "utf8");
       assert.match(dockerfile, /^ARG NODE_IMAGE=node:24-bookworm-slim$/m, "the Dockerfile reads NODE_IMAGE, with today's pin as its default");
       assert.ok(!/^# *syntax=/m.test(dockerfile), "no syntax directive: BuildKit would pull a frontend image before building");
     });
@@ -268,7 +268,7 @@ describe("stack program (Pulumi mocks)", function () {
       const c = containerOf(r);
       assert.deepEqual(c.lifecycle.preStop, { exec: { command: ["sleep", "5"] } });
       const drainSeconds = Number(configMapOf(r).DRAIN_TIMEOUT_MS) / 1000;
-      // The wrap-up with the API's defaults: 33 rounds of a 10 s callback attempt, + 1 s (callback-policy.cts).
+      // The wrap-up with the API's defaults: 33 rounds of a 10 s callback attempt, + 1 s (callbacks/policy.ts).
       assert.equal(podOf(r).terminationGracePeriodSeconds, 5 + drainSeconds + 331 + 5);
     });
 
@@ -494,7 +494,7 @@ describe("stack program (Pulumi mocks)", function () {
     });
 
     it("the default resource group is what Pulumi.dev.yaml says it is (issue 20)", async () => {
-      const dev = fs.readFileSync(path.join(__dirname, "..", "Pulumi.dev.yaml"), "utf8");
+      const dev = fs.readFileSync(path.join(import.meta.dirname, "..", "Pulumi.dev.yaml"), "utf8");
       // The comment above the key, up to it.
       const comment = /((?:^ *#.*\n)*?) *# adf-webhook-aks:dataFactoryResourceGroup:/m.exec(dev)?.[1] ?? "";
       assert.match(comment, /the group the stack creates \(target new\) or clusterResourceGroup\s*#?\s*\(target existing, not registryResourceGroup\); required with target kubeconfig/);

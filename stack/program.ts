@@ -1,14 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { WebhookApp } from "./app";
-import { azureSession, createAzure, existingAzure, externalPlatform, providerPreflight, type AzureInfo } from "./azure";
-import type { AzureRest } from "./azure-rest";
-import { API_PORT, type StackConfig } from "./config";
-import { createFactory, createSamplePipeline, factoryPrincipalId, SAMPLE_PIPELINE_NAME } from "./datafactory";
-import { exposeApi, serviceFor } from "./exposure";
-import { buildApiImage } from "./image";
-import { requiredProviders } from "./providers";
+import { WebhookApp } from "./app.js";
+import { azureSession, createAzure, existingAzure, externalPlatform, providerPreflight, type AzureInfo } from "./azure.js";
+import type { AzureRest } from "./azure-rest.js";
+import { API_PORT, type StackConfig } from "./config.js";
+import { createFactory, createSamplePipeline, factoryPrincipalId, SAMPLE_PIPELINE_NAME } from "./datafactory.js";
+import { exposeApi, serviceFor } from "./exposure/index.js";
+import { buildApiImage } from "./image.js";
+import { requiredProviders } from "./providers.js";
 
 /** The stack outputs, by name (`pulumi stack output <name>`). */
 export interface StackOutputs {

@@ -1,12 +1,12 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 
-import { azureRestFor } from "./azure-rest";
-import { loadConfig } from "./config";
-import { providerStates, registrationMessage, requiredProviders, unregisteredProviders } from "./providers";
-import { reader, run, SUBSCRIPTION_ID, TENANT_ID } from "./testing/harness";
-import { ENTRA_ACCESS_TOKEN, startFakeAzure, type FakeAzure } from "./testing/fake-azure";
-import { runNodeResult } from "./testing/engine";
+import { azureRestFor } from "./azure-rest.js";
+import { loadConfig } from "./config.js";
+import { providerStates, registrationMessage, requiredProviders, unregisteredProviders } from "./providers.js";
+import { reader, run, SUBSCRIPTION_ID, TENANT_ID } from "./testing/harness.js";
+import { ENTRA_ACCESS_TOKEN, startFakeAzure, type FakeAzure } from "./testing/fake-azure.js";
+import { runNodeResult } from "./testing/engine.js";
 
 const FRESH = ["Microsoft.ContainerService", "Microsoft.ContainerRegistry"];
 
@@ -88,7 +88,7 @@ describe("a fresh subscription: resource provider registration", function () {
     it("a fresh subscription: preview stops before any Azure resource, with the exact az commands", async () => {
       // In its own process, as Pulumi's Node runtime runs the program: the failure ends the program.
       const config = { values: {}, options: { preview: true, unregisteredProviders: ["Microsoft.ContainerService", "Microsoft.Compute"] } };
-      const child = await runNodeResult(["--import", "tsx", path.join(__dirname, "testing", "failing-program.ts")], __dirname, { RUN_CONFIG: JSON.stringify(config) });
+      const child = await runNodeResult(["--import", "tsx", path.join(import.meta.dirname, "testing", "failing-program.ts")], import.meta.dirname, { RUN_CONFIG: JSON.stringify(config) });
       assert.notEqual(child.code, 0, "the program exits with a failure");
       const result = JSON.parse(child.stdout) as { error?: string; registered: string[] };
       assert.ok(result.error, "the program fails");

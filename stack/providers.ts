@@ -1,5 +1,5 @@
-import { AZURE_REST_TIMEOUT_MS, describeErrorBody, type AzureRest } from "./azure-rest";
-import type { StackConfig } from "./config";
+import { AZURE_REST_TIMEOUT_MS, describeErrorBody, type AzureRest } from "./azure-rest.js";
+import type { StackConfig } from "./config.js";
 
 /**
  * Resource providers a fresh subscription must have registered before the first PUT, or Azure

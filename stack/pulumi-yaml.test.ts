@@ -2,10 +2,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { PROGRAM_DIRECTORY } from "./image";
-import { programDirectory, readProject, runNode } from "./testing/engine";
+import { PROGRAM_DIRECTORY } from "./image.js";
+import { programDirectory, readProject, runNode } from "./testing/engine.js";
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = path.resolve(import.meta.dirname, "..");
 
 /**
  * What Pulumi's Node runtime does with `runtime.options.tsconfig` (pulumi/pulumi at 1b594989):

@@ -3,9 +3,9 @@ import { once } from "node:events";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 
-import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "./acr-token";
-import { run, UNKNOWN, type Run } from "./testing/harness";
-import { ACR_REFRESH_TOKEN } from "./testing/fake-azure";
+import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "./acr-token.js";
+import { run, UNKNOWN, type Run } from "./testing/harness.js";
+import { ACR_REFRESH_TOKEN } from "./testing/fake-azure.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
 

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 
-import { PATCH_FORCE_ANNOTATION, ROLLOUT_TIMEOUT_MINUTES } from "./rollout";
-import { run, type Registration, type Run } from "./testing/harness";
+import { PATCH_FORCE_ANNOTATION, ROLLOUT_TIMEOUT_MINUTES } from "./rollout.js";
+import { run, type Registration, type Run } from "./testing/harness.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
 

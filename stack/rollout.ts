@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 
-import type { AppConfig } from "./config";
+import type { AppConfig } from "./config.js";
 
 /**
  * How long `pulumi up` waits for the Deployment to become available. On a first rollout the nodes

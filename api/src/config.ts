@@ -3,10 +3,10 @@ import { domainToASCII } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 
-import byteSizes from "./byte-size.cjs";
-import backlogLimits from "./activities/backlog-limits.cjs";
+import * as byteSizes from "./byte-size.js";
+import * as backlogLimits from "./activities/backlog-limits.js";
 import { AZURE_CLOUDS, AZURE_CLOUD_NAMES } from "./clouds.js";
-import callbackPolicy from "./callbacks/policy.cjs";
+import * as callbackPolicy from "./callbacks/policy.js";
 import { blockedReason } from "./callbacks/callback-uri.js";
 
 const { CALLBACK_DEFAULTS } = callbackPolicy;
@@ -147,7 +147,7 @@ const settingsObject = z.object({
   // Jobs and their callbacks
   JOB_TIMEOUT_MS: integer(1, 7 * 24 * 3_600_000).default(600_000),
   MAX_CONCURRENT_JOBS: integer(1, 100_000).default(100),
-  // What webhook work may hold in memory while it waits (see activities/backlog.ts and backlog-limits.cts).
+  // What webhook work may hold in memory while it waits (see activities/backlog.ts and backlog-limits.ts).
   MAX_QUEUED_JOBS: integer(0, 1_000_000).default(BACKLOG_DEFAULTS.MAX_QUEUED_JOBS),
   MAX_PENDING_CALLBACKS: integer(1, 1_000_000).default(BACKLOG_DEFAULTS.MAX_PENDING_CALLBACKS),
   MAX_QUEUED_BYTES: byteSize.default(BACKLOG_DEFAULTS.MAX_QUEUED_BYTES),

@@ -4,7 +4,7 @@ import { Drain } from "./framework/drain.js";
 import { createLogger } from "./framework/logging.js";
 import { createMetrics } from "./framework/metrics.js";
 import { boundPort, DEFAULT_TIMEOUTS, listen, shutdown } from "./framework/server.js";
-import callbackPolicy from "./callbacks/policy.cjs";
+import * as callbackPolicy from "./callbacks/policy.js";
 
 const { wrapUpMs } = callbackPolicy;
 

@@ -6,8 +6,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { ACTIVE, CLOSED, threadsServer, TOKEN } from "../testing/threads-server";
-import { formatReport, MAX_REPORT_CHARS, THREAD_TAG, upsertThread, type Report } from "./pr-comment";
+import { ACTIVE, CLOSED, threadsServer, TOKEN } from "../testing/threads-server.js";
+import { formatReport, MAX_REPORT_CHARS, THREAD_TAG, upsertThread, type Report } from "./pr-comment.js";
 
 const report = (stack: string, output: string, exitCode = 0): Report => ({ command: "preview", stack, exitCode, output });
 
@@ -100,7 +100,7 @@ describe("pr-comment: one preview thread per pull request and stack", () => {
         BUILD_REPOSITORY_ID: "repo-id",
         SYSTEM_PULLREQUEST_PULLREQUESTID: "42",
       };
-      const script = path.join(__dirname, "pr-comment.ts");
+      const script = path.join(import.meta.dirname, "pr-comment.ts");
       for (const expected of ["created", "updated"]) {
         const child = spawn(process.execPath, ["--import", "tsx", script, "--command", "preview", "--stack", "dev", "--exit-code", "0", "--log", log], { env });
         let output = "";

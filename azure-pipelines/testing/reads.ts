@@ -12,9 +12,9 @@ import { ESLint } from "eslint";
 import ts from "typescript";
 import { parse } from "yaml";
 
-import { API_CONTEXT, API_DOCKERFILE } from "../../stack/image";
+import { API_CONTEXT, API_DOCKERFILE } from "../../stack/image.js";
 
-export const ROOT = path.resolve(__dirname, "..", "..");
+export const ROOT = path.resolve(import.meta.dirname, "..", "..");
 
 /** Never part of the repository's content (dependencies, build output, VCS, local state). */
 const NOT_CONTENT = new Set(["node_modules", ".git", "dist", "coverage", ".pulumi"]);

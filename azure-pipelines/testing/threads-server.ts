@@ -5,7 +5,7 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 
-import type { PullRequest } from "../scripts/pr-comment";
+import type { PullRequest } from "../scripts/pr-comment.js";
 
 export const TOKEN = "system-access-token-not-for-logs";
 export const CLOSED = 4;

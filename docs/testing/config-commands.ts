@@ -2,7 +2,7 @@
  * The `pulumi config` commands in the guides' fenced shell blocks, grouped by the Markdown section they
  * are in. docs/config-commands.test.ts applies them on top of Pulumi.dev.yaml and validates the result.
  */
-import { parseShell, type Word } from "./shell";
+import { parseShell, type Word } from "./shell.js";
 
 /** One change a command makes to the stack's config. */
 export type ConfigStep =

@@ -10,14 +10,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 
-import { DOCKER, dockerEnv } from "../../platform/docker-engine";
-import { kubectl } from "../../platform/kubectl";
-import { servedDigest } from "../../platform/registry";
-import { kubeBinary } from "../../platform/builds";
-import { paths } from "../../platform/state";
+import { DOCKER, dockerEnv } from "../../platform/docker-engine.js";
+import { kubectl } from "../../platform/kubectl.js";
+import { servedDigest } from "../../platform/registry.js";
+import { kubeBinary } from "../../platform/builds.js";
+import { paths } from "../../platform/state.js";
 
 const exec = promisify(execFile);
-export const REPO = path.resolve(__dirname, "../..");
+export const REPO = path.resolve(import.meta.dirname, "../..");
 export const NAMESPACE = "adf-webhook";
 export const DEPLOYMENT = "adf-webhook-api";
 export const REPOSITORY = "adf-webhook-api";

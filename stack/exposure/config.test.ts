@@ -1,9 +1,9 @@
 import * as assert from "node:assert/strict";
 
-import { ConfigError, loadConfig, type StackConfig } from "../config";
-import { reader } from "../testing/harness";
-import { ACME_SERVERS, AZURE_DNS_LABEL, isCidr } from "./config";
-import { defaultDnsLabel } from "./index";
+import { ConfigError, loadConfig, type StackConfig } from "../config.js";
+import { reader } from "../testing/harness.js";
+import { ACME_SERVERS, AZURE_DNS_LABEL, isCidr } from "./config.js";
+import { defaultDnsLabel } from "./index.js";
 
 const KUBE = { target: "kubeconfig", registryServer: "localhost:5001" };
 const KUBE_SECRETS = { kubeconfig: "apiVersion: v1\nkind: Config\n" };

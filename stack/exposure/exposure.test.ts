@@ -9,9 +9,9 @@ import { createApp } from "../../api/src/app.js";
 import { loadConfig } from "../../api/src/config.js";
 import { createLogger } from "../../api/src/framework/logging.js";
 
-import { EXISTING_CLUSTER_LOCATION, LB_IP, run, SUBSCRIPTION_ID, UNKNOWN, type Registration, type Run } from "../testing/harness";
-import { CERT_MANAGER_CHART, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, GATEWAY_CRDS_CHART } from "./charts";
-import { ACME_SERVERS } from "./config";
+import { EXISTING_CLUSTER_LOCATION, LB_IP, run, SUBSCRIPTION_ID, UNKNOWN, type Registration, type Run } from "../testing/harness.js";
+import { CERT_MANAGER_CHART, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, GATEWAY_CRDS_CHART } from "./charts.js";
+import { ACME_SERVERS } from "./config.js";
 import {
   AZURE_ALLOWED_IP_RANGES_ANNOTATION,
   AZURE_DNS_LABEL_ANNOTATION,
@@ -19,8 +19,8 @@ import {
   CLUSTER_INTERNAL_PATHS,
   gatewayDuration,
   NOT_PUBLIC_PATH,
-} from "./https";
-import { defaultDnsLabel } from "./index";
+} from "./https.js";
+import { defaultDnsLabel } from "./index.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
 
@@ -110,7 +110,7 @@ describe("exposure (Pulumi mocks)", function () {
       const probed = ["startupProbe", "livenessProbe", "readinessProbe"].map((probe) => container[probe].httpGet);
       // The Service carries the very port the kubelet probes: whoever reaches the IP reaches the probes.
       for (const { port } of probed) assert.equal(port, serviceOf(r).spec.ports[0].targetPort);
-      const dev = fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.dev.yaml"), "utf8");
+      const dev = fs.readFileSync(path.join(import.meta.dirname, "..", "..", "Pulumi.dev.yaml"), "utf8");
       const comment = /^ *# {3}loadbalancer {2}[\s\S]*?(?=^ *# {3}https)/m.exec(dev)?.[0] ?? "";
       for (const { path: probePath } of probed) assert.ok(comment.includes(probePath), `Pulumi.dev.yaml's loadbalancer comment names ${probePath} as public`);
       assert.match(comment, /public/);

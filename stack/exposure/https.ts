@@ -6,8 +6,8 @@ import type { IGateway } from "@kubernetes-models/gateway-api/gateway.networking
 import type { IGatewayClass } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GatewayClass" with { "resolution-mode": "import" };
 import type { IHTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute" with { "resolution-mode": "import" };
 
-import { CERT_MANAGER_CHART, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, GATEWAY_CRDS_CHART } from "./charts";
-import type { HttpsConfig } from "./config";
+import { CERT_MANAGER_CHART, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, GATEWAY_CRDS_CHART } from "./charts.js";
+import type { HttpsConfig } from "./config.js";
 
 /** Service annotations of the Azure cloud provider, set on the entry's Service through the Gateway. */
 export const AZURE_DNS_LABEL_ANNOTATION = "service.beta.kubernetes.io/azure-dns-label-name";

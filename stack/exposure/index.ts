@@ -1,15 +1,15 @@
 import { createHash } from "node:crypto";
 
-import * as authorization from "@pulumi/azure-native/authorization";
-import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as authorization from "@pulumi/azure-native/authorization/index.js";
+import * as containerservice from "@pulumi/azure-native/containerservice/index.js";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { WebhookApp, WebhookAppArgs } from "../app";
-import { API_PORT, type ApiSettings, type AzureCloud, type StackConfig } from "../config";
-import type { ExposureConfig } from "./config";
-import { AZURE_LB_IDLE_TIMEOUT_ANNOTATION, HttpsEntry } from "./https";
+import type { WebhookApp, WebhookAppArgs } from "../app.js";
+import { API_PORT, type ApiSettings, type AzureCloud, type StackConfig } from "../config.js";
+import type { ExposureConfig } from "./config.js";
+import { AZURE_LB_IDLE_TIMEOUT_ANNOTATION, HttpsEntry } from "./https.js";
 
-export { readExposure, type ExposureConfig } from "./config";
+export { readExposure, type ExposureConfig } from "./config.js";
 
 /** Room left after JOB_TIMEOUT_MS for the API's own answer to pass the entry. */
 const ENTRY_TIMEOUT_MARGIN_MS = 30_000;

@@ -5,7 +5,7 @@
  * `{ error, registered }` as JSON (error undefined when the program finished). The configuration comes from RUN_CONFIG:
  * `{ values, secrets, options }`.
  */
-import { registrationsSoFar, run, type RunOptions } from "./harness";
+import { registrationsSoFar, run, type RunOptions } from "./harness.js";
 
 const { values, secrets, options } = JSON.parse(process.env["RUN_CONFIG"] ?? "{}") as {
   values: Record<string, string>;

@@ -8,8 +8,8 @@ import { once } from "node:events";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 
-import type { AzureRest } from "../azure-rest";
-import { PROVIDERS_API_VERSION } from "../providers";
+import type { AzureRest } from "../azure-rest.js";
+import { PROVIDERS_API_VERSION } from "../providers.js";
 
 export const ENTRA_ACCESS_TOKEN = "entra-access-token-for-management";
 export const ACR_REFRESH_TOKEN = "acr-refresh-token";

@@ -7,9 +7,9 @@ import { createHash } from "node:crypto";
 
 import * as pulumi from "@pulumi/pulumi";
 
-import { loadConfig, type ConfigReader, type StackConfig } from "../config";
-import { runStack, type StackOutputs } from "../program";
-import { AKS_USER_KUBECONFIG, ENTRA_ACCESS_TOKEN, startFakeAzure, type FakeAzure } from "./fake-azure";
+import { loadConfig, type ConfigReader, type StackConfig } from "../config.js";
+import { runStack, type StackOutputs } from "../program.js";
+import { AKS_USER_KUBECONFIG, ENTRA_ACCESS_TOKEN, startFakeAzure, type FakeAzure } from "./fake-azure.js";
 
 export const DIGEST = `sha256:${"ab12".repeat(16)}`;
 export const SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000001";

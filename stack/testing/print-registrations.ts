@@ -3,7 +3,7 @@
  * each configuration shape. checkouts.test.ts runs it in a child process from several checkouts, in
  * the directory the engine would run the program in, and compares the output.
  */
-import { run, type Run } from "./harness";
+import { run, type Run } from "./harness.js";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const SHAPES: [Record<string, string>, Record<string, string>][] = [

@@ -4,7 +4,7 @@
  */
 import { performance } from "node:perf_hooks";
 
-import { formatTimespan } from "./timespan";
+import { formatTimespan } from "./timespan.js";
 
 export type ActivityStatus = "Succeeded" | "Failed" | "TimedOut" | "Cancelled";
 

@@ -10,9 +10,9 @@ import { createServer, type AddressInfo } from "node:net";
 
 import type { RunningApi } from "../../api/src/testing/api.js";
 import type { TokenIssuer } from "../../api/src/testing/tokens.js";
-import { main } from "./index";
-import { runWebActivity } from "./web";
-import { runWebhookActivity } from "./webhook";
+import { main } from "./index.js";
+import { runWebActivity } from "./web.js";
+import { runWebhookActivity } from "./webhook.js";
 
 // The API is an ES module package; this CommonJS test loads its test helpers with import().
 const loadApi = () => import("../../api/src/testing/api.js");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 
-import { field, interpretCallback } from "./callback";
+import { field, interpretCallback } from "./callback.js";
 
 describe("ADF emulator: interpreting callbacks", () => {
   it("without reportStatusOnCallBack any callback succeeds with its body", () => {

@@ -3,7 +3,7 @@
  * without regard to case (`statusCode` is `StatusCode`), and a callback with no usable body still
  * completes the activity.
  */
-import { isObject, type ActivityResult } from "./activity";
+import { isObject, type ActivityResult } from "./activity.js";
 
 /** A field of `body` by name, compared without regard to case (an exact match wins). */
 export function field(body: Record<string, unknown>, name: string): unknown {

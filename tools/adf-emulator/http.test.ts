@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 
-import { parseRetryAfter } from "./http";
+import { parseRetryAfter } from "./http.js";
 
 describe("ADF emulator: HTTP", () => {
   it("reads Retry-After as seconds or a date", () => {

@@ -5,8 +5,8 @@
 import http from "node:http";
 import https from "node:https";
 
-import { UsageError, type ActivityError, type Auth } from "./activity";
-import { formatMs } from "./timespan";
+import { UsageError, type ActivityError, type Auth } from "./activity.js";
+import { formatMs } from "./timespan.js";
 
 export interface HttpAnswer {
   status: number;

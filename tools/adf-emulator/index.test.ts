@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 
-import { UsageError } from "./activity";
-import { acceptsThenCallsBack, closeEndpoints, json, serve } from "./endpoints";
-import { EXIT_USAGE, main, parseCliArgs } from "./index";
+import { UsageError } from "./activity.js";
+import { acceptsThenCallsBack, closeEndpoints, json, serve } from "./endpoints.js";
+import { EXIT_USAGE, main, parseCliArgs } from "./index.js";
 
 describe("ADF emulator: command line", () => {
   afterEach(closeEndpoints);

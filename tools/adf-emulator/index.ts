@@ -13,13 +13,13 @@
  */
 import { parseArgs } from "node:util";
 
-import { isObject, MAX_HTTP_REQUEST_TIMEOUT_MS, MIN_HTTP_REQUEST_TIMEOUT_MS, UsageError, type Auth } from "./activity";
-import { validateUrl } from "./http";
-import { exitCodeFor, formatReport } from "./report";
-import { parseTimespan } from "./timespan";
-import { runWebActivity, WEB_METHODS, type WebMethod, type WebOptions } from "./web";
-import type { ReceiverAddress } from "./receiver";
-import { runWebhookActivity, type WebhookOptions } from "./webhook";
+import { isObject, MAX_HTTP_REQUEST_TIMEOUT_MS, MIN_HTTP_REQUEST_TIMEOUT_MS, UsageError, type Auth } from "./activity.js";
+import { validateUrl } from "./http.js";
+import { exitCodeFor, formatReport } from "./report.js";
+import { parseTimespan } from "./timespan.js";
+import { runWebActivity, WEB_METHODS, type WebMethod, type WebOptions } from "./web.js";
+import type { ReceiverAddress } from "./receiver.js";
+import { runWebhookActivity, type WebhookOptions } from "./webhook.js";
 
 export const EXIT_USAGE = 64;
 
@@ -286,7 +286,8 @@ export async function main(
   return exitCodeFor(result.status);
 }
 
-if (require.main === module) {
+// Run as a command (not imported by a test).
+if (import.meta.filename === process.argv[1]) {
   const controller = new AbortController();
   process.once("SIGINT", () => controller.abort());
   main(process.argv.slice(2), undefined, controller.signal).then(

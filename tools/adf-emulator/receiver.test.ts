@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 
-import { maskToken, startReceiver, type Receiver } from "./receiver";
+import { maskToken, startReceiver, type Receiver } from "./receiver.js";
 
 describe("ADF emulator: callback receiver", () => {
   let receiver: Receiver | undefined;

@@ -7,7 +7,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 
-import { formatMs } from "./timespan";
+import { formatMs } from "./timespan.js";
 
 export interface Callback {
   ms: number;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 
-import { exitCodeFor, formatReport } from "./report";
+import { exitCodeFor, formatReport } from "./report.js";
 
 describe("ADF emulator: report", () => {
   it("shows status, error, output and timings as ADF would", () => {

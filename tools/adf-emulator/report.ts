@@ -1,6 +1,6 @@
 /** The report: what ADF would show for an activity run, and the command line's exit code for it. */
-import type { ActivityResult, ActivityStatus } from "./activity";
-import { formatMs } from "./timespan";
+import type { ActivityResult, ActivityStatus } from "./activity.js";
+import { formatMs } from "./timespan.js";
 
 function indent(text: string, by = "  "): string {
   return text

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 
-import { formatMs, formatTimespan, parseTimespan } from "./timespan";
+import { formatMs, formatTimespan, parseTimespan } from "./timespan.js";
 
 describe("ADF emulator: timespans", () => {
   it("parses ADF's hh:mm:ss and d.hh:mm:ss, with fractional seconds", () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 
-import { closeEndpoints, json, serve } from "./endpoints";
-import { formatReport } from "./report";
-import { responseHeaders, runWebActivity } from "./web";
+import { closeEndpoints, json, serve } from "./endpoints.js";
+import { formatReport } from "./report.js";
+import { responseHeaders, runWebActivity } from "./web.js";
 
 describe("ADF emulator: Web activity", () => {
   afterEach(closeEndpoints);

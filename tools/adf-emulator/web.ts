@@ -19,9 +19,9 @@ import {
   type ActivityResult,
   type CommonOptions,
   type EndpointAnswer,
-} from "./activity";
-import { bodyExcerpt, describeBody, endpointError, headerValue, httpRequest, networkError, parseRetryAfter, requestHeaders, validateUrl } from "./http";
-import { formatMs } from "./timespan";
+} from "./activity.js";
+import { bodyExcerpt, describeBody, endpointError, headerValue, httpRequest, networkError, parseRetryAfter, requestHeaders, validateUrl } from "./http.js";
+import { formatMs } from "./timespan.js";
 
 export const WEB_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 export type WebMethod = (typeof WEB_METHODS)[number];

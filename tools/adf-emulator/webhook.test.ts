@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 
-import { acceptsThenCallsBack, callBack, callBackUriOf, closeEndpoints, json, serve } from "./endpoints";
-import { formatReport } from "./report";
-import { parseTimespan } from "./timespan";
-import { runWebhookActivity } from "./webhook";
+import { acceptsThenCallsBack, callBack, callBackUriOf, closeEndpoints, json, serve } from "./endpoints.js";
+import { formatReport } from "./report.js";
+import { parseTimespan } from "./timespan.js";
+import { runWebhookActivity } from "./webhook.js";
 
 describe("ADF emulator: Webhook activity", () => {
   afterEach(closeEndpoints);

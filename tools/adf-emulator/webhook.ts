@@ -14,11 +14,11 @@ import {
   timedOut,
   type ActivityResult,
   type CommonOptions,
-} from "./activity";
-import { interpretCallback } from "./callback";
-import { describeBody, endpointError, httpRequest, networkError, requestHeaders, validateUrl } from "./http";
-import { startReceiver, type ReceiverAddress } from "./receiver";
-import { formatMs, formatTimespan } from "./timespan";
+} from "./activity.js";
+import { interpretCallback } from "./callback.js";
+import { describeBody, endpointError, httpRequest, networkError, requestHeaders, validateUrl } from "./http.js";
+import { startReceiver, type ReceiverAddress } from "./receiver.js";
+import { formatMs, formatTimespan } from "./timespan.js";
 
 export interface WebhookOptions extends CommonOptions {
   /** ADF's `reportStatusOnCallBack`. */

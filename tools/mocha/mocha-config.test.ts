@@ -7,12 +7,12 @@ import * as path from "node:path";
  * (this repository's .mocharc.json), fails on `.only`, on pending tests and on handles left open.
  */
 
-const ROOT = path.resolve(__dirname, "..", "..");
+const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const MOCHA = path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js");
 
 function runMocha(fixture: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MOCHA, path.join(__dirname, "fixtures", fixture)], {
+    const child = spawn(process.execPath, [MOCHA, path.join(import.meta.dirname, "fixtures", fixture)], {
       cwd: ROOT,
       env: { ...process.env, LEAK_GRACE_MS: "500" },
       stdio: ["ignore", "pipe", "pipe"],

@@ -6,7 +6,7 @@ import { loadConfig } from "../config.js";
 import { createLogger } from "../framework/logging.js";
 import { startReceiver } from "../testing/receiver.js";
 import { CallbackSender } from "./sender.js";
-import callbackPolicy from "./policy.cjs";
+import * as callbackPolicy from "./policy.js";
 import { createJobMetrics } from "../activities/metrics.js";
 
 const { CALLBACK_DEFAULTS, MAX_RETRY_DELAY_MS, callbackRetryWindowMs, retryDelayMs } = callbackPolicy;

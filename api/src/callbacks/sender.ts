@@ -3,7 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 
 import type { Logger } from "../framework/logging.js";
 import { BlockedAddressError, guardedLookup, type HostLookup } from "./callback-uri.js";
-import callbackPolicy from "./policy.cjs";
+import * as callbackPolicy from "./policy.js";
 import type { JobMetrics } from "../activities/metrics.js";
 
 export interface DeliverySettings {
@@ -33,7 +33,7 @@ type AttemptResult = { kind: "delivered"; status: number } | { kind: "retry"; wh
 
 /**
  * POSTs `body` to the callback URL until it is delivered once: a timeout per attempt; retries with
- * exponential backoff and jitter, or the receiver's Retry-After (see callback-policy.cts), on network
+ * exponential backoff and jitter, or the receiver's Retry-After (see callbacks/policy.ts), on network
  * errors, 408, 429 and 5xx; no retry on other answers; never
  * follows a redirect. Resolves true when delivered; a give-up is logged and counted, never thrown.
  * Success is exactly one acknowledged (2xx) delivery; like any HTTP retry, a receiver that processed a

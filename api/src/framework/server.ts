@@ -126,7 +126,7 @@ const IDLE_GRACE_MS = 1_000;
  * flight finish (answers carry `Connection: close` from now on); connections idle at the signal get a
  * short grace, then close, and requests still uploading then are cut; tracked work (webhook jobs,
  * callbacks) gets `timeoutMs` to settle, then `wrapUpMs` more once told to wrap up and report (jobs
- * stopped, each callback owed one last attempt; see wrapUpMs in callback-policy.cts). Resolves true if all
+ * stopped, each callback owed one last attempt; see wrapUpMs in callbacks/policy.ts). Resolves true if all
  * of it finished before `timeoutMs + wrapUpMs`; otherwise the remaining connections are cut and it
  * resolves false.
  */

@@ -10,7 +10,7 @@ import { heldUpload } from "../testing/uploads.js";
  * 300 jobs: 168 never got one), because the fixed 5 s wrap-up was shorter than one callback timeout; and
  * one slowly uploading client made every shutdown unclean (exit 1 after the whole drain timeout). Now the
  * wrap-up comes after DRAIN_TIMEOUT_MS and is sized from the callback settings and the most work a pod
- * holds (wrapUpMs in callback-policy.cts), and uploads still in flight are cut at the drain.
+ * holds (wrapUpMs in callbacks/policy.ts), and uploads still in flight are cut at the drain.
  */
 
 describe("reliability: shutdown with a slow callback receiver and slow uploads", function () {

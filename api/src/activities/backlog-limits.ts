@@ -1,9 +1,8 @@
 /**
  * The defaults of the settings that bound what webhook work holds in memory (see backlog.ts). Shared with
- * the Pulumi program, which must refuse a bodyLimit the API would refuse: CommonJS and free of imports
- * for the same reason as callback-policy.cts.
+ * the Pulumi program, which must refuse a bodyLimit the API would refuse.
  */
-const BACKLOG_DEFAULTS = {
+export const BACKLOG_DEFAULTS = {
   MAX_QUEUED_JOBS: 1000,
   MAX_PENDING_CALLBACKS: 1000,
   /** A share of the pods' 256Mi memory limit that leaves room for the process and its garbage. */
@@ -14,5 +13,3 @@ const BACKLOG_DEFAULTS = {
    */
   MAX_OUTPUT_BYTES: 4_000_000,
 } as const;
-
-export = { BACKLOG_DEFAULTS };

@@ -1,15 +1,12 @@
 /**
  * How a callback is retried: the settings' defaults, the wait before each retry, and from those the
- * longest a callback can take before the API gives up. The sender (callback.ts) and the settings
+ * longest a callback can take before the API gives up. The sender (sender.ts) and the settings
  * (config.ts) use it, and so does the Pulumi program: the sample pipeline's activities must wait at
  * least this long (stack/datafactory.ts).
- *
- * CommonJS (.cts) and free of imports on purpose: the Pulumi program runs as CommonJS under ts-node,
- * which cannot require the API's ES modules, while the API imports CommonJS without trouble.
  */
 
 /** The API's defaults for the callback settings (CALLBACK_TIMEOUT_MS etc.). */
-const CALLBACK_DEFAULTS = {
+export const CALLBACK_DEFAULTS = {
   /** Each attempt (DNS, connect, send, the receiver's status line) gets this long. */
   CALLBACK_TIMEOUT_MS: 10_000,
   /** Attempts in all, the first included. */
@@ -22,17 +19,17 @@ const CALLBACK_DEFAULTS = {
  * Callback connections open at once to one host (the sender's agents): more callbacks to that host wait
  * for one of these, and their attempt's timeout starts when they get it.
  */
-const CALLBACK_SOCKETS_PER_HOST = 64;
+export const CALLBACK_SOCKETS_PER_HOST = 64;
 
 /** The longest wait between two attempts, backoff or the receiver's Retry-After alike. */
-const MAX_RETRY_DELAY_MS = 30_000;
+export const MAX_RETRY_DELAY_MS = 30_000;
 
 /**
  * The wait before retry number `retry` (1 for the second attempt): exponential backoff with jitter
  * (`random` in [0, 1) picks within the upper half), or the receiver's Retry-After if that is longer,
  * never more than MAX_RETRY_DELAY_MS.
  */
-function retryDelayMs(retry: number, retryBaseMs: number, retryAfterMs: number | undefined, random: number): number {
+export function retryDelayMs(retry: number, retryBaseMs: number, retryAfterMs: number | undefined, random: number): number {
   const backoff = Math.min(MAX_RETRY_DELAY_MS, retryBaseMs * 2 ** (retry - 1));
   const asked = Math.min(MAX_RETRY_DELAY_MS, retryAfterMs ?? 0);
   return Math.max(asked, backoff / 2 + random * (backoff / 2));
@@ -51,7 +48,7 @@ interface CallbackSettings {
  * Retry-After up to the cap). Whoever waits for the callback (ADF's activity timeout) must wait the
  * job's run time plus this.
  */
-function callbackRetryWindowMs(settings: CallbackSettings = {}): number {
+export function callbackRetryWindowMs(settings: CallbackSettings = {}): number {
   const attempts = settings.CALLBACK_MAX_ATTEMPTS ?? CALLBACK_DEFAULTS.CALLBACK_MAX_ATTEMPTS;
   const timeoutMs = settings.CALLBACK_TIMEOUT_MS ?? CALLBACK_DEFAULTS.CALLBACK_TIMEOUT_MS;
   const baseMs = settings.CALLBACK_RETRY_BASE_MS ?? CALLBACK_DEFAULTS.CALLBACK_RETRY_BASE_MS;
@@ -68,7 +65,7 @@ interface WrapUpSettings extends CallbackSettings {
 }
 
 /** Stopping the jobs left and writing their answers, on top of the callbacks' own time. */
-const WRAP_UP_MARGIN_MS = 1_000;
+export const WRAP_UP_MARGIN_MS = 1_000;
 
 /**
  * How long shutdown's wrap-up may take (it comes after DRAIN_TIMEOUT_MS): jobs still running or queued
@@ -80,10 +77,8 @@ const WRAP_UP_MARGIN_MS = 1_000;
  * one more attempt here.) The pods' terminationGracePeriodSeconds must cover the drain plus this
  * (stack/config.ts).
  */
-function wrapUpMs(settings: WrapUpSettings): number {
+export function wrapUpMs(settings: WrapUpSettings): number {
   const timeoutMs = settings.CALLBACK_TIMEOUT_MS ?? CALLBACK_DEFAULTS.CALLBACK_TIMEOUT_MS;
   const callbacks = settings.MAX_PENDING_CALLBACKS + settings.MAX_CONCURRENT_JOBS + settings.MAX_QUEUED_JOBS;
   return Math.ceil(callbacks / CALLBACK_SOCKETS_PER_HOST) * timeoutMs + WRAP_UP_MARGIN_MS;
 }
-
-export = { CALLBACK_DEFAULTS, CALLBACK_SOCKETS_PER_HOST, MAX_RETRY_DELAY_MS, WRAP_UP_MARGIN_MS, retryDelayMs, callbackRetryWindowMs, wrapUpMs };
