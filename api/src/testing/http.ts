@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { request, type Agent } from "node:http";
+import { get, request, type Agent } from "node:http";
 
 /**
  * HTTP clients for tests that need more than fetch: a connection of their own per request, any method,
@@ -99,4 +99,14 @@ export function tracedCall(base: string, method: string, path: string, body?: un
 export async function postJsonForRetry(url: string, body: unknown) {
   const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   return { status: res.status, retryAfter: res.headers.get("retry-after"), body: (await res.json()) as Record<string, unknown> };
+}
+
+/** GET on `agent`'s connection; the status, or the connection error. */
+export function statusOn(url: string, agent: Agent): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent }, (res) => {
+      res.resume();
+      res.once("end", () => resolve(res.statusCode ?? 0));
+    }).once("error", reject);
+  });
 }
