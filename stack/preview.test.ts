@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 
 import { run, UNKNOWN, type Run } from "./testing/harness.js";
+import { assertSensibleOutputs, containerOf, typesOf } from "./testing/views.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
 
@@ -8,15 +9,6 @@ const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const EXISTING = { target: "existing", registryName: "myacr", registryResourceGroup: "rg-acr", clusterName: "aks-prod", clusterResourceGroup: "rg-aks" };
 const ENTRA_FACTORY = { exposure: "loadbalancer", allowPlainHttp: "true", dataFactory: "true", authMode: "entra", entraTenantId: TENANT, entraAudience: "api://adf-webhook" };
 
-const types = (r: Run) => r.resources.map((x) => `${x.type}::${x.name}`).sort();
-const containerOf = (r: Run): any => (r.one("kubernetes:apps/v1:Deployment").inputs as any).spec.template.spec.containers[0];
-
-/** No export is a string built from a missing value. */
-function assertSensibleOutputs(r: Run): void {
-  for (const [key, value] of Object.entries(r.outputs)) {
-    if (typeof value === "string") assert.ok(!/undefined|null|\[object Object\]/.test(value), `${key}: ${value}`);
-  }
-}
 
 /**
  * `pulumi preview`: the mocks return what a provider returns for a resource it would create (its
@@ -36,7 +28,7 @@ describe("preview (Pulumi mocks, isPreview=true)", function () {
 
     it("registers the same resources as the deployment", () => {
       assert.equal(preview.preview, true);
-      assert.deepEqual(types(preview), types(up));
+      assert.deepEqual(typesOf(preview, true), typesOf(up, true));
     });
 
     it("the pushed digest stays unknown: the Deployment's image and imageRef", () => {

@@ -1,14 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { WebhookApp } from "./app.js";
-import { azureSession, createAzure, existingAzure, externalPlatform, providerPreflight, type AzureInfo } from "./azure.js";
 import type { AzureRest } from "./azure-rest.js";
-import { API_PORT, type StackConfig } from "./config.js";
-import { createFactory, createSamplePipeline, factoryPrincipalId, SAMPLE_PIPELINE_NAME } from "./datafactory.js";
+import type { StackConfig } from "./config/index.js";
+import { createFactory, createSamplePipeline, factoryPrincipalId, SAMPLE_PIPELINE_NAME } from "./data-factory.js";
 import { exposeApi, serviceFor } from "./exposure/index.js";
 import { buildApiImage } from "./image.js";
-import { requiredProviders } from "./providers.js";
+import { azureSession, createAzure, existingAzure, externalPlatform, providerPreflight, type Platform } from "./platform.js";
+import { requiredProviders } from "./provider-registrations.js";
+import { apiProcess } from "./workload/index.js";
+import { WebhookApp } from "./workload/kubernetes.js";
 
 /** The stack outputs, by name (`pulumi stack output <name>`). */
 export interface StackOutputs {
@@ -36,14 +37,18 @@ export interface StackServices {
   azureRest: AzureRest;
 }
 
-/** The whole program for one validated configuration; index.ts calls it with the stack's config. */
+/**
+ * The whole program for one checked configuration, in the order things exist: the platform (cluster and
+ * registry), the image, the Data Factory, the API on the cluster, how it is reached, and the factory's
+ * pipeline that calls it. index.ts calls it with the stack's config.
+ */
 export function runStack(config: StackConfig, services: StackServices): StackOutputs {
   // Azure is only touched when the stack uses it: never for a kubeconfig target without a factory.
   const usesAzure = config.target.kind !== "kubeconfig" || config.dataFactory !== undefined;
   const session = usesAzure ? azureSession(services.azureRest) : undefined;
   const preflight = session ? providerPreflight(session, requiredProviders(config)) : pulumi.output([]);
 
-  let platform: AzureInfo;
+  let platform: Platform;
   if (config.target.kind === "new" && session) platform = createAzure(config.target, config.image.registryAuth, session, preflight);
   else if (config.target.kind === "existing" && session) platform = existingAzure(config.target, config.image.registryAuth, session);
   else if (config.target.kind === "kubeconfig") platform = externalPlatform(config.target);
@@ -61,30 +66,41 @@ export function runStack(config: StackConfig, services: StackServices): StackOut
   const factoryGroup = configuredGroup && pulumi.all([preflight, configuredGroup]).apply(([, group]) => group);
   const factory = config.dataFactory && factoryGroup ? createFactory(config.dataFactory, factoryGroup) : undefined;
 
+  const { settings } = config.api;
+  // For entra, the factory's managed identity is an allowed caller.
+  const api = apiProcess(config.api, factory && settings.AUTH_MODE === "entra" ? [factoryPrincipalId(factory)] : []);
   const app = new WebhookApp(
     "adf-webhook",
     {
       app: config.app,
-      api: config.api,
-      apiSecrets: config.apiSecrets,
+      api,
       image: image.repoDigest,
-      // For entra, the factory's managed identity is an allowed caller.
-      extraAllowedCallers: factory && config.api.AUTH_MODE === "entra" ? [factoryPrincipalId(factory)] : [],
       pullAccess: platform.pullAccess,
       // Only a non-Azure private registry needs a pull secret; AKS pulls through AcrPull.
       pullCredentials:
         config.target.kind === "kubeconfig" && platform.registry.credentials
           ? { server: platform.registry.server, ...platform.registry.credentials }
           : undefined,
-      service: serviceFor(config.exposure, config.api),
+      service: serviceFor(config.exposure, settings.JOB_TIMEOUT_MS),
     },
     { providers: [provider] },
   );
 
-  const { endpoint, webhookUrl } = exposeApi(config, app, { providers: [provider] });
+  const { endpoint, webhookUrl } = exposeApi(
+    config.exposure,
+    {
+      app,
+      appName: config.app.name,
+      port: api.ports.http,
+      jobTimeoutMs: settings.JOB_TIMEOUT_MS,
+      azureCloud: settings.AZURE_CLOUD,
+      region: platform.region,
+      session,
+    },
+    { providers: [provider] },
+  );
 
-  const pipeline =
-    factory && factoryGroup ? createSamplePipeline(factory, factoryGroup, endpoint, config.api, config.apiSecrets) : undefined;
+  const pipeline = factory && factoryGroup ? createSamplePipeline(factory, factoryGroup, endpoint, config.api) : undefined;
 
   return {
     imageRef: image.repoDigest,
@@ -92,7 +108,7 @@ export function runStack(config: StackConfig, services: StackServices): StackOut
     serviceName: app.serviceName,
     endpoint,
     webhookUrl,
-    portForwardCommand: pulumi.interpolate`kubectl --namespace ${app.namespace} port-forward service/${app.serviceName} ${API_PORT}:${API_PORT}`,
+    portForwardCommand: pulumi.interpolate`kubectl --namespace ${app.namespace} port-forward service/${app.serviceName} ${api.ports.http}:${api.ports.http}`,
     clusterName: platform.cluster.name,
     registryName: platform.registry.name,
     registryServer: platform.registry.server,

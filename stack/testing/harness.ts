@@ -7,7 +7,8 @@ import { createHash } from "node:crypto";
 
 import * as pulumi from "@pulumi/pulumi";
 
-import { loadConfig, type ConfigReader, type StackConfig } from "../config.js";
+import { canonicalJson } from "./canonical-json.js";
+import { loadConfig, type ConfigReader, type StackConfig } from "../config/index.js";
 import { runStack, type StackOutputs } from "../program.js";
 import { AKS_USER_KUBECONFIG, ENTRA_ACCESS_TOKEN, startFakeAzure, type FakeAzure } from "./fake-azure.js";
 
@@ -27,6 +28,19 @@ export interface RegistrationOptions {
   customTimeouts?: { create?: string; update?: string; delete?: string };
   /** URNs this resource depends on (dependsOn and its inputs' resources). */
   dependencies: string[];
+  /** For each input, the URNs of the resources its value came from. */
+  propertyDependencies: Record<string, string[]>;
+  /** The parent's URN ("" for the stack itself). */
+  parent: string;
+  /** A component's providers, by package. */
+  providers: Record<string, string>;
+  protect: boolean;
+  deleteBeforeReplace: boolean;
+  retainOnDelete: boolean;
+  deletedWith: string;
+  replaceOnChanges: string[];
+  additionalSecretOutputs: string[];
+  aliases: string[];
 }
 
 export interface Registration {
@@ -68,12 +82,14 @@ export interface Run {
   one(type: string): Registration;
 }
 
-/** A config reader over plain values; the keys in `secrets` come back as Pulumi secrets. */
-export function reader(values: Record<string, string>, secrets: Record<string, string> = {}): ConfigReader {
+/** A config reader over plain values; the keys in `secrets` come back as Pulumi secrets. Every key asked goes into `asked`. */
+export function reader(values: Record<string, string>, secrets: Record<string, string> = {}, asked = new Set<string>()): ConfigReader {
+  const own = (from: Record<string, string>, key: string) => (Object.hasOwn(from, key) ? from[key] : undefined);
   return {
-    get: (key) => values[key] ?? secrets[key],
+    get: (key) => (asked.add(key), own(values, key) ?? own(secrets, key)),
     getSecret: (key) => {
-      const value = secrets[key] ?? values[key];
+      asked.add(key);
+      const value = own(secrets, key) ?? own(values, key);
       return value === undefined ? undefined : pulumi.secret(value);
     },
   };
@@ -119,7 +135,7 @@ function registryId(group: string, name: string): string {
  * name as it would, and the same inputs always get the same one.
  */
 function autoName(name: string, inputs: Record<string, unknown>): string {
-  return `${name}-${createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 8)}`;
+  return `${name}-${createHash("sha256").update(canonicalJson(inputs)).digest("hex").slice(0, 8)}`;
 }
 
 function mockState(type: string, name: string, inputs: Record<string, unknown>, imageDigest?: string): Record<string, unknown> {
@@ -206,12 +222,33 @@ function previewState(inputs: Record<string, unknown>, state: Record<string, unk
   return preview;
 }
 
+/** A protobuf map field (google-protobuf's jspb.Map). */
+interface ProtoMap<V> {
+  forEach(callback: (value: V, key: string) => void): void;
+}
+
+function entriesOf<V, T>(map: ProtoMap<V>, convert: (value: V) => T): Record<string, T> {
+  const result: Record<string, T> = {};
+  map.forEach((value, key) => (result[key] = convert(value)));
+  return result;
+}
+
 /** The options of a RegisterResource request, as the engine gets them. */
 interface RegisterResourceRequest {
   getType(): string;
   getName(): string;
   getIgnorechangesList(): string[];
   getDependenciesList(): string[];
+  getPropertydependenciesMap(): ProtoMap<{ getUrnsList(): string[] }>;
+  getParent(): string;
+  getProvidersMap(): ProtoMap<string>;
+  getProtect(): boolean;
+  getDeletebeforereplace(): boolean;
+  getRetainondelete(): boolean;
+  getDeletedwith(): string;
+  getReplaceonchangesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+  getAliasurnsList(): string[];
   getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 }
 
@@ -226,6 +263,16 @@ function optionsOf(req: RegisterResourceRequest): RegistrationOptions {
     ignoreChanges: req.getIgnorechangesList(),
     customTimeouts: customTimeouts && Object.keys(customTimeouts).length > 0 ? customTimeouts : undefined,
     dependencies: req.getDependenciesList(),
+    propertyDependencies: entriesOf(req.getPropertydependenciesMap(), (value) => value.getUrnsList()),
+    parent: req.getParent(),
+    providers: entriesOf(req.getProvidersMap(), (value) => value),
+    protect: req.getProtect(),
+    deleteBeforeReplace: req.getDeletebeforereplace(),
+    retainOnDelete: req.getRetainondelete(),
+    deletedWith: req.getDeletedwith(),
+    replaceOnChanges: req.getReplaceonchangesList(),
+    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+    aliases: req.getAliasurnsList(),
   };
 }
 
@@ -258,7 +305,8 @@ export async function runWith(config: StackConfig, runOptions: RunOptions = {}):
         const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
         const full = mockState(args.type, args.name, inputs, runOptions.imageDigest);
         const state = preview ? previewState(inputs, full) : full;
-        const options = requested.get(`${args.type}::${args.name}`) ?? { ignoreChanges: [], dependencies: [] };
+        const options = requested.get(`${args.type}::${args.name}`);
+        if (!options) throw new Error(`no RegisterResource request was seen for ${args.type}::${args.name}`);
         const recorded = Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v === pulumi.runtime.unknownValue ? UNKNOWN : v]));
         resources.push({ type: args.type, name: args.name, options, inputs, secretPaths, state: recorded, provider: args.provider });
         // In a preview a resource being created has no id yet: "" is unknown to the SDK.

@@ -97,9 +97,9 @@ export class ActivityService {
     const jobId = randomUUID();
     // The callBackUri is a secret (its path and query authorise the callback): only its host is logged.
     const log = logs.log.child({ jobId });
-    this.#countRefusal(job, () => this.#backlog.admit(bytes));
+    this.#countRefusal(job, () => this.#backlog.admit(bytes, target.origin));
     // The input is held, queued or running, until the job ends; then its callback is.
-    const releaseInput = this.#backlog.hold("input", bytes);
+    const releaseInput = this.#backlog.hold("input", bytes, target.origin);
     let outcome: Promise<JobOutcome>;
     try {
       outcome = this.#runner.start(job, input, { logs: { log }, queue: { json, revive: (text) => reviveInput(job, text) } });
@@ -114,7 +114,7 @@ export class ActivityService {
         releaseInput();
         if (result.ok) log.info({ job: job.name }, "job succeeded");
         const payload = callbackPayload(result);
-        const releaseCallback = this.#backlog.hold("callback", payload.length);
+        const releaseCallback = this.#backlog.hold("callback", payload.length, target.origin);
         return this.#sender.deliver(target, payload, log).finally(releaseCallback);
       })
       .catch((error: unknown) => log.error({ err: error }, "job or callback failed unexpectedly"));

@@ -1,6 +1,5 @@
-import { z } from "zod";
-
 import { HttpError } from "../framework/errors.js";
+import { invalidInput } from "../framework/validation.js";
 import { ADF_FIELDS, type Job } from "../jobs/job.js";
 
 /** A job's checked input from a request body: a JSON object, without the fields ADF adds; 400 otherwise. */
@@ -19,7 +18,7 @@ export function reviveInput(job: Job, json: string): unknown {
 /** The job's input schema applied to `fields`: the checked input, or a 400 that says what is wrong. */
 export function parseInput(job: Job, fields: unknown): unknown {
   const parsed = job.input.safeParse(fields);
-  if (!parsed.success) throw new HttpError(400, "invalid_input", `Invalid input for ${job.name}: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw invalidInput(job.name, parsed.error);
   return parsed.data;
 }
 

@@ -12,6 +12,33 @@ export type HostLookup = (
 
 export const systemLookup: HostLookup = dnsLookup;
 
+const SHARED_LOOKUPS = new WeakMap<HostLookup, HostLookup>();
+
+/**
+ * `lookup`, with the lookups of one name (and options) that are under way at once sharing one call.
+ * dns.lookup takes one of libuv's 4 threads for as long as the system's resolver waits (10 s and more
+ * for a name whose DNS does not answer): without sharing, a burst of callbacks to one such name took
+ * every thread, and every other lookup waited behind it, intake and delivery alike.
+ */
+export function sharedLookup(lookup: HostLookup): HostLookup {
+  const known = SHARED_LOOKUPS.get(lookup);
+  if (known) return known;
+  const waiting = new Map<string, Array<Parameters<HostLookup>[2]>>();
+  const shared: HostLookup = (hostname, options, callback) => {
+    const key = `${hostname}\0${JSON.stringify(options)}`;
+    const callbacks = waiting.get(key);
+    if (callbacks) return void callbacks.push(callback);
+    waiting.set(key, [callback]);
+    lookup(hostname, options, (error, addresses) => {
+      const all = waiting.get(key) ?? [];
+      waiting.delete(key);
+      for (const each of all) each(error, addresses);
+    });
+  };
+  SHARED_LOOKUPS.set(lookup, shared);
+  return shared;
+}
+
 /** Where callbacks may go: CALLBACK_ALLOWED_HOSTS, and CALLBACK_ALLOW_INSECURE for local testing. */
 export interface CallbackPolicy {
   allowedHosts: readonly string[];
@@ -104,6 +131,34 @@ function hostAllowed(host: string, allowedHosts: readonly string[]): boolean {
 
 const isLoopbackName = (host: string) => host === "localhost" || host.endsWith(".localhost");
 
+// One DNS label of a host name (RFC 1123): letters, digits and inner hyphens, 1 to 63 characters.
+const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * Why a host name (lower case, as URL makes it; IDNs already in punycode) can never resolve, or
+ * undefined: longer than 253 characters, a label longer than 63 or empty, or a character a host name
+ * cannot have. Such a name is refused before any lookup (the system's resolver fails it with EINVAL,
+ * or sends it to DNS for nothing).
+ */
+export function hostNameProblem(host: string): string | undefined {
+  const name = host.endsWith(".") ? host.slice(0, -1) : host;
+  if (name.length > 253) return "its host name is longer than 253 characters";
+  for (const label of name.split(".")) {
+    if (label.length === 0) return "its host name has an empty label";
+    if (label.length > 63) return "its host name has a label longer than 63 characters";
+    if (!HOST_LABEL.test(label)) return "its host name has a label of something other than letters, digits and inner hyphens";
+  }
+  return undefined;
+}
+
+/**
+ * Resolver failures that say nothing about the name: the resolver could not answer now (a DNS timeout, a
+ * server failure, no memory or descriptors), the codes of getaddrinfo (`EAI_*`, as Node names them) and of
+ * c-ares. Any other failure (ENOTFOUND: no such name or no address; EINVAL, EAI_FAIL, EAI_BADFLAGS, ...)
+ * will not change on a retry.
+ */
+const TRANSIENT_LOOKUP_ERRORS = new Set(["EAI_AGAIN", "EAI_MEMORY", "EAI_SYSTEM", "EAI_CANCELED", "ETIMEOUT", "ETIMEDOUT", "ESERVFAIL", "ECONNREFUSED", "ECANCELLED", "ENOMEM", "EMFILE", "ENFILE"]);
+
 function refuse(reason: string): HttpError {
   return new HttpError(400, "invalid_callback_uri", `callBackUri refused: ${reason}.`);
 }
@@ -140,12 +195,16 @@ export async function checkCallbackUri(value: unknown, policy: CallbackPolicy): 
     }
     return url;
   }
+  const nameProblem = hostNameProblem(host);
+  if (nameProblem) throw refuse(nameProblem);
   const localTest = policy.allowInsecure && isLoopbackName(host);
   if (!localTest && !hostAllowed(host, policy.allowedHosts)) {
     throw refuse(`its host is not under CALLBACK_ALLOWED_HOSTS (${policy.allowedHosts.join(", ")})`);
   }
-  const addresses = await resolve(host, policy.lookup ?? systemLookup).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOTFOUND" || error.code === "ENODATA") throw refuse("its host does not resolve");
+  const addresses = await resolve(host, sharedLookup(policy.lookup ?? systemLookup)).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== undefined && !TRANSIENT_LOOKUP_ERRORS.has(error.code)) {
+      throw refuse(error.code === "ENOTFOUND" || error.code === "ENODATA" ? "its host does not resolve" : `its host cannot be resolved (${error.code})`);
+    }
     // Not resolvable right now (a DNS timeout or server failure) is not the caller's fault, and a refusal
     // would fail the Webhook activity for good (it has no retry policy). So accept: delivery resolves the
     // name again, retries while DNS fails, and checks the addresses when connecting (guardedLookup).
@@ -174,8 +233,9 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | Lo
  * `CallbackTransport`) maps an address that passed the check to the one really connected to.
  */
 export function guardedLookup(allowInsecure: boolean, lookup: HostLookup = systemLookup, dial?: (address: string) => string) {
+  const shared = sharedLookup(lookup);
   return (hostname: string, options: object, callback: LookupCallback): void => {
-    lookup(hostname, { ...options, all: true }, (error, addresses) => {
+    shared(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, []);
       const blocked = addresses.find(({ address }) => blockedReason(address, allowInsecure));
       if (blocked) {

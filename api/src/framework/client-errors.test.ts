@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 
+import { startApi, type RunningApi } from "../testing/api.js";
 import { startApiProcess, type ApiProcess } from "../testing/process.js";
 
 /** Writes `raw` on a fresh connection (then half-closes when `end`), and returns all the server answered. */
@@ -213,5 +214,68 @@ describe("requests whose HTTP framing breaks: answered as JSON, never logged as 
     assert.ok(findSecrets(bytes, [PASSWORD]).length > 0);
     assert.ok(findSecrets(JSON.stringify({ a: Buffer.from(SIG).toString("base64") }), [SIG]).length > 0);
     assert.ok(findSecrets(JSON.stringify({ a: `..${BEARER}..` }), [BEARER]).length > 0);
+  });
+});
+
+/**
+ * Issue 25: requests Node answers on its own (a missing Host: an empty 400; an Expect other than
+ * 100-continue: an empty 417; CONNECT: a closed connection), with no log line and no metric. They get
+ * the API's JSON error shape, a log line and a metric, like every other refusal.
+ */
+describe("requests Node would refuse on its own: JSON errors, logged and counted", function () {
+  this.timeout(30_000);
+
+  let api: RunningApi;
+  before(async () => {
+    api = await startApi();
+  });
+  after(() => api.close());
+
+  /** The count of http_request_duration_seconds for one method and status on the unmatched route. */
+  async function refusals(method: string, status: string): Promise<number> {
+    const text = await (await fetch(`${api.metricsUrl}/metrics`)).text();
+    const line = new RegExp(`^http_request_duration_seconds_count\\{method="${method}",route="unmatched",status="${status}"\\} (\\d+)$`, "m").exec(text);
+    return Number(line?.[1] ?? 0);
+  }
+
+  for (const { name, raw, method, status, code } of [
+    { name: "an HTTP/1.1 request without Host", raw: "GET /healthz HTTP/1.1\r\n\r\n", method: "GET", status: 400, code: "missing_host" },
+    {
+      name: "an Expect other than 100-continue",
+      raw: 'POST /helloworld HTTP/1.1\r\nHost: api\r\nExpect: 200-ok\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+      method: "POST",
+      status: 417,
+      code: "expectation_failed",
+    },
+    { name: "CONNECT", raw: "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", method: "CONNECT", status: 405, code: "method_not_allowed" },
+  ]) {
+    it(`${name}: ${status} ${code} as JSON, then the connection closes; one log line, counted`, async () => {
+      const before = await refusals(method, String(status));
+      const from = api.logs.length;
+      const answer = await rawRequest(api.url, raw);
+      assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), JSON.stringify(answer.slice(0, 200)));
+      assert.match(answer, /\r\nContent-Type: application\/json/i);
+      const json = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)) as { error: { code: string; message: string } };
+      assert.equal(json.error.code, code);
+      assert.equal(typeof json.error.message, "string");
+      const lines = api.logs.slice(from).filter((line) => line.msg === "request refused");
+      assert.deepEqual(
+        lines.map(({ method: m, status: s, code: c }) => ({ method: m, status: s, code: c })),
+        [{ method, status, code }],
+      );
+      assert.equal(await refusals(method, String(status)), before + 1);
+    });
+  }
+
+  it("a request the HTTP parser refuses is counted too (its method unknown)", async () => {
+    const before = await refusals("unknown", "400");
+    const answer = await rawRequest(api.url, "GET /healthz HTTX/1.1\r\nHost: api\r\n\r\n");
+    assert.match(answer, /^HTTP\/1\.1 400 [^]*"code":"malformed_request"/);
+    assert.equal(await refusals("unknown", "400"), before + 1);
+  });
+
+  it("an HTTP/1.0 request without Host is still served (Host is required from HTTP/1.1 on)", async () => {
+    const answer = await rawRequest(api.url, "GET /healthz HTTP/1.0\r\n\r\n");
+    assert.match(answer, /^HTTP\/1\.1 200 /);
   });
 });

@@ -49,7 +49,7 @@ export async function startApi(
   const drain = new Drain();
   const metrics = createMetrics();
   const app = createApp({ config, logger, drain, metrics, ...(options.jobs ? { jobs: options.jobs } : {}), lookup: options.lookup, callbackTransport: options.callbackTransport });
-  const server = await listen(app.callback(), "127.0.0.1", 0, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, logger);
+  const server = await listen(app.callback(), "127.0.0.1", 0, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, logger, metrics);
   const metricsServer = await listen(createMetricsApp(metrics, logger).callback(), "127.0.0.1", 0, DEFAULT_TIMEOUTS, logger);
   const closeServer = (s: Server) =>
     new Promise<void>((resolve) => {
