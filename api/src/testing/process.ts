@@ -54,3 +54,20 @@ export function runApiProcess(env: Record<string, string>, args: string[] = []):
     setTimeout(() => child.kill("SIGTERM"), 10_000).unref();
   });
 }
+
+const LOG_THEN_EXIT = fileURLToPath(new URL("./log-then-exit.ts", import.meta.url));
+
+/**
+ * Runs log-then-exit.ts with `args` (a line count, how it ends); its stdout is left unread for
+ * `readAfterMs` (a slow log collector: the pipe fills).
+ */
+export function runLogThenExit(args: string[], readAfterMs: number): Promise<{ code: number | null; lines: string[] }> {
+  const child = spawn(process.execPath, ["--import", "tsx", LOG_THEN_EXIT, ...args], { stdio: ["ignore", "pipe", "ignore"] });
+  const chunks: Buffer[] = [];
+  child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+  child.stdout.pause();
+  setTimeout(() => child.stdout.resume(), readAfterMs);
+  return new Promise((resolve) => {
+    child.once("close", (code) => resolve({ code, lines: Buffer.concat(chunks).toString("utf8").split("\n").filter(Boolean) }));
+  });
+}
