@@ -33,6 +33,23 @@ describe("ADF's outcome of a job", () => {
       }
       assert.equal(lines.filter((line) => line.msg === "job output is not serialisable as JSON").length, 1);
     });
+
+    it("fails as JobOutputInvalid, naming the key, when it holds a number JSON cannot carry (never sent as null)", () => {
+      const { logs, lines } = capturedLogger();
+      for (const [output, key] of [
+        [{ big: Infinity }, "big"],
+        [{ rows: [{ ratio: NaN }] }, "ratio"],
+        [{ list: [1, -Infinity] }, "1"],
+      ] as const) {
+        const outcome = succeeded(output, MAX, logs);
+        assert.ok(!outcome.ok);
+        assert.deepEqual([outcome.statusCode, outcome.errorCode, outcome.output], [500, "JobOutputInvalid", "{}"]);
+        assert.match(outcome.message, new RegExp(`at key "${key}"`));
+      }
+      assert.equal(lines.filter((line) => line.msg === "job output has a number JSON cannot carry").length, 3);
+      // A null the job gave is data, not a lost number.
+      assert.deepEqual(succeeded({ empty: null, n: 1e308 }, MAX, logs), { ok: true, output: '{"empty":null,"n":1e+308}' });
+    });
   });
 
   describe("a job's failure", () => {

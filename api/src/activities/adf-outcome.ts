@@ -72,6 +72,13 @@ function outputJson(output: object, maxBytes: number, logs: LogSource): string |
     logs.log.error({ err: error }, "job output is not serialisable as JSON");
     return failed(500, "JobOutputInvalid", "The job's output could not be serialised as JSON.");
   }
+  // JSON.stringify writes Infinity and NaN as null: ADF would get other data than the job gave. Only an
+  // output whose text has a null can hold one, so most are never walked again.
+  const nonFinite = json.includes("null") ? nonFiniteKey(output) : undefined;
+  if (nonFinite !== undefined) {
+    logs.log.error({ key: nonFinite }, "job output has a number JSON cannot carry");
+    return failed(500, "JobOutputInvalid", `The job's output has a number JSON cannot carry (Infinity or NaN) at key ${JSON.stringify(nonFinite)}; it would reach ADF as null.`);
+  }
   // UTF-8 takes at most 3 bytes per UTF-16 unit: most outputs are measured without a scan.
   const bytes = json.length * 3 <= maxBytes ? json.length : Buffer.byteLength(json);
   if (bytes > maxBytes) {
@@ -79,6 +86,16 @@ function outputJson(output: object, maxBytes: number, logs: LogSource): string |
     return failed(500, "JobOutputTooLarge", `The job's output is ${bytes} bytes of JSON, more than MAX_OUTPUT_BYTES (${maxBytes}); ADF takes about 4 MB at most.`);
   }
   return json;
+}
+
+/** The key of the first number in `output` that JSON cannot carry (as JSON.stringify walks it), if any. */
+function nonFiniteKey(output: object): string | undefined {
+  let found: string | undefined;
+  JSON.stringify(output, (key, value: unknown) => {
+    if (found === undefined && typeof value === "number" && !Number.isFinite(value)) found = key;
+    return value;
+  });
+  return found;
 }
 
 function failed(statusCode: number, errorCode: string, message: string): JobOutcome {
