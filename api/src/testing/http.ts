@@ -1,5 +1,6 @@
+import { connect, type AddressInfo } from "node:net";
 import { once } from "node:events";
-import { get, request, type Agent } from "node:http";
+import { createServer, get, request, type Agent } from "node:http";
 
 /**
  * HTTP clients for tests that need more than fetch: a connection of their own per request, any method,
@@ -109,4 +110,42 @@ export function statusOn(url: string, agent: Agent): Promise<number> {
       res.once("end", () => resolve(res.statusCode ?? 0));
     }).once("error", reject);
   });
+}
+
+/** Writes `raw` on a fresh connection (then half-closes when `end`), and returns all the server answered. */
+export async function sendRaw(url: string, raw: string | Buffer, { end = false } = {}): Promise<string> {
+  const { port } = new URL(url);
+  const socket = connect(Number(port), "127.0.0.1");
+  const chunks: Buffer[] = [];
+  socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+  socket.on("error", () => {}); // a reset after the answer is expected
+  // A safety net, not a timing assertion: every shape here ends with the server closing the connection.
+  socket.setTimeout(10_000, () => socket.destroy());
+  socket.write(raw);
+  if (end) socket.end();
+  await new Promise((resolve) => socket.once("close", resolve));
+  return Buffer.concat(chunks).toString("latin1");
+}
+
+/** A POST exactly as given: fetch would add a Content-Type of its own to a string body. */
+export function postAsGiven(url: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: "POST", headers: { "content-length": String(Buffer.byteLength(body)), ...headers } });
+    req.once("response", (res) => {
+      let text = "";
+      res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      res.once("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+    });
+    req.once("error", reject);
+    req.end(body);
+  });
+}
+
+/** A port nothing listens on (bound, then released). */
+export async function deadUrl(path = "/"): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}${path}`;
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -70,4 +71,13 @@ export function runLogThenExit(args: string[], readAfterMs: number): Promise<{ c
   return new Promise((resolve) => {
     child.once("close", (code) => resolve({ code, lines: Buffer.concat(chunks).toString("utf8").split("\n").filter(Boolean) }));
   });
+}
+
+/** Log text written since `from`, up to a marker request's own line (the log is written in order). */
+export async function logsThrough(api: ApiProcess, from: number): Promise<string> {
+  const marker = `marker-${randomBytes(6).toString("hex")}`;
+  await fetch(`${api.url}/healthz`, { headers: { "x-request-id": marker } });
+  while (!api.lines.some((line) => line.includes(marker))) await new Promise((resolve) => setTimeout(resolve, 20));
+  const upTo = api.lines.findIndex((line) => line.includes(marker));
+  return api.lines.slice(from, upTo).join("\n");
 }
