@@ -43,6 +43,8 @@ class ConnectionLoad {
   /** Requests handed to the app whose response has not closed. */
   active = 0;
   readonly waiting: Waiting[] = [];
+  /** Every response of this connection not closed yet, waiting or handed on, in the order of its requests. */
+  readonly answers = new Set<ServerResponse>();
   /** Whether reading must stop (it may still have to wait for a `resume` event, see above). */
   #held = false;
   /** A resume of ours whose `resume` event is still to come. */
@@ -136,6 +138,7 @@ export function watchConnection(socket: Socket, stallTimeoutMs: number): void {
 export function admitRequest(req: IncomingMessage, res: ServerResponse, serve: RequestListener): void {
   const load = (req.socket as LoadedSocket)[LOAD];
   if (!load) return serve(req, res);
+  load.answers.add(res);
   res.once("close", answered);
   if (load.waiting.length === 0 && load.roomForOne()) hand(load, req, res, serve);
   else load.waiting.push({ req, res, serve });
@@ -145,7 +148,17 @@ export function admitRequest(req: IncomingMessage, res: ServerResponse, serve: R
 /** A response's `close` (sent, or its connection gone): one function for all, no closure per request. */
 function answered(this: ServerResponse & { [HANDED]?: true }): void {
   const load = (this.req.socket as LoadedSocket)[LOAD];
+  load?.answers.delete(this);
   if (!load || !this[HANDED]) return;
   load.active--;
   load.handOn();
+}
+
+/**
+ * The answer a watched connection is writing or is to write next: its oldest response not finished yet
+ * (the one Node has attached to the socket; later ones wait for it). Undefined when it has none.
+ */
+export function currentAnswer(socket: Socket): ServerResponse | undefined {
+  for (const res of (socket as LoadedSocket)[LOAD]?.answers ?? []) if (!res.writableFinished) return res;
+  return undefined;
 }

@@ -6,7 +6,7 @@ import type { Drain } from "./drain.js";
 import { errorJson, JSON_TYPE } from "./errors.js";
 import type { Logger } from "./logging.js";
 import { observeRequest, type Metrics } from "./metrics.js";
-import { admitRequest, watchConnection } from "./pipelining.js";
+import { admitRequest, currentAnswer, watchConnection } from "./pipelining.js";
 
 export interface ServerTimeouts {
   /** Idle keep-alive connections stay open longer than the load balancers' idle timeouts (60 s for most). */
@@ -73,8 +73,7 @@ function told({ log, metrics }: RefusalSink, method: string, [status, code]: Ref
  */
 function onClientError(sink: RefusalSink) {
   return (error: NodeJS.ErrnoException, socket: Socket) => {
-    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (error.code !== "ECONNRESET" && socket.writable && !inFlight?.headersSent) {
+    if (error.code !== "ECONNRESET" && socket.writable && !currentAnswer(socket)?.headersSent) {
       const refusal = CLIENT_ERROR_ANSWERS[error.code ?? ""] ?? MALFORMED;
       socket.end(rawAnswer(refusal));
       told(sink, "unknown", refusal, error);
@@ -163,8 +162,8 @@ const CONNECTIONS = new WeakMap<Server, Set<Socket>>();
 function cutUploads(server: Server): number {
   let cut = 0;
   for (const socket of CONNECTIONS.get(server) ?? []) {
-    const response = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
-    if (response?.req && !response.req.complete) {
+    const response = currentAnswer(socket);
+    if (response && !response.req.complete) {
       socket.destroy();
       cut++;
     }
