@@ -11,6 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
 
 import { ARM_RESOURCES, containerAppsArmInputs } from "./arm-bodies.js";
 
@@ -31,12 +32,14 @@ function usage(message: string): never {
 }
 
 async function main(): Promise<number> {
-  const args = process.argv.slice(2);
-  const outIndex = args.indexOf("--out");
-  const out = outIndex >= 0 ? args[outIndex + 1] : undefined;
-  if (outIndex >= 0 && !out) usage("--out needs a directory");
-  const positional = args.filter((_, i) => i !== outIndex && i !== outIndex + 1);
-  const [validatorPath, ...extra] = positional;
+  let parsed: { values: { out?: string }; positionals: string[] };
+  try {
+    parsed = parseArgs({ options: { out: { type: "string" } }, allowPositionals: true });
+  } catch (error) {
+    usage(error instanceof Error ? error.message : String(error));
+  }
+  const { out } = parsed.values;
+  const [validatorPath, ...extra] = parsed.positionals;
   if (!validatorPath || extra.length > 0) usage("give the validator's path, and nothing else but --out");
   if (!fs.existsSync(validatorPath)) usage(`${validatorPath} does not exist`);
 
