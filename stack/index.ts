@@ -21,3 +21,5 @@ export const kubeconfig = outputs.kubeconfig;
 export const resourceGroupName = outputs.resourceGroupName;
 export const dataFactoryName = outputs.dataFactoryName;
 export const dataFactoryPipelineName = outputs.dataFactoryPipelineName;
+export const containerAppName = outputs.containerAppName;
+export const containerAppsEnvironmentName = outputs.containerAppsEnvironmentName;
