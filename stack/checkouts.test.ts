@@ -31,7 +31,11 @@ describe("two checkouts (a second machine)", function () {
     );
     assert.equal(a.cwd, path.join(workstation, "stack"));
     assert.equal(b.cwd, path.join(agent, "stack"));
-    assert.ok(a.runs.length >= 4);
+    assert.ok(a.runs.length >= 5);
+    assert.ok(
+      a.runs.some((run) => JSON.stringify(run).includes('"azure-native:app:ContainerApp"')),
+      "target containerapps too: the same inputs (its image build context included) from either checkout",
+    );
     assert.deepEqual(b.runs, a.runs, "inputs, options, provider calls and outputs are identical");
 
     for (const text of stringsIn(a.runs)) {

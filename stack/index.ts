@@ -6,7 +6,8 @@ import { definedOutputs, runStack } from "./program.js";
 
 // Wiring only: read the config once, run the program, export its outputs (StackOutputs in program.ts:
 // imageRef, namespace, serviceName, endpoint, webhookUrl, portForwardCommand, clusterName, registryName,
-// registryServer, and for Azure targets kubeconfig and resourceGroupName, with a factory dataFactoryName
-// and dataFactoryPipelineName). Only those this configuration has: see definedOutputs.
+// registryServer, kubeconfig and resourceGroupName for Azure targets, dataFactoryName and
+// dataFactoryPipelineName with a factory, containerAppName and containerAppsEnvironmentName for Container
+// Apps). Only those this configuration has: see definedOutputs.
 const azureRest = azureRestFor(new pulumi.Config("azure-native").get("environment") ?? process.env["ARM_ENVIRONMENT"]);
 export default definedOutputs(runStack(loadConfig(new pulumi.Config()), { azureRest }));

@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 
+import * as app from "@pulumi/azure-native/app/index.js";
 import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import * as containerregistry from "@pulumi/azure-native/containerregistry/index.js";
 import * as containerservice from "@pulumi/azure-native/containerservice/index.js";
+import * as operationalinsights from "@pulumi/azure-native/operationalinsights/index.js";
 import * as resources from "@pulumi/azure-native/resources/index.js";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -12,6 +14,7 @@ import type { RegistryAuth } from "./config/image.js";
 import type { ClusterCredentials, Target } from "./config/target.js";
 import { toKubeloginMode } from "./kubelogin.js";
 import { providerStates, registrationMessage } from "./provider-registrations.js";
+import { CONSUMPTION_PROFILE, type ContainerAppEnvironment } from "./workload/containerapps.js";
 
 /**
  * The platform of each target: the cluster and the registry, created (new), looked up (existing) or
@@ -183,23 +186,25 @@ function adminCredentials(resourceGroupName: pulumi.Input<string>, registryName:
   };
 }
 
-/** AcrPull on the registry for the cluster's kubelet identity: the nodes pull without any imagePullSecret. */
-function grantAcrPull(name: string, registryId: pulumi.Input<string>, kubeletObjectId: pulumi.Input<string>, opts?: pulumi.CustomResourceOptions) {
+/** AcrPull on the registry for an identity (the cluster's kubelet, a Container App's): it pulls without any password. */
+function grantAcrPull(name: string, registryId: pulumi.Input<string>, principalId: pulumi.Input<string>, description: string, opts?: pulumi.CustomResourceOptions) {
   return new authorization.RoleAssignment(
     name,
     {
       scope: registryId,
-      principalId: kubeletObjectId,
+      principalId,
       principalType: authorization.PrincipalType.ServicePrincipal,
       // The registry id's subscription (/subscriptions/<id>/...) is the role definition's.
       roleDefinitionId: pulumi
         .output(registryId)
         .apply((id) => `/subscriptions/${id.split("/")[2]}/providers/Microsoft.Authorization/roleDefinitions/${ACR_PULL_ROLE_ID}`),
-      description: "AKS kubelet pulls the adf-webhook images",
+      description,
     },
     opts,
   );
 }
+
+const KUBELET_PULLS = "AKS kubelet pulls the adf-webhook images";
 
 function kubeletObjectId(
   identityProfile: pulumi.Input<{ [key: string]: { objectId?: string } } | undefined> | undefined,
@@ -212,6 +217,24 @@ function kubeletObjectId(
   });
 }
 
+/** The stack's resource group: the first resource, which waits for the provider-registration preflight, and everything else for it. */
+function createResourceGroup(name: string | undefined, location: string, preflight: pulumi.Output<string[]>): resources.ResourceGroup {
+  return new resources.ResourceGroup("rg", { location: preflight.apply(() => location), resourceGroupName: name });
+}
+
+/** An ACR (Basic) the stack creates: named, or with a stable default name. */
+function createRegistry(name: string | undefined, resourceGroupName: pulumi.Input<string>, location: string, registryAuth: RegistryAuth, session: AzureSession) {
+  const registryName = name ?? session.subscriptionId.apply((sub) => defaultRegistryName(sub, pulumi.getProject(), pulumi.getStack()));
+  return new containerregistry.Registry("acr", {
+    resourceGroupName,
+    location,
+    registryName,
+    sku: { name: containerregistry.SkuName.Basic },
+    // Only when the push uses the admin user (a shared secret many organisations' policies forbid).
+    adminUserEnabled: registryAuth === "admin",
+  });
+}
+
 /** Target new: resource group, ACR (Basic), AKS (system-assigned identity, small system pool), AcrPull. */
 export function createAzure(
   target: Extract<Target, { kind: "new" }>,
@@ -220,19 +243,9 @@ export function createAzure(
   preflight: pulumi.Output<string[]>,
 ): Platform {
   const { location } = target;
-  // The first resource: it waits for the provider-registration preflight, and everything else for it.
-  const group = new resources.ResourceGroup("rg", { location: preflight.apply(() => location), resourceGroupName: target.resourceGroupName });
+  const group = createResourceGroup(target.resourceGroupName, location, preflight);
 
-  const registryName =
-    target.registryName ?? session.subscriptionId.apply((sub) => defaultRegistryName(sub, pulumi.getProject(), pulumi.getStack()));
-  const registry = new containerregistry.Registry("acr", {
-    resourceGroupName: group.name,
-    location,
-    registryName,
-    sku: { name: containerregistry.SkuName.Basic },
-    // Only when the push uses the admin user (a shared secret many organisations' policies forbid).
-    adminUserEnabled: registryAuth === "admin",
-  });
+  const registry = createRegistry(target.registryName, group.name, location, registryAuth, session);
 
   const cluster = new containerservice.ManagedCluster("aks", {
     resourceGroupName: group.name,
@@ -254,7 +267,7 @@ export function createAzure(
     ],
   });
 
-  const acrPull = grantAcrPull("acr-pull", registry.id, kubeletObjectId(cluster.identityProfile, cluster.name));
+  const acrPull = grantAcrPull("acr-pull", registry.id, kubeletObjectId(cluster.identityProfile, cluster.name), KUBELET_PULLS);
 
   return {
     region: pulumi.output(location),
@@ -275,7 +288,7 @@ export function existingAzure(target: Extract<Target, { kind: "existing" }>, reg
   const cluster = containerservice.getManagedClusterOutput({ resourceName: target.clusterName, resourceGroupName: target.clusterResourceGroup });
 
   const pullAccess = target.grantAcrPull
-    ? [grantAcrPull("acr-pull", registry.id, kubeletObjectId(cluster.identityProfile, target.clusterName))]
+    ? [grantAcrPull("acr-pull", registry.id, kubeletObjectId(cluster.identityProfile, target.clusterName), KUBELET_PULLS)]
     : [];
 
   return {
@@ -313,5 +326,114 @@ export function externalPlatform(target: Extract<Target, { kind: "kubeconfig" }>
       kubeconfig: pulumi.secret(target.kubeconfig),
       kubeContext: target.kubeContext,
     },
+  };
+}
+
+/** Target containerapps' platform: where the app goes, the registry, and the managed environment. */
+export interface ContainerAppsPlatform {
+  /** The group the stack creates, or the existing one it was given (appResourceGroup). */
+  resourceGroupName: pulumi.Output<string>;
+  registry: RegistryInfo;
+  /** AcrPull on the registry for a principal (the app's pull identity). */
+  grantAcrPull: (name: string, principalId: pulumi.Input<string>, opts: pulumi.CustomResourceOptions) => pulumi.Resource;
+  environment: ContainerAppEnvironment & { name: pulumi.Output<string>; defaultDomain: pulumi.Output<string> };
+}
+
+/** The most vCPUs a replica gets in a Consumption-only environment (one without workload profiles). */
+const CONSUMPTION_ONLY_MAX_CPU = 2;
+
+/**
+ * Target containerapps: a resource group (or an existing one), an ACR and a managed environment with its
+ * Log Analytics workspace, each created or looked up. Nothing is sent to Azure before the
+ * provider-registration preflight passes: everything takes its group from it.
+ */
+export function containerAppsAzure(
+  target: Extract<Target, { kind: "containerapps" }>,
+  registryAuth: RegistryAuth,
+  session: AzureSession,
+  preflight: pulumi.Output<string[]>,
+): ContainerAppsPlatform {
+  const { location } = target;
+  const { resourceGroup } = target;
+  const groupName = resourceGroup.kind === "create" ? createResourceGroup(resourceGroup.name, location, preflight).name : preflight.apply(() => resourceGroup.name);
+
+  let registryId: pulumi.Output<string>;
+  let registry: RegistryInfo;
+  if (target.registry.kind === "create") {
+    const created = createRegistry(target.registry.name, groupName, location, registryAuth, session);
+    registryId = created.id;
+    registry = { name: created.name, server: created.loginServer, credentials: pushCredentials(registryAuth, session, created.loginServer, groupName, created.name) };
+  } else {
+    const { name, resourceGroupName } = target.registry;
+    const found = containerregistry.getRegistryOutput({ registryName: name, resourceGroupName });
+    registryId = found.id;
+    registry = { name: found.name, server: found.loginServer, credentials: pushCredentials(registryAuth, session, found.loginServer, resourceGroupName, name) };
+  }
+
+  return {
+    resourceGroupName: groupName,
+    registry,
+    grantAcrPull: (name, principalId, opts) => grantAcrPull(name, registryId, principalId, "Container Apps pulls the adf-webhook image", opts),
+    environment: target.environment.kind === "create" ? createEnvironment(target, groupName) : existingEnvironment(target),
+  };
+}
+
+/**
+ * A managed environment with workload profiles (the built-in Consumption profile: Microsoft's
+ * recommendation for new environments) sending the apps' logs to a Log Analytics workspace of its own.
+ */
+function createEnvironment(target: Extract<Target, { kind: "containerapps" }>, resourceGroupName: pulumi.Output<string>): ContainerAppsPlatform["environment"] {
+  const { location } = target;
+  const workspace = new operationalinsights.Workspace("adf-webhook-logs", {
+    resourceGroupName,
+    location,
+    sku: { name: operationalinsights.WorkspaceSkuNameEnum.PerGB2018 },
+    retentionInDays: 30,
+  });
+  // An invoke's result is never secret by itself: the key must not reach the state in clear.
+  const sharedKey = pulumi.secret(
+    operationalinsights.getSharedKeysOutput({ resourceGroupName, workspaceName: workspace.name }).apply((keys) => {
+      if (!keys.primarySharedKey) throw new Error("the Log Analytics workspace returned no shared key");
+      return keys.primarySharedKey;
+    }),
+  );
+  const environment = new app.ManagedEnvironment("adf-webhook-env", {
+    resourceGroupName,
+    location,
+    environmentName: target.environment.name,
+    appLogsConfiguration: { destination: "log-analytics", logAnalyticsConfiguration: { customerId: workspace.customerId, sharedKey } },
+    workloadProfiles: [{ name: CONSUMPTION_PROFILE, workloadProfileType: CONSUMPTION_PROFILE }],
+  });
+  return { id: environment.id, name: environment.name, location, defaultDomain: environment.defaultDomain, workloadProfileName: CONSUMPTION_PROFILE };
+}
+
+/** An existing managed environment: its region, domain and Consumption profile, as Azure says. */
+function existingEnvironment(target: Extract<Target, { kind: "containerapps" }>): ContainerAppsPlatform["environment"] {
+  if (target.environment.kind !== "existing") throw new Error("unreachable: an existing environment without its name");
+  const { name, resourceGroupName } = target.environment;
+  const environment = app.getManagedEnvironmentOutput({ environmentName: name, resourceGroupName });
+  const { cpu } = target.resources;
+  return {
+    id: environment.id,
+    name: environment.name,
+    // "West Europe" or "westeurope": the name, as Azure writes it in host names.
+    location: environment.location.apply((region) => region.toLowerCase().replace(/\s+/g, "")),
+    defaultDomain: environment.defaultDomain,
+    workloadProfileName: environment.apply(({ workloadProfiles: profiles }) => {
+      if (!profiles || profiles.length === 0) {
+        // A Consumption-only environment: no profile to name, and smaller replicas.
+        if (cpu > CONSUMPTION_ONLY_MAX_CPU) {
+          throw new Error(`containerAppCpu: ${cpu} vCPUs do not fit the Container Apps environment ${name}, which has no workload profiles (${CONSUMPTION_ONLY_MAX_CPU} vCPUs at most there)`);
+        }
+        return undefined;
+      }
+      const consumption = profiles.find((profile) => profile.workloadProfileType === CONSUMPTION_PROFILE);
+      if (!consumption) {
+        throw new Error(
+          `the Container Apps environment ${name} has no ${CONSUMPTION_PROFILE} workload profile, which the app runs on: add it (az containerapp env workload-profile add --workload-profile-type ${CONSUMPTION_PROFILE})`,
+        );
+      }
+      return consumption.name;
+    }),
   };
 }

@@ -84,6 +84,47 @@ describe("preview (Pulumi mocks, isPreview=true)", function () {
     assertSensibleOutputs(r);
   });
 
+  describe("target containerapps: a first preview", () => {
+    let preview: Run;
+    let up: Run;
+    const ACA = { target: "containerapps", authMode: "basic", basicAuthUsername: "adf" };
+    before(async () => {
+      preview = await run(ACA, { basicAuthPassword: "pw" }, { preview: true });
+      up = await run(ACA, { basicAuthPassword: "pw" });
+    });
+
+    it("registers the same resources as the deployment", () => {
+      assert.deepEqual(typesOf(preview, true), typesOf(up, true));
+    });
+
+    it("what Azure computes stays unknown: the digest, the identity's principal, the workspace's key, the environment's domain", () => {
+      assert.equal(preview.outputs.imageRef, UNKNOWN);
+      assert.equal((preview.one("azure-native:authorization:RoleAssignment").inputs as any).principalId, UNKNOWN);
+      assert.ok(!preview.calls.some((c) => c.token === "azure-native:operationalinsights:getSharedKeys"), "the key of a workspace not yet created is not asked for");
+      const app = preview.one("azure-native:app:ContainerApp").inputs as any;
+      // azure-native applies its defaults to configuration and template in an apply: unknown as a whole.
+      assert.equal(app.template, UNKNOWN);
+      assert.equal(app.configuration, UNKNOWN);
+      assert.equal(preview.outputs.endpoint, UNKNOWN);
+      assert.equal(preview.outputs.webhookUrl, UNKNOWN);
+    });
+
+    it("exports what is known, no secret and nothing made of missing values", () => {
+      assert.equal(preview.outputs.containerAppName, "adf-webhook-api");
+      assert.deepEqual(preview.secretOutputs, []);
+      assertSensibleOutputs(preview);
+    });
+  });
+
+  it("target containerapps with an existing environment and registry: the URL is known before the first deployment", async () => {
+    const brought = { target: "containerapps", environmentName: "cae-shared", environmentResourceGroup: "rg-platform", registryName: "myacr", registryResourceGroup: "rg-acr" };
+    const r = await run(brought, {}, { preview: true });
+    assert.equal(r.outputs.endpoint, "https://adf-webhook-api.cae-shared.northeurope.azurecontainerapps.io");
+    assert.equal(r.outputs.registryServer, "myacr.azurecr.io");
+    assert.equal(r.outputs.imageRef, UNKNOWN);
+    assertSensibleOutputs(r);
+  });
+
   it("any cluster by kubeconfig: the digest is unknown, the rest known", async () => {
     const r = await run({ target: "kubeconfig", registryServer: "localhost:5001", kubeContext: "kind-dev" }, { kubeconfig: "apiVersion: v1\nkind: Config\n" }, { preview: true });
     assert.equal(r.outputs.imageRef, UNKNOWN);

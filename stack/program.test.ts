@@ -516,13 +516,18 @@ describe("stack program (Pulumi mocks)", function () {
       const dev = fs.readFileSync(path.join(import.meta.dirname, "..", "Pulumi.dev.yaml"), "utf8");
       // The comment above the key, up to it.
       const comment = /((?:^ *#.*\n)*?) *# adf-webhook-aks:dataFactoryResourceGroup:/m.exec(dev)?.[1] ?? "";
-      assert.match(comment, /the group the stack creates \(target new\) or clusterResourceGroup\s*#?\s*\(target existing, not registryResourceGroup\); required with target kubeconfig/);
+      assert.match(
+        comment,
+        /the group the stack creates \(targets new and containerapps\),\s*#?\s*appResourceGroup \(containerapps\) or clusterResourceGroup \(target existing, not registryResourceGroup\);\s*#?\s*required with target kubeconfig/,
+      );
       const created = await run({ exposure: "loadbalancer", dataFactory: "true" });
       const group = created.one("azure-native:resources:ResourceGroup");
       assert.equal((created.one("azure-native:datafactory:Factory").inputs as any).resourceGroupName, (group.state as any).name);
       const existing = await run({ ...EXISTING, exposure: "loadbalancer", dataFactory: "true" });
       assert.equal((existing.one("azure-native:datafactory:Factory").inputs as any).resourceGroupName, EXISTING.clusterResourceGroup);
       assert.notEqual(EXISTING.clusterResourceGroup, EXISTING.registryResourceGroup);
+      const apps = await run({ target: "containerapps", appResourceGroup: "rg-apps", dataFactory: "true" });
+      assert.equal((apps.one("azure-native:datafactory:Factory").inputs as any).resourceGroupName, "rg-apps");
     });
 
     it("kubeconfig target: the factory goes to the configured resource group", async () => {

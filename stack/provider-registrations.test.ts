@@ -22,6 +22,18 @@ describe("a fresh subscription: resource provider registration", function () {
     assert.deepEqual(requiredProviders(loadConfig(reader({ ...existing, exposure: "loadbalancer", dataFactory: "true" }))), ["Microsoft.DataFactory"]);
   });
 
+  it("target containerapps: Container Apps and the pull identity; the workspace's and the registry's when it creates them", () => {
+    assert.deepEqual(requiredProviders(loadConfig(reader({ target: "containerapps", dataFactory: "true" }))), [
+      "Microsoft.App",
+      "Microsoft.ManagedIdentity",
+      "Microsoft.OperationalInsights",
+      "Microsoft.ContainerRegistry",
+      "Microsoft.DataFactory",
+    ]);
+    const brought = { target: "containerapps", environmentName: "cae", environmentResourceGroup: "rg", registryName: "myacr", registryResourceGroup: "rg" };
+    assert.deepEqual(requiredProviders(loadConfig(reader(brought))), ["Microsoft.App", "Microsoft.ManagedIdentity"]);
+  });
+
   it("the commands to type name the subscription and every missing namespace", () => {
     assert.equal(
       registrationMessage("sub-1", ["Microsoft.ContainerService"]).split("\n").at(-1),

@@ -21,6 +21,13 @@ export function requiredProviders(config: Pick<StackConfig, "target" | "dataFact
       "Microsoft.Storage",
     );
   }
+  if (config.target.kind === "containerapps") {
+    const { registry, environment } = config.target;
+    // The Container App, its environment and its pull identity; the workspace and the registry when created.
+    namespaces.push("Microsoft.App", "Microsoft.ManagedIdentity");
+    if (environment.kind === "create") namespaces.push("Microsoft.OperationalInsights");
+    if (registry.kind === "create") namespaces.push("Microsoft.ContainerRegistry");
+  }
   if (config.dataFactory) namespaces.push("Microsoft.DataFactory");
   return namespaces;
 }

@@ -7,7 +7,7 @@ import * as byteSizes from "./byte-size.js";
 import * as backlogLimits from "./activities/backlog-limits.js";
 import { AZURE_CLOUDS, AZURE_CLOUD_NAMES } from "./clouds.js";
 import * as callbackPolicy from "./callbacks/policy.js";
-import { blockedReason } from "./callbacks/callback-uri.js";
+import { blockedReason, HOST_LABEL } from "./callbacks/addresses.js";
 
 /**
  * The API's settings: each one's name (the environment variable), type, default, bounds and message, and
@@ -95,9 +95,6 @@ export function urlProblem(value: string): string | undefined {
   return "must use https (http only for a loopback host: 127.0.0.1, ::1 or localhost)";
 }
 
-// One DNS label: letters, digits and inner hyphens, at most 63 characters.
-const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
 /**
  * Why a callback host suffix is refused, or undefined. A suffix is a DNS name of two labels at least
  * (`datafactory.azure.com`; a leading `.` or `*.` is allowed and ignored): no scheme, port, path,
@@ -109,7 +106,7 @@ export function hostSuffixProblem(value: string): string | undefined {
   const ascii = domainToASCII(name);
   if (!ascii || ascii !== name) return `has something other than a host name (${value})`;
   const labels = name.split(".");
-  if (!labels.every((label) => DNS_LABEL.test(label))) return `has something other than a host name (${value})`;
+  if (!labels.every((label) => HOST_LABEL.test(label))) return `has something other than a host name (${value})`;
   if (labels.length < 2) return `has a bare top-level domain (${value}), which would allow every host under it`;
   return undefined;
 }
@@ -133,7 +130,7 @@ export function testReceiverProblem(value: string): string | undefined {
 /** A bind address: an IP address or a host name, nothing else (no scheme, port or path). */
 const bindHost = z.string().refine((value) => {
   if (isIP(value.replace(/^\[|\]$/g, ""))) return true;
-  return value.toLowerCase().split(".").every((label) => DNS_LABEL.test(label));
+  return value.toLowerCase().split(".").every((label) => HOST_LABEL.test(label));
 }, "must be an IP address or a host name (no scheme, port or path)");
 
 // --- the settings -----------------------------------------------------------------------------------------

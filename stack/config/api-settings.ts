@@ -1,6 +1,9 @@
 import type * as pulumi from "@pulumi/pulumi";
 
+import { CALLBACK_SOCKETS_PER_HOST } from "../../api/src/callbacks/policy.js";
 import { parseSettings, SECRET_SETTINGS, SETTING_DEFAULTS, type SettingName, type Settings } from "../../api/src/settings.js";
+import { CONTAINER_APPS_LIMITS } from "../workload/containerapps.js";
+import { stopSeconds, TERMINATION_MARGIN_SECONDS } from "../workload/index.js";
 import type { TargetKind } from "./target.js";
 
 /**
@@ -115,6 +118,7 @@ export function readApiSettings(read: (key: string) => unknown, targetKind: Targ
       });
     }
   }
+  if (settings && targetKind === "containerapps") problems.push(...containerAppsStopProblems(settings, read));
   if (!settings || problems.length > 0) return { problems };
   // A secret's value is the pods' to read, not the stack's: its settings hold none.
   for (const name of SECRET_SETTINGS) delete settings[name];
@@ -128,4 +132,26 @@ export function readApiSettings(read: (key: string) => unknown, targetKind: Targ
     if (written !== "") environment[name] = written;
   }
   return { api: { settings, environment, secrets }, problems };
+}
+
+/** The keys the API's stop takes its time from (stack/workload/index.ts, stopSeconds). */
+const STOP_KEYS = ["drainTimeoutMs", "callbackTimeoutMs", "maxPendingCallbacks", "maxConcurrentJobs", "maxQueuedJobs"] as const;
+
+/**
+ * Target containerapps: the API's stop (its drain and wrap-up, as the Deployment's grace period counts
+ * them) must fit in the most Container Apps waits before it kills a replica; else callbacks owed at the
+ * stop would be lost. Named under each of those keys that was set (drainTimeoutMs when none was).
+ */
+function containerAppsStopProblems(settings: Settings, read: (key: string) => unknown): SettingProblem[] {
+  const seconds = stopSeconds(settings);
+  const limit = CONTAINER_APPS_LIMITS.terminationGracePeriodSeconds;
+  if (seconds <= limit) return [];
+  const drain = Math.ceil(settings.DRAIN_TIMEOUT_MS / 1000);
+  const message =
+    `with target containerapps the API may take ${seconds} s to stop (drainTimeoutMs: ${drain} s, then the wrap-up: ` +
+    `ceil((maxPendingCallbacks + maxConcurrentJobs + maxQueuedJobs) / ${CALLBACK_SOCKETS_PER_HOST}) x callbackTimeoutMs + 1 s = ${seconds - drain - TERMINATION_MARGIN_SECONDS} s, ` +
+    `and a ${TERMINATION_MARGIN_SECONDS} s margin), more than the ${limit} s Container Apps waits before it kills a replica (terminationGracePeriodSeconds): ` +
+    `lower ${STOP_KEYS.slice(0, -1).join(", ")} or ${STOP_KEYS.at(-1)}`;
+  const set = STOP_KEYS.filter((key) => read(key) !== undefined);
+  return (set.length > 0 ? set : ["drainTimeoutMs"]).map((key) => ({ key, message }));
 }

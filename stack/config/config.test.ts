@@ -280,6 +280,85 @@ describe("stack config", () => {
   });
 });
 
+describe("stack config: target containerapps", () => {
+  const ACA = { target: "containerapps" };
+
+  it("creates everything by default: a group, a registry, an environment; https; 0.5 vCPU and 1 GiB", () => {
+    const config = loadConfig(reader(ACA));
+    assert.deepEqual(config.target, {
+      kind: "containerapps",
+      location: "westeurope",
+      resourceGroup: { kind: "create", name: undefined },
+      registry: { kind: "create", name: undefined },
+      environment: { kind: "create", name: undefined },
+      resources: { cpu: 0.5, memory: "1Gi" },
+    });
+    assert.deepEqual(config.exposure, { mode: "ingress", allowedSourceRanges: undefined });
+    assert.deepEqual(loadConfig(reader({ ...ACA, exposure: "https", allowedSourceRanges: "203.0.113.0/24" })).exposure, { mode: "ingress", allowedSourceRanges: ["203.0.113.0/24"] });
+    for (const [cpu, memory] of [["0.25", "0.5Gi"], ["1.75", "3.5Gi"], ["4", "8Gi"]]) {
+      const target = loadConfig(reader({ ...ACA, containerAppCpu: cpu })).target;
+      assert.deepEqual(target.kind === "containerapps" && target.resources, { cpu: Number(cpu), memory });
+    }
+  });
+
+  it("brings an existing group, registry and environment by name and group", () => {
+    const target = loadConfig(
+      reader({ ...ACA, appResourceGroup: "rg-apps", registryName: "myacr", registryResourceGroup: "rg-shared", environmentName: "cae-shared", environmentResourceGroup: "rg-platform" }),
+    ).target;
+    assert.ok(target.kind === "containerapps");
+    assert.deepEqual(target.resourceGroup, { kind: "existing", name: "rg-apps" });
+    assert.deepEqual(target.registry, { kind: "existing", name: "myacr", resourceGroupName: "rg-shared" });
+    assert.deepEqual(target.environment, { kind: "existing", name: "cae-shared", resourceGroupName: "rg-platform" });
+  });
+
+  it("refuses what it cannot bring or run, naming the key", () => {
+    refusedNaming({ ...ACA, registryResourceGroup: "rg", environmentResourceGroup: "rg", resourceGroupName: "a", appResourceGroup: "b" }, {}, "registryName", "environmentName", "resourceGroupName");
+    for (const cpu of ["0", "0.3", "4.25", "half", "1,5"]) assert.match(refusedNaming({ ...ACA, containerAppCpu: cpu }, {}, "containerAppCpu"), /containerAppCpu: must be/);
+    refusedNaming({ ...ACA, environmentName: "Cae_Shared" }, {}, "environmentName");
+    // Container Apps' own name rule, on the key the Kubernetes targets read as a DNS label.
+    for (const name of ["adf--api", "1adf", `a${"b".repeat(32)}`, "adf-"]) assert.match(refusedNaming({ ...ACA, appName: name }, {}, "appName"), /a Container App name/);
+    assert.equal(loadConfig(reader({ ...ACA, appName: `a${"b".repeat(31)}` })).app.name.length, 32);
+    assert.equal(loadConfig(reader({ appName: "adf--api" })).app.name, "adf--api", "a DNS label on Kubernetes");
+    assert.match(refusedNaming({ ...ACA, fsGroup: "2000" }, {}, "fsGroup"), /Kubernetes pods only/);
+    assert.match(refusedNaming({ ...ACA, clusterCredentials: "azurecli" }, {}, "clusterCredentials"), /no cluster/);
+  });
+
+  it("refuses its keys with the other targets", () => {
+    const others: Record<string, string>[] = [{}, { target: "existing", registryName: "myacr", registryResourceGroup: "rg", clusterName: "aks", clusterResourceGroup: "rg" }];
+    for (const other of others) {
+      const message = refusedNaming({ ...other, appResourceGroup: "rg", environmentName: "cae", environmentResourceGroup: "rg", containerAppCpu: "1" }, {}, "appResourceGroup", "environmentName", "environmentResourceGroup", "containerAppCpu");
+      assert.match(message, /applies to target containerapps only/);
+    }
+    refusedNaming({ ...KUBE, containerAppCpu: "1" }, KUBE_SECRETS, "containerAppCpu");
+  });
+
+  it("is reached through its own HTTPS ingress: no other exposure, none of the Kubernetes entry's keys, IPv4 ranges only", () => {
+    for (const exposure of ["cluster", "loadbalancer"]) {
+      assert.match(refusedNaming({ ...ACA, exposure }, {}, "exposure"), /exposure: target containerapps is reached through the Container App's own HTTPS ingress/);
+    }
+    for (const key of ["acmeEmail", "tlsSecretName", "hostname", "dnsLabel", "gatewayClassName"]) {
+      assert.match(refusedNaming({ ...ACA, [key]: "x" }, {}, key), /own ingress and certificate/);
+    }
+    refusedNaming({ ...ACA, allowPlainHttp: "true" }, {}, "allowPlainHttp");
+    const message = refusedNaming({ ...ACA, allowedSourceRanges: "203.0.113.0/24, 2001:db8::/32" }, {}, "allowedSourceRanges");
+    assert.match(message, /allowedSourceRanges: must be IPv4 CIDRs: Container Apps' ingress takes no IPv6 range \(2001:db8::\/32\)/);
+    refusedNaming({ ...ACA, allowedSourceRanges: "203.0.113.0/33" }, {}, "allowedSourceRanges");
+  });
+
+  it("refuses an API whose stop cannot fit in Container Apps' 600 s grace period, naming the keys set", () => {
+    // The defaults: 20 s drain + 331 s wrap-up + 5 s margin = 356 s.
+    assert.equal(loadConfig(reader(ACA)).target.kind, "containerapps");
+    const message = refusedNaming({ ...ACA, callbackTimeoutMs: "30000" }, {}, "callbackTimeoutMs");
+    assert.match(message, /with target containerapps the API may take 1016 s to stop \(drainTimeoutMs: 20 s, then the wrap-up: .* = 991 s, and a 5 s margin\), more than the 600 s Container Apps waits/);
+    assert.match(message, /\(terminationGracePeriodSeconds\): lower drainTimeoutMs, callbackTimeoutMs, maxPendingCallbacks, maxConcurrentJobs or maxQueuedJobs \(got "30000"\)$/m);
+    refusedNaming({ ...ACA, drainTimeoutMs: "300000", maxQueuedJobs: "5000" }, {}, "drainTimeoutMs", "maxQueuedJobs");
+    // The same on Kubernetes: no such limit there.
+    assert.equal(loadConfig(reader({ callbackTimeoutMs: "30000" })).api.settings.CALLBACK_TIMEOUT_MS, 30_000);
+    // 600 s exactly fits: 20 + ceil(2100 / 64) x 17.3 s + 1 s + 5 = 597 s.
+    assert.equal(loadConfig(reader({ ...ACA, callbackTimeoutMs: "17300" })).api.settings.CALLBACK_TIMEOUT_MS, 17_300);
+  });
+});
+
 describe("Pulumi.dev.yaml", () => {
   const file = fs.readFileSync(path.join(import.meta.dirname, "..", "..", "Pulumi.dev.yaml"), "utf8");
   const PREFIX = "adf-webhook-aks:";

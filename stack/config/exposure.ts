@@ -37,6 +37,15 @@ const SOURCE_RANGES_APPLY = "exposure loadbalancer, and exposure https with tlsS
 
 const sourceRanges = commaListOf((item) => (isCidr(item) ? undefined : `must be IPv4 or IPv6 CIDRs such as 203.0.113.0/24 (${item} is not one)`));
 
+/** Container Apps' ingress takes IPv4 CIDRs only (its ipSecurityRestrictions). */
+const ipv4SourceRanges = commaListOf((item) => {
+  if (!isCidr(item)) return `must be IPv4 CIDRs such as 203.0.113.0/24 (${item} is not one)`;
+  if (isIP(item.split("/")[0] ?? "") === 6) {
+    return `must be IPv4 CIDRs: Container Apps' ingress takes no IPv6 range (${item}); leave the IPv6 prefixes of a service tag out (docs/containerapps.md)`;
+  }
+  return undefined;
+});
+
 /** The key that exposure replaced, refused whatever its value. */
 const serviceType = refused(
   "was replaced by exposure: remove it and set exposure to cluster (was ClusterIP), loadbalancer (was LoadBalancer: plain HTTP on port 5002) or https (HTTPS on port 443 with a trusted certificate)",
@@ -54,7 +63,34 @@ export interface ExposureContext {
   authMode: unknown;
 }
 
+/**
+ * Target containerapps: the Container App's own HTTPS ingress, https://<appName>.<the environment's domain>
+ * with the environment's certificate; optionally restricted to IPv4 ranges. The Kubernetes entry's keys
+ * mean nothing there.
+ */
+function containerAppsIngressSchema() {
+  const why = refused("applies to the Kubernetes targets' https entry; target containerapps is served by the Container App's own ingress and certificate");
+  return z
+    .object({
+      exposure: z
+        .literal("https", { error: "target containerapps is reached through the Container App's own HTTPS ingress: set exposure to https, or leave it unset" })
+        .optional(),
+      serviceType,
+      allowPlainHttp: refused("applies to exposure loadbalancer only; target containerapps serves HTTPS only"),
+      allowedSourceRanges: ipv4SourceRanges.optional(),
+      hostname: why,
+      dnsLabel: why,
+      acmeEmail: why,
+      acmeServer: why,
+      tlsSecretName: why,
+      gatewayClassName: why,
+      installCertManager: why,
+    })
+    .transform(({ allowedSourceRanges }) => ({ mode: "ingress" as const, allowedSourceRanges }));
+}
+
 export function exposureSchema({ targetKind, authMode }: ExposureContext) {
+  if (targetKind === "containerapps") return containerAppsIngressSchema();
   return z.discriminatedUnion(
     "exposure",
     [
@@ -176,4 +212,6 @@ export function exposureSchema({ targetKind, authMode }: ExposureContext) {
 }
 
 export type ExposureConfig = z.output<ReturnType<typeof exposureSchema>>;
+/** How an API on Kubernetes is reached (every exposure but the Container App's own ingress). */
+export type KubernetesExposure = Exclude<ExposureConfig, { mode: "ingress" }>;
 export type HttpsConfig = Extract<ExposureConfig, { mode: "https" }>["https"];

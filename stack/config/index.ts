@@ -69,7 +69,7 @@ export function loadConfig(reader: ConfigReader): StackConfig {
   const kind = targetKindSchema.safeParse(keys);
   const targetKind = kind.success ? kind.data : undefined;
   const image = parse(imageSchema(targetKind));
-  const app = parse(appSchema);
+  const app = parse(appSchema(targetKind));
   const api = readApiSettings(value, targetKind);
   problems.push(...api.problems);
   const exposure = parse(exposureSchema({ targetKind, authMode: value("authMode") }));

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { AzureCloudName } from "../../api/src/clouds.js";
-import type { ExposureConfig } from "../config/exposure.js";
+import type { KubernetesExposure } from "../config/exposure.js";
 import type { AzureSession } from "../platform.js";
 import type { WebhookApp, WebhookAppArgs } from "../workload/kubernetes.js";
 import { AZURE_LB_IDLE_TIMEOUT_ANNOTATION, HttpsEntry } from "./https.js";
@@ -42,7 +42,7 @@ export function loadBalancerIdleTimeoutMinutes(jobTimeoutMs: number): number {
 }
 
 /** The API's Service for an exposure: public (LoadBalancer) only for `loadbalancer`. */
-export function serviceFor(exposure: ExposureConfig, jobTimeoutMs: number): WebhookAppArgs["service"] {
+export function serviceFor(exposure: KubernetesExposure, jobTimeoutMs: number): WebhookAppArgs["service"] {
   return exposure.mode === "loadbalancer"
     ? {
         type: "LoadBalancer",
@@ -88,7 +88,7 @@ export interface ExposedApp {
 }
 
 /** Builds the public entry the configuration asks for (none for `cluster`) and says where the API is. */
-export function exposeApi(exposure: ExposureConfig, { app, appName, port, jobTimeoutMs, azureCloud, region, session }: ExposedApp, opts: pulumi.ComponentResourceOptions): Exposed {
+export function exposeApi(exposure: KubernetesExposure, { app, appName, port, jobTimeoutMs, azureCloud, region, session }: ExposedApp, opts: pulumi.ComponentResourceOptions): Exposed {
   switch (exposure.mode) {
     case "cluster": {
       return {

@@ -1,7 +1,7 @@
 /**
  * The stack's documented configurations: Pulumi.dev.yaml as committed, each target, each exposure, each
  * authMode, the HPA, the Data Factory, the API's settings tuned, and the guides' recipes (docs/deploy.md,
- * docs/exposure.md, docs/adf.md). stack/registrations.test.ts runs each under Pulumi's mocks and compares
+ * docs/exposure.md, docs/adf.md, docs/containerapps.md). stack/registrations.test.ts runs each under Pulumi's mocks and compares
  * what the program registers with the golden files in fixtures/registrations/, recorded from the program
  * as it was before a refactoring: a change of structure must register exactly the same resources.
  */
@@ -35,6 +35,7 @@ const KUBE = { target: "kubeconfig", registryServer: "localhost:5001" };
 const KUBECONFIG = { kubeconfig: "apiVersion: v1\nkind: Config\ncurrent-context: kind-dev\n" };
 const ACME = { exposure: "https", acmeEmail: "ops@example.com" };
 const ENTRA = { authMode: "entra", entraTenantId: TENANT, entraAudience: "api://adf-webhook" };
+const ACA = { target: "containerapps" };
 
 export function documentedConfigurations(): Configuration[] {
   return [
@@ -127,5 +128,51 @@ export function documentedConfigurations(): Configuration[] {
       secrets: KUBECONFIG,
       preview: true,
     },
+
+    // target containerapps (docs/containerapps.md)
+    { name: "containerapps", values: { ...ACA }, preview: true },
+    {
+      name: "containerapps-named-basic-ranges",
+      values: {
+        ...ACA,
+        location: "northeurope",
+        resourceGroupName: "rg-adf-webhook-aca",
+        registryName: "adfwebhookaca123",
+        environmentName: "cae-adf-webhook",
+        appName: "adf-api",
+        containerAppCpu: "1",
+        replicas: "1",
+        jobTimeoutMs: "240000",
+        authMode: "basic",
+        basicAuthUsername: "adf",
+        allowedSourceRanges: "203.0.113.0/24, 198.51.100.7",
+        registryAuth: "docker-login",
+      },
+      secrets: { basicAuthPassword: "s3cret pass" },
+    },
+    {
+      name: "containerapps-existing-environment-registry",
+      values: {
+        ...ACA,
+        exposure: "https",
+        appResourceGroup: "rg-adf-apps",
+        environmentName: "cae-shared",
+        environmentResourceGroup: "rg-platform",
+        registryName: "myacr",
+        registryResourceGroup: "rg-shared",
+      },
+      preview: true,
+    },
+    { name: "containerapps-data-factory-entra", values: { ...ACA, dataFactory: "true", ...ENTRA, entraRequiredRoles: "Jobs.Run" }, preview: true },
+    {
+      name: "containerapps-scaling-data-factory-basic",
+      values: { ...ACA, hpaEnabled: "true", hpaMinReplicas: "2", hpaMaxReplicas: "6", hpaCpuUtilization: "60", dataFactory: "true", dataFactoryResourceGroup: "rg-adf", authMode: "basic", basicAuthUsername: "adf" },
+      secrets: { basicAuthPassword: "pw" },
+    },
   ];
 }
+
+/** The documented configurations of target containerapps (no Kubernetes objects: their ARM bodies are checked instead). */
+export const containerAppsConfigurations = (): Configuration[] => documentedConfigurations().filter(({ values }) => values.target === "containerapps");
+/** The documented configurations that run the API on Kubernetes. */
+export const kubernetesConfigurations = (): Configuration[] => documentedConfigurations().filter(({ values }) => values.target !== "containerapps");

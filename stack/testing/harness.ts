@@ -22,6 +22,15 @@ export const LB_IP = "20.30.40.50";
 /** The region getManagedCluster reports for an existing cluster (not the stack's `location`). */
 export const EXISTING_CLUSTER_LOCATION = "swedencentral";
 export const ADMIN_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n# admin\n";
+/** Target containerapps: the pull identity's principal, the workspace's id and key, an environment's domain. */
+export const PULL_IDENTITY_PRINCIPAL_ID = "66666666-6666-6666-6666-666666666666";
+export const WORKSPACE_CUSTOMER_ID = "77777777-7777-7777-7777-777777777777";
+export const WORKSPACE_SHARED_KEY = "bG9nLWFuYWx5dGljcy1zaGFyZWQta2V5";
+export const ENVIRONMENT_DOMAIN = "kindbeach-1a2b3c4d.westeurope.azurecontainerapps.io";
+/** The region getManagedEnvironment reports for an existing environment (not the stack's `location`). */
+export const EXISTING_ENVIRONMENT_LOCATION = "North Europe";
+/** An existing environment of this name has no workload profiles (Consumption-only); any other has the Consumption profile. */
+export const CONSUMPTION_ONLY_ENVIRONMENT = "cae-consumption-only";
 
 /** Resource options as the engine receives them in the RegisterResource request. */
 export interface RegistrationOptions {
@@ -132,7 +141,12 @@ export function repoDigestOf(imageName: string, digest = DIGEST): string {
 }
 
 function registryId(group: string, name: string): string {
-  return `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${group}/providers/Microsoft.ContainerRegistry/registries/${name}`;
+  return armId(group, "Microsoft.ContainerRegistry/registries", name);
+}
+
+/** A resource's id as Resource Manager writes it. */
+function armId(group: string, type: string, name: string): string {
+  return `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${group}/providers/${type}/${name}`;
 }
 
 /**
@@ -197,6 +211,28 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>, 
       return { ...inputs, name: inputs.factoryName ?? `${name}9c0d1e2f`, identity: { type: "SystemAssigned", principalId: ADF_PRINCIPAL_ID, tenantId: TENANT_ID } };
     case "azure-native:datafactory:Pipeline":
       return { ...inputs, name: inputs.pipelineName ?? name };
+    case "azure-native:operationalinsights:Workspace": {
+      const workspaceName = String(inputs.workspaceName ?? `${name}3e4f5a6b`);
+      return { ...inputs, name: workspaceName, id: armId(String(inputs.resourceGroupName), "Microsoft.OperationalInsights/workspaces", workspaceName), customerId: WORKSPACE_CUSTOMER_ID };
+    }
+    case "azure-native:app:ManagedEnvironment": {
+      const environmentName = String(inputs.environmentName ?? `${name}7c8d9e0f`);
+      return { ...inputs, name: environmentName, id: armId(String(inputs.resourceGroupName), "Microsoft.App/managedEnvironments", environmentName), defaultDomain: ENVIRONMENT_DOMAIN };
+    }
+    case "azure-native:managedidentity:UserAssignedIdentity": {
+      const identityName = String(inputs.resourceName ?? `${name}5a6b7c8d`);
+      return {
+        ...inputs,
+        name: identityName,
+        id: armId(String(inputs.resourceGroupName), "Microsoft.ManagedIdentity/userAssignedIdentities", identityName),
+        principalId: PULL_IDENTITY_PRINCIPAL_ID,
+        tenantId: TENANT_ID,
+      };
+    }
+    case "azure-native:app:ContainerApp": {
+      const appName = String(inputs.containerAppName ?? name);
+      return { ...inputs, name: appName, id: armId(String(inputs.resourceGroupName), "Microsoft.App/containerApps", appName), latestRevisionFqdn: `${appName}--0000001.${ENVIRONMENT_DOMAIN}` };
+    }
     case "docker:index/image:Image":
       return imageOutputs(inputs, imageDigest);
     case "kubernetes:core/v1:Service": {
@@ -225,6 +261,16 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
       return { kubeconfigs: [{ name: "clusterAdmin", value: Buffer.from(ADMIN_KUBECONFIG).toString("base64") }] };
     case "azure-native:containerregistry:getRegistry":
       return { id: registryId(inputs.resourceGroupName, inputs.registryName), name: inputs.registryName, loginServer: `${inputs.registryName}.azurecr.io` };
+    case "azure-native:operationalinsights:getSharedKeys":
+      return { primarySharedKey: WORKSPACE_SHARED_KEY, secondarySharedKey: "c2Vjb25kYXJ5" };
+    case "azure-native:app:getManagedEnvironment":
+      return {
+        id: armId(inputs.resourceGroupName, "Microsoft.App/managedEnvironments", inputs.environmentName),
+        name: inputs.environmentName,
+        location: EXISTING_ENVIRONMENT_LOCATION,
+        defaultDomain: `${inputs.environmentName}.northeurope.azurecontainerapps.io`,
+        workloadProfiles: inputs.environmentName === CONSUMPTION_ONLY_ENVIRONMENT ? [] : [{ name: "Consumption", workloadProfileType: "Consumption" }],
+      };
     case "azure-native:containerservice:getManagedCluster":
       return {
         id: `/subscriptions/${SUBSCRIPTION_ID}/x/${inputs.resourceName}`,

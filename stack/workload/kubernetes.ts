@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { AppConfig } from "../config/app.js";
-import { METRICS_PATH, PRE_STOP_SECONDS, PROBE_PATHS, type ApiProcess } from "./index.js";
+import { METRICS_PATH, PRE_STOP_SECONDS, PROBES, type ApiProcess, type Probe } from "./index.js";
 import { replicaOwnership, ROLLOUT_TIMEOUT_MINUTES, ROLLOUT_TIMEOUTS } from "./rollout.js";
 
 /** The image's user (node:24-bookworm-slim's `node`), numeric so runAsNonRoot can be verified. */
@@ -29,6 +29,11 @@ export interface WebhookAppArgs {
 /** What Prometheus-style pod scraping (Azure Monitor managed Prometheus included) reads. */
 export function scrapeAnnotations(metricsPort: number): Record<string, string> {
   return { "prometheus.io/scrape": "true", "prometheus.io/port": String(metricsPort), "prometheus.io/path": METRICS_PATH };
+}
+
+/** A probe on the container's `http` port. */
+function httpProbe({ path, ...timing }: Probe): k8s.types.input.core.v1.Probe {
+  return { httpGet: { path, port: "http" }, ...timing };
 }
 
 /** The API on Kubernetes: namespace, settings, Deployment, Service, PodDisruptionBudget and optional HPA. */
@@ -146,9 +151,9 @@ export class WebhookApp extends pulumi.ComponentResource {
                     { name: "metrics", containerPort: api.ports.metrics, protocol: "TCP" },
                   ],
                   envFrom: [{ configMapRef: { name: settings.metadata.name } }, { secretRef: { name: secrets.metadata.name } }],
-                  startupProbe: { httpGet: { path: PROBE_PATHS.liveness, port: "http" }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 30 },
-                  livenessProbe: { httpGet: { path: PROBE_PATHS.liveness, port: "http" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
-                  readinessProbe: { httpGet: { path: PROBE_PATHS.readiness, port: "http" }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+                  startupProbe: httpProbe(PROBES.startup),
+                  livenessProbe: httpProbe(PROBES.liveness),
+                  readinessProbe: httpProbe(PROBES.readiness),
                   resources: {
                     requests: { cpu: app.resources.cpuRequest, memory: app.resources.memoryRequest },
                     limits: { cpu: app.resources.cpuLimit, memory: app.resources.memoryLimit },

@@ -7,6 +7,7 @@ import { jobs } from "../jobs/index.js";
 import { defineJob } from "../jobs/job.js";
 import { startApi, type RunningApi } from "../testing/api.js";
 import { gatedJob } from "../testing/jobs.js";
+import { metric } from "../testing/metrics.js";
 import { postJson, startReceiver } from "../testing/receiver.js";
 
 /**
@@ -16,12 +17,6 @@ import { postJson, startReceiver } from "../testing/receiver.js";
  */
 
 const INSECURE = { CALLBACK_ALLOW_INSECURE: "true", CALLBACK_RETRY_BASE_MS: "10", LOG_LEVEL: "info" };
-
-async function metric(api: RunningApi, series: string): Promise<number> {
-  const text = await (await fetch(`${api.metricsUrl}/metrics`)).text();
-  const escaped = series.replace(/[{}()[\].+*?^$|\\]/g, "\\$&");
-  return Number(new RegExp(`^${escaped} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
-}
 
 function assertBusy(answer: { status: number; headers: Headers; body?: { error?: { code: string; message: string } } }, why: RegExp) {
   assert.equal(answer.status, 503);

@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from "../config.js";
 import { errorHandler } from "../framework/errors.js";
 import { entraAuthentication } from "./entra.js";
 import { startApi, type RunningApi } from "../testing/api.js";
+import { deadUrl } from "../testing/http.js";
 import { startJwksServer, type JwksServer } from "../testing/jwks-server.js";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -23,15 +24,6 @@ const V2_ISSUER = `https://login.microsoftonline.com/${TENANT}/v2.0`;
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 const now = () => Math.floor(Date.now() / 1000);
-
-/** A port nothing listens on (bound, then released). */
-async function deadUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/keys`;
-}
 
 describe("authentication, chosen by AUTH_MODE", function () {
   this.timeout(5_000);
@@ -228,7 +220,7 @@ describe("authentication, chosen by AUTH_MODE", function () {
 
   describe("entra when the key set cannot be fetched", () => {
     it("answers 503 auth_unavailable when the JWKS server is down", async () => {
-      const api = await start(entraEnv({ ENTRA_JWKS_URI: await deadUrl() }));
+      const api = await start(entraEnv({ ENTRA_JWKS_URI: await deadUrl("/keys") }));
       const res = await call(api, `Bearer ${await mint()}`);
       assert.equal(res.status, 503);
       assert.deepEqual(((await res.json()) as { error: { code: string } }).error.code, "auth_unavailable");

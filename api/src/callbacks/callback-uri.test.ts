@@ -6,7 +6,8 @@ import { createLogger } from "../framework/logging.js";
 import { startApi } from "../testing/api.js";
 import { postJson, startReceiver } from "../testing/receiver.js";
 import { CallbackSender } from "./sender.js";
-import { blockedReason, checkCallbackUri, type CallbackPolicy, type HostLookup } from "./callback-uri.js";
+import { blockedReason } from "./addresses.js";
+import { checkCallbackUri, type CallbackPolicy, type HostLookup } from "./callback-uri.js";
 import { createJobMetrics } from "../activities/metrics.js";
 
 const strict: CallbackPolicy = { allowedHosts: ["datafactory.azure.com", "azuresynapse.net", "localhost"], allowInsecure: false };

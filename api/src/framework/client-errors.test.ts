@@ -1,61 +1,10 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { connect } from "node:net";
 
 import { startApi, type RunningApi } from "../testing/api.js";
-import { startApiProcess, type ApiProcess } from "../testing/process.js";
-
-/** Writes `raw` on a fresh connection (then half-closes when `end`), and returns all the server answered. */
-async function rawRequest(url: string, raw: string | Buffer, { end = false } = {}): Promise<string> {
-  const { port } = new URL(url);
-  const socket = connect(Number(port), "127.0.0.1");
-  const chunks: Buffer[] = [];
-  socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-  socket.on("error", () => {}); // a reset after the answer is expected
-  // A safety net, not a timing assertion: every shape here ends with the server closing the connection.
-  socket.setTimeout(10_000, () => socket.destroy());
-  socket.write(raw);
-  if (end) socket.end();
-  await new Promise((resolve) => socket.once("close", resolve));
-  return Buffer.concat(chunks).toString("latin1");
-}
-
-/** Every way a secret could hide in a log: as text, base64/base64url, hex, and inside byte arrays. */
-function findSecrets(logText: string, secrets: readonly string[]): string[] {
-  const found: string[] = [];
-  const forms = (secret: string) => [
-    secret,
-    Buffer.from(secret).toString("base64"),
-    Buffer.from(secret).toString("base64url"),
-    Buffer.from(secret).toString("hex"),
-  ];
-  // Byte arrays (`rawPacket` as pino's default serializer writes it: {"type":"Buffer","data":[80,79,...]}), decoded.
-  const decoded: string[] = [];
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) {
-      if (value.length >= 4 && value.every((item) => Number.isInteger(item) && item >= 0 && item <= 255)) {
-        decoded.push(Buffer.from(value as number[]).toString("latin1"));
-      } else value.forEach(walk);
-    } else if (typeof value === "object" && value !== null) Object.values(value).forEach(walk);
-  };
-  for (const line of logText.split("\n").filter(Boolean)) walk(JSON.parse(line));
-  const haystacks = [logText, ...decoded];
-  for (const secret of secrets) {
-    for (const form of forms(secret)) {
-      if (haystacks.some((text) => text.includes(form))) found.push(`${secret} (as ${form === secret ? "text" : form})`);
-    }
-  }
-  return found;
-}
-
-/** Log text written since `from`, up to a marker request's own line (the log is written in order). */
-async function logsThrough(api: ApiProcess, from: number): Promise<string> {
-  const marker = `marker-${randomBytes(6).toString("hex")}`;
-  await fetch(`${api.url}/healthz`, { headers: { "x-request-id": marker } });
-  while (!api.lines.some((line) => line.includes(marker))) await new Promise((resolve) => setTimeout(resolve, 20));
-  const upTo = api.lines.findIndex((line) => line.includes(marker));
-  return api.lines.slice(from, upTo).join("\n");
-}
+import { sendRaw } from "../testing/http.js";
+import { logsThrough, startApiProcess, type ApiProcess } from "../testing/process.js";
+import { findSecrets } from "../testing/secrets.js";
 
 describe("requests whose HTTP framing breaks: answered as JSON, never logged as bytes", function () {
   this.timeout(60_000);
@@ -167,7 +116,7 @@ describe("requests whose HTTP framing breaks: answered as JSON, never logged as 
       it(`${shape.name} (AUTH_MODE=${mode})`, async () => {
         const api = processes[mode]!;
         const from = api.lines.length;
-        const answer = await rawRequest(api.url, shape.raw(mode), { end: shape.end ?? false });
+        const answer = await sendRaw(api.url, shape.raw(mode), { end: shape.end ?? false });
         if (shape.expect) {
           const [status, code] = shape.expect;
           // The last answer on the connection is the parser's refusal: a status line and our JSON error.
@@ -188,7 +137,7 @@ describe("requests whose HTTP framing breaks: answered as JSON, never logged as 
   it("writes well under 1 KB of log for a malformed 60 KB request (was ~180 KB)", async () => {
     const api = processes.basic!;
     const from = api.lines.length;
-    await rawRequest(api.url, shapes[0]!.raw("basic"));
+    await sendRaw(api.url, shapes[0]!.raw("basic"));
     const logText = await logsThrough(api, from);
     const bytes = Buffer.byteLength(logText);
     assert.ok(bytes < 1_024, `${bytes} bytes of log: ${logText}`);
@@ -202,7 +151,7 @@ describe("requests whose HTTP framing breaks: answered as JSON, never logged as 
     api.child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const from = api.lines.length;
     const raw = `POST /metrics?sig=${SIG} HTTP/1.1\r\nHost: api\r\nAuthorization: ${authorization.basic}\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(body(60_000))}ZZZ\r\n`;
-    const answer = await rawRequest(api.metricsUrl, raw);
+    const answer = await sendRaw(api.metricsUrl, raw);
     assert.match(answer.slice(answer.lastIndexOf("HTTP/1.1 ")), /^HTTP\/1\.1 400 [^]*"code":"malformed_request"/);
     const logText = await logsThrough(api, from);
     assert.deepEqual(findSecrets(logText + stderr, secrets), []);
@@ -252,7 +201,7 @@ describe("requests Node would refuse on its own: JSON errors, logged and counted
     it(`${name}: ${status} ${code} as JSON, then the connection closes; one log line, counted`, async () => {
       const before = await refusals(method, String(status));
       const from = api.logs.length;
-      const answer = await rawRequest(api.url, raw);
+      const answer = await sendRaw(api.url, raw);
       assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), JSON.stringify(answer.slice(0, 200)));
       assert.match(answer, /\r\nContent-Type: application\/json/i);
       const json = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)) as { error: { code: string; message: string } };
@@ -269,13 +218,13 @@ describe("requests Node would refuse on its own: JSON errors, logged and counted
 
   it("a request the HTTP parser refuses is counted too (its method unknown)", async () => {
     const before = await refusals("unknown", "400");
-    const answer = await rawRequest(api.url, "GET /healthz HTTX/1.1\r\nHost: api\r\n\r\n");
+    const answer = await sendRaw(api.url, "GET /healthz HTTX/1.1\r\nHost: api\r\n\r\n");
     assert.match(answer, /^HTTP\/1\.1 400 [^]*"code":"malformed_request"/);
     assert.equal(await refusals("unknown", "400"), before + 1);
   });
 
   it("an HTTP/1.0 request without Host is still served (Host is required from HTTP/1.1 on)", async () => {
-    const answer = await rawRequest(api.url, "GET /healthz HTTP/1.0\r\n\r\n");
+    const answer = await sendRaw(api.url, "GET /healthz HTTP/1.0\r\n\r\n");
     assert.match(answer, /^HTTP\/1\.1 200 /);
   });
 });

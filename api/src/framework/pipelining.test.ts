@@ -1,25 +1,12 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { Agent, get, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { Agent, get, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 
 import { startApi, type RunningApi } from "../testing/api.js";
 import { pipelineAndRead, pipelinedGet, pipelineFlood } from "../testing/pipelining.js";
+import { closeServer, serverWith } from "../testing/servers.js";
 import { MAX_REQUESTS_IN_FLIGHT_PER_CONNECTION } from "./pipelining.js";
-import { boundPort, DEFAULT_TIMEOUTS, listen } from "./server.js";
-
-/** A server made by `listen` whose handler is the test's, and the server side of each connection. */
-async function serverWith(handler: (req: IncomingMessage, res: ServerResponse) => void, requestTimeoutMs = DEFAULT_TIMEOUTS.requestTimeoutMs) {
-  const server = await listen(handler, "127.0.0.1", 0, { ...DEFAULT_TIMEOUTS, headersTimeoutMs: Math.min(requestTimeoutMs, DEFAULT_TIMEOUTS.headersTimeoutMs), requestTimeoutMs });
-  const sockets: Socket[] = [];
-  server.on("connection", (socket: Socket) => sockets.push(socket));
-  return { server, port: boundPort(server), sockets };
-}
-
-function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
 
 /**
  * Issue 25: a client that pipelines requests and never reads the answers made the server hold every one
@@ -58,7 +45,7 @@ describe("pipelining: what one connection makes the server hold is bounded", fun
         Array.from({ length: COUNT }, (_, i) => `200 /r/${i}`),
       );
     } finally {
-      await close(server);
+      await closeServer(server);
     }
   });
 
@@ -91,7 +78,7 @@ describe("pipelining: what one connection makes the server hold is bounded", fun
     } finally {
       clearInterval(sampler);
       flood.close();
-      await close(server);
+      await closeServer(server);
     }
   });
 
