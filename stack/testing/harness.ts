@@ -152,7 +152,8 @@ function armId(group: string, type: string, name: string): string {
 /**
  * The name Pulumi gives an object declared without one: the resource's name and a random suffix, drawn
  * anew when the object is replaced. A hash of the inputs stands in, so a changed object gets a new
- * name as it would, and the same inputs always get the same one.
+ * name as it would, and the same inputs always get the same one. (The engine also draws one for a
+ * preview and another for the update that creates the object, as the e2e saw; the mocks give one.)
  */
 function autoName(name: string, inputs: Record<string, unknown>): string {
   return `${name}-${createHash("sha256").update(canonicalJson(inputs)).digest("hex").slice(0, 8)}`;
