@@ -165,7 +165,7 @@ export function runCommand(file: string, args: string[], options: { cwd: string;
 
 /**
  * A deployer: a checkout, a stack in a backend, and the environment a user's shell would have
- * (the platform's DOCKER_HOST, the backend, the passphrase; the CLI kept off the network).
+ * (the platform's DOCKER_HOST, the backend, the passphrase).
  */
 export class Deployer {
   readonly env: NodeJS.ProcessEnv;
@@ -182,8 +182,9 @@ export class Deployer {
       ...extraEnv,
       PULUMI_BACKEND_URL: backend.backendUrl,
       PULUMI_CONFIG_PASSPHRASE: backend.passphrase,
+      // Plugin downloads as the shell has them: off where the kit's install exported
+      // PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION, on with Pulumi's own installer (the first up fetches them).
       PULUMI_SKIP_UPDATE_CHECK: "true",
-      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
       // Plain text: the assertions read what a user reads, without colour codes.
       NO_COLOR: "1",
     };
