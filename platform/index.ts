@@ -9,6 +9,7 @@ import { startControllerManager } from "./controller-manager.js";
 import { cniPlugins, containerd, etcd, kubeBinary, kubernetes, runc } from "./builds.js";
 import { ensureBaseImage } from "./base-image.js";
 import { ensureDebianPackages } from "./debian-packages.js";
+import { exportLines, type Platform } from "./env-exports.js";
 import { startDockerEngine } from "./docker-engine.js";
 import { startEtcd } from "./etcd.js";
 import { ensureBuilt } from "./go-build.js";
@@ -16,6 +17,7 @@ import { startApiServer } from "./kube-apiserver.js";
 import { startKubelet } from "./kubelet.js";
 import { removeBridge, startContainerd } from "./containerd.js";
 import { ensurePauseImage } from "./pause-image.js";
+import { ensurePulumiBackend } from "./pulumi-backend.js";
 import { makePki, writeKubeconfig } from "./pki.js";
 import { stopDaemon } from "./processes.js";
 import { killLeftoverShims, removeContainers, unmountState } from "./teardown.js";
@@ -28,13 +30,7 @@ const DAEMONS = ["registry", "dockerd", "etcd", "kube-apiserver", "kube-controll
 
 const log = (line: string) => process.stderr.write(`platform: ${line}\n`);
 
-export interface Platform {
-  kubeconfig: string;
-  dockerHost: string;
-  registry: string;
-  baseImage: string;
-  bin: string;
-}
+export type { Platform } from "./env-exports.js";
 
 /** Starts whatever is not running yet; a platform already up is reused as it is. */
 export async function up(): Promise<Platform> {
@@ -60,8 +56,10 @@ export async function up(): Promise<Platform> {
   const kubectlLink = path.join(paths.bin, "kubectl");
   fs.rmSync(kubectlLink, { force: true });
   fs.symlinkSync(kubeBinary("kubectl"), kubectlLink);
-  const platform = { kubeconfig: paths.kubeconfig, dockerHost: DOCKER_HOST, registry: REGISTRY, baseImage, bin: paths.bin };
-  fs.writeFileSync(paths.env, exportsOf(platform));
+  const platform: Platform = { kubeconfig: paths.kubeconfig, dockerHost: DOCKER_HOST, registry: REGISTRY, baseImage, bin: paths.bin, ...ensurePulumiBackend(paths.pulumiBackend, paths.pulumiPassphrase) };
+  // It holds the passphrase: its owner's only.
+  fs.writeFileSync(paths.env, exportLines(platform), { mode: 0o600 });
+  fs.chmodSync(paths.env, 0o600);
   return platform;
 }
 
@@ -76,22 +74,10 @@ export async function down(): Promise<void> {
   fs.rmSync(STATE, { recursive: true, force: true });
 }
 
-function exportsOf(p: Platform): string {
-  const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
-  return [
-    `export KUBECONFIG=${quote(p.kubeconfig)}`,
-    `export DOCKER_HOST=${quote(p.dockerHost)}`,
-    `export PATH=${quote(p.bin)}:"$PATH"`,
-    `export REGISTRY=${quote(p.registry)}`,
-    `export BASE_IMAGE=${quote(p.baseImage)}`,
-    "",
-  ].join("\n");
-}
-
 async function main(command: string | undefined): Promise<void> {
   switch (command) {
     case "up":
-      process.stdout.write(exportsOf(await up()));
+      process.stdout.write(exportLines(await up()));
       log(`up; eval "$(npm run --silent platform -- env)" to use it, npm run platform -- down to remove it`);
       return;
     case "env":

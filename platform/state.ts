@@ -34,6 +34,8 @@ export const paths = {
   kubeconfig: path.join(STATE, "kubeconfig"),
   bin: path.join(STATE, "bin"),
   env: path.join(STATE, "env.sh"),
+  pulumiBackend: path.join(STATE, "pulumi-backend"),
+  pulumiPassphrase: path.join(STATE, "pulumi-passphrase"),
 };
 
 export const DOCKER_HOST = `unix://${path.join(paths.docker, "docker.sock")}`;
