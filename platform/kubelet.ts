@@ -110,7 +110,8 @@ export async function stopKubelet(): Promise<string> {
   const stopped = await stopDaemon("kubelet");
   if (!hadStarted) return stopped;
   // Nothing answers on it once the platform's kubelet has stopped, unless it is another's.
-  if (fs.existsSync(DEVICE_PLUGIN_SOCKET) && !(await socketAnswers(DEVICE_PLUGIN_SOCKET))) fs.rmSync(DEVICE_PLUGIN_SOCKET, { force: true });
+  const socketLeft = fs.existsSync(DEVICE_PLUGIN_SOCKET) && !(await socketAnswers(DEVICE_PLUGIN_SOCKET));
+  if (socketLeft) fs.rmSync(DEVICE_PLUGIN_SOCKET, { force: true });
   const links = removeContainerLogLinks(path.join(paths.kubelet, "pod-logs"));
-  return `${stopped}; ${DEVICE_PLUGIN_SOCKET} and ${links} log links removed`;
+  return `${stopped}; ${socketLeft ? `${DEVICE_PLUGIN_SOCKET} and ` : ""}${links} log links removed`;
 }
