@@ -6,7 +6,7 @@ import * as path from "node:path";
 const STEP = path.join(import.meta.dirname, "testing", "interrupted-step.ts");
 
 /** Runs the step, sends `signal` once it has printed its temporary directory; resolves with the directory, the exit and the output. */
-function interrupt(signal: NodeJS.Signals): Promise<{ dir: string; code: number | null; stderr: string; sleepers: boolean }> {
+function interrupt(signal: NodeJS.Signals, times = 1): Promise<{ dir: string; code: number | null; stderr: string; sleepers: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", STEP], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -14,7 +14,8 @@ function interrupt(signal: NodeJS.Signals): Promise<{ dir: string; code: number 
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
-      if (stdout.endsWith("\n")) child.kill(signal);
+      // Repeats 50 ms apart: sent at once, the kernel would merge them into one.
+      if (stdout.endsWith("\n")) for (let i = 0; i < times; i++) setTimeout(() => child.kill(signal), i * 50);
     });
     child.on("error", reject);
     child.on("close", (code) => {
@@ -43,4 +44,12 @@ describe("platform: an interrupted up", () => {
       assert.match(result.stderr, new RegExp(`${signal}: stopping, and undoing what was done`));
     });
   }
+
+  it("takes one Ctrl-C that arrives more than once (the terminal's group, npm and tsx each pass it on) as one", async () => {
+    const result = await interrupt("SIGINT", 3);
+    assert.equal(fs.existsSync(result.dir), false);
+    assert.equal(result.code, 130);
+    assert.doesNotMatch(result.stderr, /again: exiting now/);
+    assert.match(result.stderr, /step failed: sleep 30 was stopped by SIGTERM:?\nundone\n/, `the undoing was cut short: ${result.stderr}`);
+  });
 });

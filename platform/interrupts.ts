@@ -54,15 +54,23 @@ export async function withoutInterrupts<T>(undo: () => Promise<T>): Promise<T> {
   }
 }
 
+/** How long after a first signal the same interrupt may still be arriving (by another route). */
+const REPEAT_MS = 1000;
+
 /** Installs the handlers; `log` says what happens. */
 export function trapInterrupts(log: (line: string) => void): void {
+  let firstAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
+    // Ctrl-C reaches every process of the terminal's group, and npm and tsx pass it on once more: one
+    // keypress arrives two or three times within milliseconds. Only a signal after that is a second one.
+    if (received && Date.now() - firstAt < REPEAT_MS) return;
     if (received) {
       log(`${signal} again: exiting now`);
       removeAllTempDirs();
       process.exit(128 + os.constants.signals[signal]);
     }
     received = signal;
+    firstAt = Date.now();
     process.exitCode = 128 + os.constants.signals[signal];
     if (undoing) {
       log(`${signal}: undoing what up did continues, so that nothing is left (${signal} again to exit at once)`);
