@@ -1,38 +1,12 @@
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import { checkout, stringsIn } from "./testing/checkout.js";
 import { programDirectory, runTypeScript } from "./testing/engine.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-
-/**
- * A checkout of this repository at `destination`: every file git tracks or would track (the work in
- * progress included, ignored files such as node_modules excluded), with the dependencies linked in.
- */
-function checkout(destination: string): string {
-  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" })
-    .split("\0")
-    .filter(Boolean);
-  for (const file of files) {
-    const from = path.join(ROOT, file);
-    if (!fs.existsSync(from)) continue; // deleted in the work tree
-    fs.mkdirSync(path.dirname(path.join(destination, file)), { recursive: true });
-    fs.copyFileSync(from, path.join(destination, file));
-  }
-  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(destination, "node_modules"), "dir");
-  return destination;
-}
-
-/** Every string anywhere in a JSON value. */
-function strings(value: unknown): string[] {
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.flatMap(strings);
-  if (typeof value === "object" && value !== null) return Object.values(value).flatMap(strings);
-  return [];
-}
 
 describe("two checkouts (a second machine)", function () {
   this.timeout(120_000);
@@ -57,10 +31,14 @@ describe("two checkouts (a second machine)", function () {
     );
     assert.equal(a.cwd, path.join(workstation, "stack"));
     assert.equal(b.cwd, path.join(agent, "stack"));
-    assert.ok(a.runs.length >= 4);
+    assert.ok(a.runs.length >= 5);
+    assert.ok(
+      a.runs.some((run) => JSON.stringify(run).includes('"azure-native:app:ContainerApp"')),
+      "target containerapps too: the same inputs (its image build context included) from either checkout",
+    );
     assert.deepEqual(b.runs, a.runs, "inputs, options, provider calls and outputs are identical");
 
-    for (const text of strings(a.runs)) {
+    for (const text of stringsIn(a.runs)) {
       assert.ok(!text.includes(temp) && !text.includes(ROOT) && !text.includes(os.homedir()), `no machine path in ${JSON.stringify(text)}`);
       assert.ok(!/^[A-Za-z]:[\\/]/.test(text), `no Windows path: ${JSON.stringify(text)}`);
     }

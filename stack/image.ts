@@ -1,8 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { RegistryInfo } from "./azure.js";
-import type { ImageConfig } from "./config.js";
+import type { RegistryInfo } from "./platform.js";
+import type { ImageConfig } from "./config/image.js";
 
 /**
  * The build context, the API's folder and nothing else of the repository, relative to the program's

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { azureRestFor } from "./azure-rest.js";
-import { loadConfig } from "./config.js";
+import { loadConfig } from "./config/index.js";
 import { runStack } from "./program.js";
 
 // Wiring only: read the config once, run the program, export its outputs.
@@ -21,3 +21,5 @@ export const kubeconfig = outputs.kubeconfig;
 export const resourceGroupName = outputs.resourceGroupName;
 export const dataFactoryName = outputs.dataFactoryName;
 export const dataFactoryPipelineName = outputs.dataFactoryPipelineName;
+export const containerAppName = outputs.containerAppName;
+export const containerAppsEnvironmentName = outputs.containerAppsEnvironmentName;

@@ -1,101 +1,14 @@
 import * as assert from "node:assert/strict";
 
 import { Deployment } from "kubernetes-models/apps/v1";
-import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
-import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
-import { ConfigMap, Namespace, Secret, Service } from "kubernetes-models/v1";
+import { Service } from "kubernetes-models/v1";
 
-import { run, type Registration } from "./testing/harness.js";
+import { kubernetesConfigurations } from "./testing/configurations.js";
+import { run } from "./testing/harness.js";
+import { loadCustomResourceModels, manifest, MODELS } from "./testing/kubernetes-models.js";
+import { RELEASE } from "./testing/views.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
-
-// kubernetes-models checks types, formats, enums and required fields against the Kubernetes OpenAPI
-// schema. It accepts unknown field names, as the API server's schema does; those are caught earlier,
-// by tsc's excess-property checks against @pulumi/kubernetes's input types (npm run typecheck).
-
-type ModelClass = new (data: any) => { validate(): void };
-
-/** Pulumi's type token -> the kubernetes-models class that validates it against the OpenAPI schema. */
-const MODELS: Record<string, ModelClass> = {
-  "kubernetes:core/v1:Namespace": Namespace,
-  "kubernetes:core/v1:ConfigMap": ConfigMap,
-  "kubernetes:core/v1:Secret": Secret,
-  "kubernetes:core/v1:Service": Service,
-  "kubernetes:apps/v1:Deployment": Deployment,
-  "kubernetes:policy/v1:PodDisruptionBudget": PodDisruptionBudget,
-  "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": HorizontalPodAutoscaler,
-};
-
-/**
- * The custom resources, against the models kubernetes-models publishes for them (generated from the
- * projects' CRDs). Those packages are ES modules only: imported when the tests start.
- */
-async function loadCustomResourceModels(): Promise<Record<string, ModelClass>> {
-  const { Gateway } = await import("@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway");
-  const { GatewayClass } = await import("@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GatewayClass");
-  const { HTTPRoute } = await import("@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute");
-  const { Issuer } = await import("@kubernetes-models/cert-manager/cert-manager.io/v1/Issuer");
-  return {
-    "kubernetes:gateway.networking.k8s.io/v1:Gateway": Gateway,
-    "kubernetes:gateway.networking.k8s.io/v1:GatewayClass": GatewayClass,
-    "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": HTTPRoute,
-    "kubernetes:cert-manager.io/v1:Issuer": Issuer,
-  };
-}
-
-/** Helm releases are not Kubernetes objects: stack/exposure/exposure.test.ts checks their charts and values. */
-const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
-
-const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const KUBE_SECRETS = { kubeconfig: "apiVersion: v1\nkind: Config\n" };
-
-/** Every configuration shape the tests run; together they create every kind of object the program can. */
-const SHAPES: [string, Record<string, string>, Record<string, string>][] = [
-  ["created Azure, defaults", {}, {}],
-  ["created Azure, LoadBalancer, HPA, fsGroup", { exposure: "loadbalancer", hpaEnabled: "true", fsGroup: "2000" }, {}],
-  ["created Azure, LoadBalancer restricted to source ranges", { exposure: "loadbalancer", allowedSourceRanges: "203.0.113.0/24,2001:db8::/32" }, {}],
-  [
-    "existing Azure, basic auth, Data Factory, https through the cluster's gateway class with its own certificate",
-    {
-      target: "existing",
-      registryName: "myacr",
-      registryResourceGroup: "rg",
-      clusterName: "aks",
-      clusterResourceGroup: "rg",
-      exposure: "https",
-      gatewayClassName: "approuting-istio",
-      tlsSecretName: "adf-tls",
-      allowedSourceRanges: "203.0.113.0/24",
-      dataFactory: "true",
-      authMode: "basic",
-      basicAuthUsername: "adf",
-    },
-    { basicAuthPassword: "pw" },
-  ],
-  [
-    "entra with Data Factory, https with Let's Encrypt on an Azure DNS label (Envoy Gateway, cert-manager)",
-    { exposure: "https", acmeEmail: "ops@example.com", dataFactory: "true", authMode: "entra", entraTenantId: TENANT, entraAudience: "api://adf-webhook" },
-    {},
-  ],
-  [
-    "kubeconfig, https on the user's host name, staging ACME, the cluster's cert-manager",
-    { target: "kubeconfig", registryServer: "localhost:5001", exposure: "https", hostname: "adf.example.com", acmeEmail: "ops@example.com", acmeServer: "staging", installCertManager: "false" },
-    KUBE_SECRETS,
-  ],
-  ["kubeconfig, local registry", { target: "kubeconfig", registryServer: "localhost:5001", callbackAllowInsecure: "true" }, KUBE_SECRETS],
-  [
-    "kubeconfig, private registry (imagePullSecret)",
-    { target: "kubeconfig", registryServer: "registry.example.com", registryUsername: "ci" },
-    { ...KUBE_SECRETS, registryPassword: "pw" },
-  ],
-];
-
-/** The object as the Kubernetes API would receive it (Pulumi fills in metadata.name when auto-naming). */
-function manifest(resource: Registration): any {
-  const inputs = resource.inputs as any;
-  const name = inputs.metadata?.name ?? (resource.state as any).metadata?.name;
-  return { ...inputs, metadata: { ...inputs.metadata, name } };
-}
 
 describe("every Kubernetes object validates against the Kubernetes schema (kubernetes-models)", function () {
   this.timeout(20_000);
@@ -104,10 +17,12 @@ describe("every Kubernetes object validates against the Kubernetes schema (kuber
     Object.assign(MODELS, await loadCustomResourceModels());
   });
 
-  for (const [shape, values, secrets] of SHAPES) {
-    it(shape, async () => {
+  // Together they create every kind of object the program can (target containerapps creates none).
+  for (const { name, values, secrets } of kubernetesConfigurations()) {
+    it(name, async () => {
       const r = await run(values, secrets);
-      const objects = r.resources.filter((x) => x.type.startsWith("kubernetes:") && x.type !== HELM_RELEASE);
+      // Helm releases are not Kubernetes objects: stack/exposure/exposure.test.ts checks their charts and values.
+      const objects = r.resources.filter((x) => x.type.startsWith("kubernetes:") && x.type !== RELEASE);
       assert.ok(objects.length >= 6, "the namespace, settings, secret, deployment, service and PDB at least");
       for (const object of objects) {
         const Model = MODELS[object.type];

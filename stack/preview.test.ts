@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 
 import { run, UNKNOWN, type Run } from "./testing/harness.js";
+import { assertSensibleOutputs, containerOf, typesOf } from "./testing/views.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
 
@@ -8,15 +9,6 @@ const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const EXISTING = { target: "existing", registryName: "myacr", registryResourceGroup: "rg-acr", clusterName: "aks-prod", clusterResourceGroup: "rg-aks" };
 const ENTRA_FACTORY = { exposure: "loadbalancer", allowPlainHttp: "true", dataFactory: "true", authMode: "entra", entraTenantId: TENANT, entraAudience: "api://adf-webhook" };
 
-const types = (r: Run) => r.resources.map((x) => `${x.type}::${x.name}`).sort();
-const containerOf = (r: Run): any => (r.one("kubernetes:apps/v1:Deployment").inputs as any).spec.template.spec.containers[0];
-
-/** No export is a string built from a missing value. */
-function assertSensibleOutputs(r: Run): void {
-  for (const [key, value] of Object.entries(r.outputs)) {
-    if (typeof value === "string") assert.ok(!/undefined|null|\[object Object\]/.test(value), `${key}: ${value}`);
-  }
-}
 
 /**
  * `pulumi preview`: the mocks return what a provider returns for a resource it would create (its
@@ -36,7 +28,7 @@ describe("preview (Pulumi mocks, isPreview=true)", function () {
 
     it("registers the same resources as the deployment", () => {
       assert.equal(preview.preview, true);
-      assert.deepEqual(types(preview), types(up));
+      assert.deepEqual(typesOf(preview, true), typesOf(up, true));
     });
 
     it("the pushed digest stays unknown: the Deployment's image and imageRef", () => {
@@ -89,6 +81,47 @@ describe("preview (Pulumi mocks, isPreview=true)", function () {
     assert.equal(r.outputs.imageRef, UNKNOWN);
     assert.equal(r.outputs.endpoint, UNKNOWN);
     assert.equal((r.one("azure-native:authorization:RoleAssignment").inputs as any).principalId, "11111111-1111-1111-1111-111111111111");
+    assertSensibleOutputs(r);
+  });
+
+  describe("target containerapps: a first preview", () => {
+    let preview: Run;
+    let up: Run;
+    const ACA = { target: "containerapps", authMode: "basic", basicAuthUsername: "adf" };
+    before(async () => {
+      preview = await run(ACA, { basicAuthPassword: "pw" }, { preview: true });
+      up = await run(ACA, { basicAuthPassword: "pw" });
+    });
+
+    it("registers the same resources as the deployment", () => {
+      assert.deepEqual(typesOf(preview, true), typesOf(up, true));
+    });
+
+    it("what Azure computes stays unknown: the digest, the identity's principal, the workspace's key, the environment's domain", () => {
+      assert.equal(preview.outputs.imageRef, UNKNOWN);
+      assert.equal((preview.one("azure-native:authorization:RoleAssignment").inputs as any).principalId, UNKNOWN);
+      assert.ok(!preview.calls.some((c) => c.token === "azure-native:operationalinsights:getSharedKeys"), "the key of a workspace not yet created is not asked for");
+      const app = preview.one("azure-native:app:ContainerApp").inputs as any;
+      // azure-native applies its defaults to configuration and template in an apply: unknown as a whole.
+      assert.equal(app.template, UNKNOWN);
+      assert.equal(app.configuration, UNKNOWN);
+      assert.equal(preview.outputs.endpoint, UNKNOWN);
+      assert.equal(preview.outputs.webhookUrl, UNKNOWN);
+    });
+
+    it("exports what is known, no secret and nothing made of missing values", () => {
+      assert.equal(preview.outputs.containerAppName, "adf-webhook-api");
+      assert.deepEqual(preview.secretOutputs, []);
+      assertSensibleOutputs(preview);
+    });
+  });
+
+  it("target containerapps with an existing environment and registry: the URL is known before the first deployment", async () => {
+    const brought = { target: "containerapps", environmentName: "cae-shared", environmentResourceGroup: "rg-platform", registryName: "myacr", registryResourceGroup: "rg-acr" };
+    const r = await run(brought, {}, { preview: true });
+    assert.equal(r.outputs.endpoint, "https://adf-webhook-api.cae-shared.northeurope.azurecontainerapps.io");
+    assert.equal(r.outputs.registryServer, "myacr.azurecr.io");
+    assert.equal(r.outputs.imageRef, UNKNOWN);
     assertSensibleOutputs(r);
   });
 

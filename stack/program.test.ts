@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { ACR_TOKEN_USERNAME } from "./acr-token.js";
-import { ACR_PULL_ROLE_ID, defaultRegistryName } from "./azure.js";
-import { adfTimeout, SAMPLE_PIPELINE_NAME } from "./datafactory.js";
+import { ACR_PULL_ROLE_ID, defaultRegistryName } from "./platform.js";
+import { adfTimeout, SAMPLE_PIPELINE_NAME } from "./data-factory.js";
 import { defaultDnsLabel } from "./exposure/index.js";
 import { API_CONTEXT, API_DOCKERFILE, PROGRAM_DIRECTORY } from "./image.js";
 import {
@@ -20,6 +20,7 @@ import {
   type Run,
 } from "./testing/harness.js";
 import { ACR_REFRESH_TOKEN, ENTRA_ACCESS_TOKEN } from "./testing/fake-azure.js";
+import { configMapOf, containerOf, deploymentOf, podOf, typesOf } from "./testing/views.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
 
@@ -30,7 +31,6 @@ const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 /** exposure https on target new, by default: the Azure DNS label's host. */
 const DEFAULT_HTTPS_ENDPOINT = `https://${defaultDnsLabel("adf-webhook-api", SUBSCRIPTION_ID, "adf-webhook-aks", "test")}.westeurope.cloudapp.azure.com`;
 
-const types = (r: Run) => r.resources.map((x) => x.type).sort();
 const K8S_CORE = [
   "adf-webhook-aks:app:WebhookApp",
   "kubernetes:apps/v1:Deployment",
@@ -41,10 +41,6 @@ const K8S_CORE = [
   "kubernetes:policy/v1:PodDisruptionBudget",
   "pulumi:providers:kubernetes",
 ];
-const deploymentOf = (r: Run): any => r.one("kubernetes:apps/v1:Deployment").inputs;
-const podOf = (r: Run): any => deploymentOf(r).spec.template.spec;
-const containerOf = (r: Run): any => podOf(r).containers[0];
-const configMapOf = (r: Run): Record<string, string> => (r.one("kubernetes:core/v1:ConfigMap").inputs as any).data;
 
 describe("stack program (Pulumi mocks)", function () {
   this.timeout(20_000);
@@ -57,7 +53,7 @@ describe("stack program (Pulumi mocks)", function () {
 
     it("creates a resource group, an ACR (Basic), an AKS cluster, AcrPull, the image and the app", () => {
       assert.deepEqual(
-        types(r),
+        typesOf(r),
         [
           "azure-native:authorization:RoleAssignment",
           "azure-native:containerregistry:Registry",
@@ -326,7 +322,7 @@ describe("stack program (Pulumi mocks)", function () {
     });
 
     it("creates no Azure resource but the AcrPull assignment, and looks both up", () => {
-      assert.deepEqual(types(r), ["azure-native:authorization:RoleAssignment", "docker:index/image:Image", ...K8S_CORE].sort());
+      assert.deepEqual(typesOf(r), ["azure-native:authorization:RoleAssignment", "docker:index/image:Image", ...K8S_CORE].sort());
       const tokens = r.calls.map((c) => c.token);
       assert.ok(tokens.includes("azure-native:containerregistry:getRegistry"));
       assert.ok(tokens.includes("azure-native:containerservice:getManagedCluster"));
@@ -359,7 +355,7 @@ describe("stack program (Pulumi mocks)", function () {
   describe("any cluster by kubeconfig, any registry", () => {
     it("touches no Azure at all", async () => {
       const r = await run(KUBE, KUBE_SECRETS);
-      assert.deepEqual(types(r), ["docker:index/image:Image", ...K8S_CORE].sort());
+      assert.deepEqual(typesOf(r), ["docker:index/image:Image", ...K8S_CORE].sort());
       assert.deepEqual(r.calls, []);
       const provider = r.one("pulumi:providers:kubernetes").inputs as any;
       assert.equal(provider.kubeconfig, KUBE_SECRETS.kubeconfig);
@@ -497,13 +493,18 @@ describe("stack program (Pulumi mocks)", function () {
       const dev = fs.readFileSync(path.join(import.meta.dirname, "..", "Pulumi.dev.yaml"), "utf8");
       // The comment above the key, up to it.
       const comment = /((?:^ *#.*\n)*?) *# adf-webhook-aks:dataFactoryResourceGroup:/m.exec(dev)?.[1] ?? "";
-      assert.match(comment, /the group the stack creates \(target new\) or clusterResourceGroup\s*#?\s*\(target existing, not registryResourceGroup\); required with target kubeconfig/);
+      assert.match(
+        comment,
+        /the group the stack creates \(targets new and containerapps\),\s*#?\s*appResourceGroup \(containerapps\) or clusterResourceGroup \(target existing, not registryResourceGroup\);\s*#?\s*required with target kubeconfig/,
+      );
       const created = await run({ exposure: "loadbalancer", dataFactory: "true" });
       const group = created.one("azure-native:resources:ResourceGroup");
       assert.equal((created.one("azure-native:datafactory:Factory").inputs as any).resourceGroupName, (group.state as any).name);
       const existing = await run({ ...EXISTING, exposure: "loadbalancer", dataFactory: "true" });
       assert.equal((existing.one("azure-native:datafactory:Factory").inputs as any).resourceGroupName, EXISTING.clusterResourceGroup);
       assert.notEqual(EXISTING.clusterResourceGroup, EXISTING.registryResourceGroup);
+      const apps = await run({ target: "containerapps", appResourceGroup: "rg-apps", dataFactory: "true" });
+      assert.equal((apps.one("azure-native:datafactory:Factory").inputs as any).resourceGroupName, "rg-apps");
     });
 
     it("kubeconfig target: the factory goes to the configured resource group", async () => {

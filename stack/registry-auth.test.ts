@@ -1,48 +1,16 @@
 import * as assert from "node:assert/strict";
-import { once } from "node:events";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 
 import { ACR_TOKEN_USERNAME, exchangeForAcrRefreshToken } from "./acr-token.js";
-import { run, UNKNOWN, type Run } from "./testing/harness.js";
+import { dockerImageDiff } from "./testing/docker-provider.js";
 import { ACR_REFRESH_TOKEN } from "./testing/fake-azure.js";
+import { run, UNKNOWN, type Run } from "./testing/harness.js";
+import { tokenServer } from "./testing/token-server.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
 
 const SECRET_TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOi.secret-entra-token";
 
-/** A registry token endpoint on 127.0.0.1 answering with `answer`; records the requests. */
-async function tokenServer(answer: (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void) {
-  const seen: { method?: string; url?: string; contentType?: string; body: string }[] = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
-    req.on("end", () => {
-      seen.push({ method: req.method, url: req.url, contentType: req.headers["content-type"], body });
-      answer(req, body, res);
-    });
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth2/exchange`;
-  return { url, seen, close: () => new Promise<void>((done) => server.close(() => done())) };
-}
-
 const request = (url: string) => ({ url, service: "myacr.azurecr.io", tenantId: "tenant-1", accessToken: SECRET_TOKEN });
-
-/**
- * The docker provider's diff of two image inputs (pulumi-docker provider/provider.go `Diff` and
- * `diffUpdates`): any changed input key counts, except `registry` when only its username or password
- * changed. A diff means an update: a rebuild and a push.
- */
-function dockerImageDiff(olds: Record<string, any>, news: Record<string, any>): string[] {
-  const keys = new Set([...Object.keys(olds), ...Object.keys(news)]);
-  return [...keys].filter((key) => {
-    if (JSON.stringify(olds[key]) === JSON.stringify(news[key])) return false;
-    if (key === "registry" && olds[key] && news[key]) return JSON.stringify(olds[key].server) !== JSON.stringify(news[key].server);
-    return true;
-  });
-}
 
 describe("registry authentication as the deploying identity", () => {
   describe("the token exchange (a real HTTP server on 127.0.0.1)", () => {

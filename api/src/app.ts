@@ -14,6 +14,7 @@ import type { Job } from "./jobs/job.js";
 import { createJobMetrics } from "./activities/metrics.js";
 import type { CallbackTransport } from "./callbacks/sender.js";
 import type { HostLookup } from "./callbacks/callback-uri.js";
+import { ActivityService } from "./activities/activity-service.js";
 import { jobRoutes } from "./activities/routes.js";
 
 export interface AppDependencies {
@@ -54,7 +55,8 @@ export function createApp({
 
   const router = new Router();
   router.get("/healthz", healthz).get("/readyz", readyz(drain));
-  jobRoutes(router, jobs, { config, drain, logger, metrics: createJobMetrics(metrics.registry), lookup, transport: callbackTransport });
+  const activities = new ActivityService({ config, drain, logger, metrics: createJobMetrics(metrics.registry), lookup, transport: callbackTransport });
+  jobRoutes(router, jobs, activities);
 
   app
     .use(requestPipeline({ logger, metrics, drain, quietPaths: QUIET_PATHS }))

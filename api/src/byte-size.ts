@@ -1,6 +1,6 @@
 /**
  * Sizes as the settings write them (`896kb`, `1mb`, `1048576`): k, m and g are powers of 1024, as
- * co-body's limits count them. Shared with the Pulumi program, which validates the same setting.
+ * co-body's limits count them. The settings schema (settings.ts) reads them with it, for the API and the stack alike.
  */
 
 const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };

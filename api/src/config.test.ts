@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 
-import { ConfigError, DEFAULT_CALLBACK_HOSTS, loadConfig } from "./config.js";
+import { AZURE_CLOUDS } from "./clouds.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { SETTING_DEFAULTS, SETTING_NAMES } from "./settings.js";
 
 describe("config", () => {
   it("has the documented defaults", () => {
@@ -18,9 +20,35 @@ describe("config", () => {
     assert.equal(config.MAX_QUEUED_BYTES, 32 * 1024 * 1024);
     assert.equal(config.MAX_OUTPUT_BYTES, 4_000_000);
     assert.equal(config.MAX_BODY_BYTES_IN_FLIGHT, 16 * 1024 * 1024);
-    assert.deepEqual(config.CALLBACK_ALLOWED_HOSTS, DEFAULT_CALLBACK_HOSTS);
+    assert.deepEqual(config.CALLBACK_ALLOWED_HOSTS, AZURE_CLOUDS.public.callbackHosts);
     assert.equal(config.CALLBACK_ALLOW_INSECURE, false);
     assert.equal(config.AUTH_MODE, "none");
+  });
+
+  it("states each default as the environment writes it, and reads it as it reads a value that was set", () => {
+    assert.deepEqual(SETTING_DEFAULTS, {
+      PORT: "5002",
+      HOST: "0.0.0.0",
+      METRICS_PORT: "9464",
+      LOG_LEVEL: "info",
+      BODY_LIMIT: "1mb",
+      MAX_BODY_BYTES_IN_FLIGHT: "16mb",
+      DRAIN_TIMEOUT_MS: "20000",
+      JOB_TIMEOUT_MS: "600000",
+      MAX_CONCURRENT_JOBS: "100",
+      MAX_QUEUED_JOBS: "1000",
+      MAX_PENDING_CALLBACKS: "1000",
+      MAX_QUEUED_BYTES: "33554432",
+      MAX_OUTPUT_BYTES: "4000000",
+      CALLBACK_ALLOW_INSECURE: "false",
+      CALLBACK_TIMEOUT_MS: "10000",
+      CALLBACK_MAX_ATTEMPTS: "10",
+      CALLBACK_RETRY_BASE_MS: "500",
+      AZURE_CLOUD: "public",
+      AUTH_MODE: "none",
+    });
+    assert.deepEqual(loadConfig(SETTING_DEFAULTS), loadConfig({}));
+    for (const name of Object.keys(SETTING_DEFAULTS)) assert.ok(SETTING_NAMES.includes(name as never), name);
   });
 
   it("CALLBACK_TEST_RECEIVER takes one origin of a private, loopback or public IP address", () => {
@@ -65,20 +93,26 @@ describe("config", () => {
 
   for (const [env, args, expected] of [
     [{ PORT: "abc" }, [], /PORT must be a whole number between 0 and 65535 \(got "abc"\)/],
-    [{ PORT: "70000" }, [], /PORT must be between 0 and 65535/],
+    [{ PORT: "70000" }, [], /PORT must be a whole number between 0 and 65535 \(got "70000"\)/],
     [{}, ["--port", "-1"], /invalid arguments|PORT/],
     [{}, ["--verbose"], /invalid arguments: .*verbose.* \(usage: \[-p\|--port N\]\)/],
     [{ METRICS_PORT: "metrics" }, [], /METRICS_PORT must be a whole number between 0 and 65535/],
     [{ PORT: "8080", METRICS_PORT: "8080" }, [], /METRICS_PORT must differ from PORT \(got "8080"\)/],
     [{ METRICS_PORT: "5002" }, [], /METRICS_PORT must differ from PORT/],
     [{ BODY_LIMIT: "lots" }, [], /BODY_LIMIT must be a size such as 512kb/],
-    [{ LOG_LEVEL: "loud" }, [], /LOG_LEVEL/],
+    [{ LOG_LEVEL: "loud" }, [], /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent \(got "loud"\)/],
+    [{ AUTH_MODE: "mtls" }, [], /AUTH_MODE must be one of none, basic, entra/],
     [{ CALLBACK_ALLOW_INSECURE: "yes" }, [], /CALLBACK_ALLOW_INSECURE must be true or false/],
-    [{ AUTH_MODE: "basic", BASIC_AUTH_USERNAME: "adf" }, [], /BASIC_AUTH_PASSWORD is required when AUTH_MODE=basic \(not set\)/],
-    [{ AUTH_MODE: "entra" }, [], /ENTRA_TENANT_ID is required when AUTH_MODE=entra.*ENTRA_AUDIENCE is required/],
+    [{ AUTH_MODE: "basic", BASIC_AUTH_USERNAME: "adf" }, [], /BASIC_AUTH_PASSWORD is required when AUTH_MODE is basic \(not set\)/],
+    [{ AUTH_MODE: "entra" }, [], /ENTRA_TENANT_ID is required when AUTH_MODE is entra.*ENTRA_AUDIENCE is required/],
     [{ MAX_QUEUED_JOBS: "-1" }, [], /MAX_QUEUED_JOBS must be a whole number between 0 and 1000000/],
-    [{ MAX_QUEUED_BYTES: "1mb", BODY_LIMIT: "2mb" }, [], /BODY_LIMIT must not exceed MAX_QUEUED_BYTES \(1048576 bytes\)/],
-    [{ MAX_QUEUED_BYTES: "1mb", BODY_LIMIT: "1kb" }, [], /MAX_OUTPUT_BYTES must not exceed MAX_QUEUED_BYTES/],
+    // The byte budget must hold the largest body and output, and the error names what moved from its default.
+    [{ BODY_LIMIT: "64mb" }, [], /BODY_LIMIT must not exceed MAX_QUEUED_BYTES \(33554432 bytes\) \(got "64mb"\)/],
+    [{ MAX_OUTPUT_BYTES: "40mb", MAX_QUEUED_BYTES: "36mb" }, [], /MAX_OUTPUT_BYTES must not exceed MAX_QUEUED_BYTES \(37748736 bytes\)/],
+    [{ MAX_QUEUED_BYTES: "1mb", BODY_LIMIT: "2mb" }, [], /MAX_QUEUED_BYTES must be at least 2097152 bytes, to hold BODY_LIMIT \(got "1mb"\)/],
+    [{ MAX_QUEUED_BYTES: "1mb", BODY_LIMIT: "1kb" }, [], /^invalid configuration: MAX_QUEUED_BYTES must be at least 4000000 bytes, to hold MAX_OUTPUT_BYTES \(got "1mb"\)$/],
+    [{ ENTRA_TENANT_ID: "------------------------------------" }, [], /ENTRA_TENANT_ID must be a tenant id \(a GUID\)/],
+    [{ ENTRA_ALLOWED_CALLERS: "33333333-3333-3333-3333-333333333333, bob" }, [], /ENTRA_ALLOWED_CALLERS must be object ids \(GUIDs\), comma-separated \(bob is not one\)/],
     [{ CALLBACK_TEST_RECEIVER: "http://rehearsal.local:8099" }, [], /CALLBACK_TEST_RECEIVER must be one origin http:\/\/<ip>:<port>/],
     [{ CALLBACK_TEST_RECEIVER: "https://10.0.0.5:8099" }, [], /CALLBACK_TEST_RECEIVER must be one origin/],
     [{ CALLBACK_TEST_RECEIVER: "http://10.0.0.5" }, [], /CALLBACK_TEST_RECEIVER must be one origin/],
@@ -97,6 +131,13 @@ describe("config", () => {
       });
     });
   }
+
+  it("names every bad setting at once, the rules between settings included", () => {
+    assert.throws(
+      () => loadConfig({ PORT: "abc", BODY_LIMIT: "64mb", AUTH_MODE: "basic" }),
+      /invalid configuration: PORT must be .*; BODY_LIMIT must not exceed MAX_QUEUED_BYTES .*; BASIC_AUTH_USERNAME is required .*; BASIC_AUTH_PASSWORD is required /,
+    );
+  });
 
   it("takes secrets as they are, spaces included", () => {
     const config = loadConfig({ AUTH_MODE: "basic", BASIC_AUTH_USERNAME: " adf ", BASIC_AUTH_PASSWORD: " pass word " });

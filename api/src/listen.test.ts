@@ -1,18 +1,9 @@
 import assert from "node:assert/strict";
-import { Agent, get } from "node:http";
+import { Agent } from "node:http";
 
+import { statusOn as status } from "./testing/http.js";
 import { runApiProcess, startApiProcess } from "./testing/process.js";
 import { postJson, startReceiver } from "./testing/receiver.js";
-
-/** GET on `agent`'s connection; the status, or the connection error. */
-function status(url: string, agent: Agent): Promise<number> {
-  return new Promise((resolve, reject) => {
-    get(url, { agent }, (res) => {
-      res.resume();
-      res.once("end", () => resolve(res.statusCode ?? 0));
-    }).once("error", reject);
-  });
-}
 
 describe("the process (listen.ts)", function () {
   this.timeout(30_000);

@@ -32,7 +32,7 @@ function cannotListen(port: number) {
 }
 // Metrics first: once the job port answers, everything is up.
 const metricsServer = await listen(createMetricsApp(metrics, logger).callback(), config.HOST, config.METRICS_PORT, DEFAULT_TIMEOUTS, logger).catch(cannotListen(config.METRICS_PORT));
-const server = await listen(app.callback(), config.HOST, config.PORT, DEFAULT_TIMEOUTS, logger).catch(cannotListen(config.PORT));
+const server = await listen(app.callback(), config.HOST, config.PORT, DEFAULT_TIMEOUTS, logger, metrics).catch(cannotListen(config.PORT));
 logger.info({ host: config.HOST, port: boundPort(server), metricsPort: boundPort(metricsServer) }, "listening");
 
 let stopping = false;

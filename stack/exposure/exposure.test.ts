@@ -8,10 +8,10 @@ import request from "supertest";
 import { createApp } from "../../api/src/app.js";
 import { loadConfig } from "../../api/src/config.js";
 import { createLogger } from "../../api/src/framework/logging.js";
-
+import { ACME_SERVERS } from "../config/exposure.js";
 import { EXISTING_CLUSTER_LOCATION, LB_IP, run, SUBSCRIPTION_ID, UNKNOWN, type Registration, type Run } from "../testing/harness.js";
+import { ENTRY_TYPES, entryTypesOf, GATEWAY, GATEWAY_CLASS, HTTP_ROUTE, inputsOf, ISSUER, RELEASE, releasesOf, routesOf, serviceOf } from "../testing/views.js";
 import { CERT_MANAGER_CHART, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, GATEWAY_CRDS_CHART } from "./charts.js";
-import { ACME_SERVERS } from "./config.js";
 import {
   AZURE_ALLOWED_IP_RANGES_ANNOTATION,
   AZURE_DNS_LABEL_ANNOTATION,
@@ -24,13 +24,6 @@ import { defaultDnsLabel } from "./index.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */
 
-const RELEASE = "kubernetes:helm.sh/v3:Release";
-const GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway";
-const GATEWAY_CLASS = "kubernetes:gateway.networking.k8s.io/v1:GatewayClass";
-const HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
-const ISSUER = "kubernetes:cert-manager.io/v1:Issuer";
-const ENTRY_TYPES = ["adf-webhook-aks:exposure:HttpsEntry", RELEASE, GATEWAY, GATEWAY_CLASS, HTTP_ROUTE, ISSUER];
-
 const ACME = { exposure: "https", acmeEmail: "ops@example.com" };
 const EXISTING = { target: "existing", registryName: "myacr", registryResourceGroup: "rg", clusterName: "aks", clusterResourceGroup: "rg" };
 const KUBE = { target: "kubeconfig", registryServer: "localhost:5001" };
@@ -40,11 +33,6 @@ const DEFAULT_HOST = `${LABEL}.westeurope.cloudapp.azure.com`;
 /** The load balancer's idle timeout for the default jobTimeoutMs (600000 + 30000 ms, in whole minutes). */
 const IDLE = { [AZURE_LB_IDLE_TIMEOUT_ANNOTATION]: "11" };
 
-const entryTypes = (r: Run) => r.resources.filter((x) => ENTRY_TYPES.includes(x.type)).map((x) => x.type).sort();
-const inputs = (x: Registration): any => x.inputs;
-const serviceOf = (r: Run): any => inputs(r.one("kubernetes:core/v1:Service"));
-const releases = (r: Run): Record<string, any> => Object.fromEntries(r.ofType(RELEASE).map((x) => [inputs(x).name, inputs(x)]));
-const routes = (r: Run): Record<string, any> => Object.fromEntries(r.ofType(HTTP_ROUTE).map((x) => [inputs(x).metadata.name, inputs(x)]));
 
 describe("exposure (Pulumi mocks)", function () {
   this.timeout(20_000);
@@ -57,7 +45,7 @@ describe("exposure (Pulumi mocks)", function () {
     ] as const) {
       it(`${mode}: the API's pods annotated for scraping, the metrics port on no Service`, async () => {
         const r = await run(values, secrets);
-        const deployment = inputs(r.one("kubernetes:apps/v1:Deployment"));
+        const deployment = inputsOf(r.one("kubernetes:apps/v1:Deployment"));
         assert.deepEqual(deployment.spec.template.metadata.annotations, {
           "prometheus.io/scrape": "true",
           "prometheus.io/port": "9464",
@@ -66,10 +54,10 @@ describe("exposure (Pulumi mocks)", function () {
         const ports = deployment.spec.template.spec.containers[0].ports;
         assert.deepEqual(ports.find((p: any) => p.name === "metrics"), { name: "metrics", containerPort: 9464, protocol: "TCP" });
         for (const service of r.ofType("kubernetes:core/v1:Service")) {
-          assert.deepEqual(inputs(service).spec.ports, [{ name: "http", port: 5002, targetPort: "http", protocol: "TCP" }]);
+          assert.deepEqual(inputsOf(service).spec.ports, [{ name: "http", port: 5002, targetPort: "http", protocol: "TCP" }]);
         }
         // The probes are the kubelet's, on the pod: no route of the entry carries them.
-        for (const route of Object.values(routes(r))) {
+        for (const route of Object.values(routesOf(r))) {
           assert.ok(!JSON.stringify(route.spec).includes("9464"), "no route to the metrics port");
         }
       });
@@ -82,7 +70,7 @@ describe("exposure (Pulumi mocks)", function () {
       assert.equal(serviceOf(r).spec.type, "ClusterIP");
       assert.equal(serviceOf(r).spec.loadBalancerSourceRanges, undefined);
       assert.equal(serviceOf(r).metadata.annotations, undefined, "no load balancer, no idle timeout");
-      assert.deepEqual(entryTypes(r), []);
+      assert.deepEqual(entryTypesOf(r), []);
       assert.equal(r.outputs.endpoint, "http://adf-webhook-api.adf-webhook.svc.cluster.local:5002");
       assert.equal(r.outputs.webhookUrl, "http://localhost:5002/helloworld");
     });
@@ -93,7 +81,7 @@ describe("exposure (Pulumi mocks)", function () {
       const r = await run({ exposure: "loadbalancer", allowedSourceRanges: "203.0.113.0/24,2001:db8::/32" });
       assert.equal(serviceOf(r).spec.type, "LoadBalancer");
       assert.deepEqual(serviceOf(r).spec.loadBalancerSourceRanges, ["203.0.113.0/24", "2001:db8::/32"]);
-      assert.deepEqual(entryTypes(r), []);
+      assert.deepEqual(entryTypesOf(r), []);
       assert.equal(r.outputs.endpoint, `http://${LB_IP}:5002`);
       assert.equal(r.outputs.webhookUrl, `http://${LB_IP}:5002/helloworld`);
     });
@@ -106,7 +94,7 @@ describe("exposure (Pulumi mocks)", function () {
 
     it("the probes' paths are public on its port (a Service cannot filter paths), and Pulumi.dev.yaml says so", async () => {
       const r = await run({ exposure: "loadbalancer" });
-      const container = inputs(r.one("kubernetes:apps/v1:Deployment")).spec.template.spec.containers[0];
+      const container = inputsOf(r.one("kubernetes:apps/v1:Deployment")).spec.template.spec.containers[0];
       const probed = ["startupProbe", "livenessProbe", "readinessProbe"].map((probe) => container[probe].httpGet);
       // The Service carries the very port the kubelet probes: whoever reaches the IP reaches the probes.
       for (const { port } of probed) assert.equal(port, serviceOf(r).spec.ports[0].targetPort);
@@ -140,7 +128,7 @@ describe("exposure (Pulumi mocks)", function () {
 
     it("creates the entry: three pinned Helm releases, a GatewayClass, a Gateway, two routes and an Issuer", () => {
       assert.deepEqual(
-        entryTypes(r),
+        entryTypesOf(r),
         ["adf-webhook-aks:exposure:HttpsEntry", RELEASE, RELEASE, RELEASE, GATEWAY_CLASS, GATEWAY, HTTP_ROUTE, HTTP_ROUTE, ISSUER].sort(),
       );
       // The API's own Service stays inside the cluster: the Gateway's Service is the public one.
@@ -151,7 +139,7 @@ describe("exposure (Pulumi mocks)", function () {
     });
 
     it("the Helm releases: pinned charts and versions, CRDs handled, each in its namespace", () => {
-      const byName = releases(r);
+      const byName = releasesOf(r);
       assert.deepEqual(Object.keys(byName).sort(), ["cert-manager", "envoy-gateway", "gateway-api-crds"]);
       const crds = byName["gateway-api-crds"];
       assert.equal(crds.chart, "oci://docker.io/envoyproxy/gateway-crds-helm");
@@ -201,11 +189,11 @@ describe("exposure (Pulumi mocks)", function () {
     });
 
     it("the GatewayClass is Envoy Gateway's", () => {
-      assert.equal(inputs(r.one(GATEWAY_CLASS)).spec.controllerName, ENVOY_GATEWAY_CONTROLLER);
+      assert.equal(inputsOf(r.one(GATEWAY_CLASS)).spec.controllerName, ENVOY_GATEWAY_CONTROLLER);
     });
 
     it("the Gateway: HTTP :80 and HTTPS :443 on the DNS label's host, the certificate from the Issuer, the label on its Service", () => {
-      const gateway = inputs(r.one(GATEWAY));
+      const gateway = inputsOf(r.one(GATEWAY));
       assert.equal(gateway.metadata.name, "adf-webhook-api");
       assert.equal(gateway.metadata.namespace, "adf-webhook");
       assert.deepEqual(gateway.metadata.annotations, { "cert-manager.io/issuer": "adf-webhook-api-letsencrypt" });
@@ -224,7 +212,7 @@ describe("exposure (Pulumi mocks)", function () {
     });
 
     it("plain HTTP only redirects to https; HTTPS routes to the API's job port, outlasting JOB_TIMEOUT_MS", () => {
-      const { "adf-webhook-api-https-redirect": redirect, "adf-webhook-api-api": api } = routes(r);
+      const { "adf-webhook-api-https-redirect": redirect, "adf-webhook-api-api": api } = routesOf(r);
       assert.deepEqual(redirect.spec.parentRefs, [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "adf-webhook-api", sectionName: "http" }]);
       assert.deepEqual(redirect.spec.hostnames, [DEFAULT_HOST]);
       assert.deepEqual(redirect.spec.rules, [{ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] }]);
@@ -247,7 +235,7 @@ describe("exposure (Pulumi mocks)", function () {
     });
 
     it("every path the kubelet probes is one the public entry keeps cluster-internal, and the API serves none at /not-public", async () => {
-      const container = inputs(r.one("kubernetes:apps/v1:Deployment")).spec.template.spec.containers[0];
+      const container = inputsOf(r.one("kubernetes:apps/v1:Deployment")).spec.template.spec.containers[0];
       const probed = ["startupProbe", "livenessProbe", "readinessProbe"].map((probe) => container[probe].httpGet.path);
       for (const path of probed) assert.ok((CLUSTER_INTERNAL_PATHS as readonly string[]).includes(path), `${path} is probed but routed in public`);
       // The API itself, as the entry would reach it.
@@ -260,7 +248,7 @@ describe("exposure (Pulumi mocks)", function () {
     });
 
     it("the Issuer: Let's Encrypt production, HTTP-01 through the Gateway's HTTP listener", () => {
-      const issuer = inputs(r.one(ISSUER));
+      const issuer = inputsOf(r.one(ISSUER));
       assert.equal(issuer.metadata.name, "adf-webhook-api-letsencrypt");
       assert.equal(issuer.metadata.namespace, "adf-webhook");
       assert.deepEqual(issuer.spec, {
@@ -300,8 +288,8 @@ describe("exposure (Pulumi mocks)", function () {
         // The default push (registryAuth entra) reads the tenant from getClientConfig too.
         registryAuth: "docker-login",
       });
-      assert.deepEqual(entryTypes(r), ["adf-webhook-aks:exposure:HttpsEntry", GATEWAY, HTTP_ROUTE, HTTP_ROUTE].sort());
-      const gateway = inputs(r.one(GATEWAY));
+      assert.deepEqual(entryTypesOf(r), ["adf-webhook-aks:exposure:HttpsEntry", GATEWAY, HTTP_ROUTE, HTTP_ROUTE].sort());
+      const gateway = inputsOf(r.one(GATEWAY));
       assert.equal(gateway.spec.gatewayClassName, "approuting-istio");
       assert.equal(gateway.metadata.annotations, undefined, "no cert-manager: the certificate is the user's");
       assert.deepEqual(gateway.spec.infrastructure, { annotations: { [AZURE_ALLOWED_IP_RANGES_ANNOTATION]: "203.0.113.0/24,198.51.100.0/24", ...IDLE } });
@@ -313,9 +301,9 @@ describe("exposure (Pulumi mocks)", function () {
 
     it("the user's host name with a DNS label too (for a CNAME), staging ACME, the cluster's cert-manager", async () => {
       const r = await run({ ...EXISTING, ...ACME, hostname: "adf.example.com", dnsLabel: "adf-demo", acmeServer: "staging", installCertManager: "false" });
-      assert.deepEqual(Object.keys(releases(r)).sort(), ["envoy-gateway", "gateway-api-crds"]);
-      assert.equal(inputs(r.one(ISSUER)).spec.acme.server, ACME_SERVERS.staging);
-      assert.deepEqual(inputs(r.one(GATEWAY)).spec.infrastructure, { annotations: { [AZURE_DNS_LABEL_ANNOTATION]: "adf-demo", ...IDLE } });
+      assert.deepEqual(Object.keys(releasesOf(r)).sort(), ["envoy-gateway", "gateway-api-crds"]);
+      assert.equal(inputsOf(r.one(ISSUER)).spec.acme.server, ACME_SERVERS.staging);
+      assert.deepEqual(inputsOf(r.one(GATEWAY)).spec.infrastructure, { annotations: { [AZURE_DNS_LABEL_ANNOTATION]: "adf-demo", ...IDLE } });
       assert.equal(r.outputs.endpoint, "https://adf.example.com");
     });
 
@@ -324,7 +312,7 @@ describe("exposure (Pulumi mocks)", function () {
       assert.notEqual(EXISTING_CLUSTER_LOCATION, "northeurope");
       const host = `${LABEL}.${EXISTING_CLUSTER_LOCATION}.cloudapp.azure.com`;
       assert.equal(r.outputs.endpoint, `https://${host}`);
-      assert.deepEqual(inputs(r.one(GATEWAY)).spec.listeners.map((l: any) => l.hostname), [host, host]);
+      assert.deepEqual(inputsOf(r.one(GATEWAY)).spec.listeners.map((l: any) => l.hostname), [host, host]);
     });
 
     it("kubeconfig with an explicit DNS label and region: no Azure call", async () => {
@@ -335,10 +323,10 @@ describe("exposure (Pulumi mocks)", function () {
 
     it("a longer JOB_TIMEOUT_MS lengthens the route's timeout and the load balancer's idle timeout (at most Azure's 100 minutes)", async () => {
       const r = await run({ ...ACME, jobTimeoutMs: String(7 * 86_400_000) });
-      assert.deepEqual(routes(r)["adf-webhook-api-api"].spec.rules[1].timeouts, { request: "168h30s" });
-      assert.equal(inputs(r.one(GATEWAY)).spec.infrastructure.annotations[AZURE_LB_IDLE_TIMEOUT_ANNOTATION], "100");
+      assert.deepEqual(routesOf(r)["adf-webhook-api-api"].spec.rules[1].timeouts, { request: "168h30s" });
+      assert.equal(inputsOf(r.one(GATEWAY)).spec.infrastructure.annotations[AZURE_LB_IDLE_TIMEOUT_ANNOTATION], "100");
       const short = await run({ ...ACME, jobTimeoutMs: "1500000" });
-      assert.equal(inputs(short.one(GATEWAY)).spec.infrastructure.annotations[AZURE_LB_IDLE_TIMEOUT_ANNOTATION], "26");
+      assert.equal(inputsOf(short.one(GATEWAY)).spec.infrastructure.annotations[AZURE_LB_IDLE_TIMEOUT_ANNOTATION], "26");
     });
 
     it("the DNS label's zone is azureCloud's: Azure Government and Azure China have their own", async () => {
@@ -350,7 +338,7 @@ describe("exposure (Pulumi mocks)", function () {
         const r = await run({ ...ACME, azureCloud, location });
         const host = `${LABEL}.${location}.${zone}`;
         assert.equal(r.outputs.endpoint, `https://${host}`, azureCloud);
-        assert.deepEqual(inputs(r.one(GATEWAY)).spec.listeners.map((l: any) => l.hostname), [host, host]);
+        assert.deepEqual(inputsOf(r.one(GATEWAY)).spec.listeners.map((l: any) => l.hostname), [host, host]);
       }
       const own = await run({ ...ACME, azureCloud: "china", hostname: "adf.example.cn" });
       assert.equal(own.outputs.endpoint, "https://adf.example.cn", "the user's own name is kept as it is");
@@ -361,9 +349,9 @@ describe("exposure (Pulumi mocks)", function () {
     it("https: the same entry is planned, and the endpoint is known from config and the subscription", async () => {
       const applied = await run(ACME);
       const preview = await run(ACME, {}, { preview: true });
-      assert.deepEqual(entryTypes(preview), entryTypes(applied));
-      assert.deepEqual(inputs(preview.one(GATEWAY)).spec.listeners, inputs(applied.one(GATEWAY)).spec.listeners);
-      assert.deepEqual(releases(preview), releases(applied));
+      assert.deepEqual(entryTypesOf(preview), entryTypesOf(applied));
+      assert.deepEqual(inputsOf(preview.one(GATEWAY)).spec.listeners, inputsOf(applied.one(GATEWAY)).spec.listeners);
+      assert.deepEqual(releasesOf(preview), releasesOf(applied));
       assert.equal(preview.outputs.endpoint, `https://${DEFAULT_HOST}`);
     });
 

@@ -6,8 +6,9 @@ import type { IGateway } from "@kubernetes-models/gateway-api/gateway.networking
 import type { IGatewayClass } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GatewayClass" with { "resolution-mode": "import" };
 import type { IHTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute" with { "resolution-mode": "import" };
 
+import type { HttpsConfig } from "../config/exposure.js";
+import { METRICS_PATH, PROBE_PATHS } from "../workload/index.js";
 import { CERT_MANAGER_CHART, ENVOY_GATEWAY_CHART, ENVOY_GATEWAY_CONTROLLER, GATEWAY_CRDS_CHART } from "./charts.js";
-import type { HttpsConfig } from "./config.js";
 
 /** Service annotations of the Azure cloud provider, set on the entry's Service through the Gateway. */
 export const AZURE_DNS_LABEL_ANNOTATION = "service.beta.kubernetes.io/azure-dns-label-name";
@@ -82,10 +83,10 @@ export function redirectRouteSpec(names: EntryNames, host: string): IHTTPRoute["
 }
 
 /**
- * The job port's operational paths: the kubelet's probes (see stack/app.ts) and, should it ever be served
- * there again, /metrics. They are for the cluster alone, so the public entry never forwards them as they are.
+ * The job port's operational paths: the probes (stack/workload) and, should it ever be served there again,
+ * /metrics. They are for the cluster alone, so the public entry never forwards them as they are.
  */
-export const CLUSTER_INTERNAL_PATHS = ["/healthz", "/readyz", "/metrics"] as const;
+export const CLUSTER_INTERNAL_PATHS = [PROBE_PATHS.liveness, PROBE_PATHS.readiness, METRICS_PATH] as const;
 /** What the entry asks the API for instead: a path no route serves, so the caller gets the API's JSON 404. */
 export const NOT_PUBLIC_PATH = "/not-public";
 

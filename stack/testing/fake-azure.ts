@@ -9,7 +9,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 
 import type { AzureRest } from "../azure-rest.js";
-import { PROVIDERS_API_VERSION } from "../providers.js";
+import { PROVIDERS_API_VERSION } from "../provider-registrations.js";
 
 export const ENTRA_ACCESS_TOKEN = "entra-access-token-for-management";
 export const ACR_REFRESH_TOKEN = "acr-refresh-token";

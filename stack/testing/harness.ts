@@ -7,7 +7,8 @@ import { createHash } from "node:crypto";
 
 import * as pulumi from "@pulumi/pulumi";
 
-import { loadConfig, type ConfigReader, type StackConfig } from "../config.js";
+import { canonicalJson } from "./canonical-json.js";
+import { loadConfig, type ConfigReader, type StackConfig } from "../config/index.js";
 import { runStack, type StackOutputs } from "../program.js";
 import { AKS_USER_KUBECONFIG, ENTRA_ACCESS_TOKEN, startFakeAzure, type FakeAzure } from "./fake-azure.js";
 
@@ -20,6 +21,15 @@ export const LB_IP = "20.30.40.50";
 /** The region getManagedCluster reports for an existing cluster (not the stack's `location`). */
 export const EXISTING_CLUSTER_LOCATION = "swedencentral";
 export const ADMIN_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n# admin\n";
+/** Target containerapps: the pull identity's principal, the workspace's id and key, an environment's domain. */
+export const PULL_IDENTITY_PRINCIPAL_ID = "66666666-6666-6666-6666-666666666666";
+export const WORKSPACE_CUSTOMER_ID = "77777777-7777-7777-7777-777777777777";
+export const WORKSPACE_SHARED_KEY = "bG9nLWFuYWx5dGljcy1zaGFyZWQta2V5";
+export const ENVIRONMENT_DOMAIN = "kindbeach-1a2b3c4d.westeurope.azurecontainerapps.io";
+/** The region getManagedEnvironment reports for an existing environment (not the stack's `location`). */
+export const EXISTING_ENVIRONMENT_LOCATION = "North Europe";
+/** An existing environment of this name has no workload profiles (Consumption-only); any other has the Consumption profile. */
+export const CONSUMPTION_ONLY_ENVIRONMENT = "cae-consumption-only";
 
 /** Resource options as the engine receives them in the RegisterResource request. */
 export interface RegistrationOptions {
@@ -27,6 +37,19 @@ export interface RegistrationOptions {
   customTimeouts?: { create?: string; update?: string; delete?: string };
   /** URNs this resource depends on (dependsOn and its inputs' resources). */
   dependencies: string[];
+  /** For each input, the URNs of the resources its value came from. */
+  propertyDependencies: Record<string, string[]>;
+  /** The parent's URN ("" for the stack itself). */
+  parent: string;
+  /** A component's providers, by package. */
+  providers: Record<string, string>;
+  protect: boolean;
+  deleteBeforeReplace: boolean;
+  retainOnDelete: boolean;
+  deletedWith: string;
+  replaceOnChanges: string[];
+  additionalSecretOutputs: string[];
+  aliases: string[];
 }
 
 export interface Registration {
@@ -68,12 +91,14 @@ export interface Run {
   one(type: string): Registration;
 }
 
-/** A config reader over plain values; the keys in `secrets` come back as Pulumi secrets. */
-export function reader(values: Record<string, string>, secrets: Record<string, string> = {}): ConfigReader {
+/** A config reader over plain values; the keys in `secrets` come back as Pulumi secrets. Every key asked goes into `asked`. */
+export function reader(values: Record<string, string>, secrets: Record<string, string> = {}, asked = new Set<string>()): ConfigReader {
+  const own = (from: Record<string, string>, key: string) => (Object.hasOwn(from, key) ? from[key] : undefined);
   return {
-    get: (key) => values[key] ?? secrets[key],
+    get: (key) => (asked.add(key), own(values, key) ?? own(secrets, key)),
     getSecret: (key) => {
-      const value = secrets[key] ?? values[key];
+      asked.add(key);
+      const value = own(secrets, key) ?? own(values, key);
       return value === undefined ? undefined : pulumi.secret(value);
     },
   };
@@ -110,7 +135,12 @@ export function repoDigestOf(imageName: string, digest = DIGEST): string {
 }
 
 function registryId(group: string, name: string): string {
-  return `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${group}/providers/Microsoft.ContainerRegistry/registries/${name}`;
+  return armId(group, "Microsoft.ContainerRegistry/registries", name);
+}
+
+/** A resource's id as Resource Manager writes it. */
+function armId(group: string, type: string, name: string): string {
+  return `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${group}/providers/${type}/${name}`;
 }
 
 /**
@@ -119,7 +149,7 @@ function registryId(group: string, name: string): string {
  * name as it would, and the same inputs always get the same one.
  */
 function autoName(name: string, inputs: Record<string, unknown>): string {
-  return `${name}-${createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 8)}`;
+  return `${name}-${createHash("sha256").update(canonicalJson(inputs)).digest("hex").slice(0, 8)}`;
 }
 
 function mockState(type: string, name: string, inputs: Record<string, unknown>, imageDigest?: string): Record<string, unknown> {
@@ -137,6 +167,28 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>, 
       return { ...inputs, name: inputs.factoryName ?? `${name}9c0d1e2f`, identity: { type: "SystemAssigned", principalId: ADF_PRINCIPAL_ID, tenantId: TENANT_ID } };
     case "azure-native:datafactory:Pipeline":
       return { ...inputs, name: inputs.pipelineName ?? name };
+    case "azure-native:operationalinsights:Workspace": {
+      const workspaceName = String(inputs.workspaceName ?? `${name}3e4f5a6b`);
+      return { ...inputs, name: workspaceName, id: armId(String(inputs.resourceGroupName), "Microsoft.OperationalInsights/workspaces", workspaceName), customerId: WORKSPACE_CUSTOMER_ID };
+    }
+    case "azure-native:app:ManagedEnvironment": {
+      const environmentName = String(inputs.environmentName ?? `${name}7c8d9e0f`);
+      return { ...inputs, name: environmentName, id: armId(String(inputs.resourceGroupName), "Microsoft.App/managedEnvironments", environmentName), defaultDomain: ENVIRONMENT_DOMAIN };
+    }
+    case "azure-native:managedidentity:UserAssignedIdentity": {
+      const identityName = String(inputs.resourceName ?? `${name}5a6b7c8d`);
+      return {
+        ...inputs,
+        name: identityName,
+        id: armId(String(inputs.resourceGroupName), "Microsoft.ManagedIdentity/userAssignedIdentities", identityName),
+        principalId: PULL_IDENTITY_PRINCIPAL_ID,
+        tenantId: TENANT_ID,
+      };
+    }
+    case "azure-native:app:ContainerApp": {
+      const appName = String(inputs.containerAppName ?? name);
+      return { ...inputs, name: appName, id: armId(String(inputs.resourceGroupName), "Microsoft.App/containerApps", appName), latestRevisionFqdn: `${appName}--0000001.${ENVIRONMENT_DOMAIN}` };
+    }
     case "docker:index/image:Image":
       return { ...inputs, repoDigest: repoDigestOf(String(inputs.imageName), imageDigest) };
     case "kubernetes:core/v1:Service": {
@@ -165,6 +217,16 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
       return { kubeconfigs: [{ name: "clusterAdmin", value: Buffer.from(ADMIN_KUBECONFIG).toString("base64") }] };
     case "azure-native:containerregistry:getRegistry":
       return { id: registryId(inputs.resourceGroupName, inputs.registryName), name: inputs.registryName, loginServer: `${inputs.registryName}.azurecr.io` };
+    case "azure-native:operationalinsights:getSharedKeys":
+      return { primarySharedKey: WORKSPACE_SHARED_KEY, secondarySharedKey: "c2Vjb25kYXJ5" };
+    case "azure-native:app:getManagedEnvironment":
+      return {
+        id: armId(inputs.resourceGroupName, "Microsoft.App/managedEnvironments", inputs.environmentName),
+        name: inputs.environmentName,
+        location: EXISTING_ENVIRONMENT_LOCATION,
+        defaultDomain: `${inputs.environmentName}.northeurope.azurecontainerapps.io`,
+        workloadProfiles: inputs.environmentName === CONSUMPTION_ONLY_ENVIRONMENT ? [] : [{ name: "Consumption", workloadProfileType: "Consumption" }],
+      };
     case "azure-native:containerservice:getManagedCluster":
       return {
         id: `/subscriptions/${SUBSCRIPTION_ID}/x/${inputs.resourceName}`,
@@ -206,12 +268,33 @@ function previewState(inputs: Record<string, unknown>, state: Record<string, unk
   return preview;
 }
 
+/** A protobuf map field (google-protobuf's jspb.Map). */
+interface ProtoMap<V> {
+  forEach(callback: (value: V, key: string) => void): void;
+}
+
+function entriesOf<V, T>(map: ProtoMap<V>, convert: (value: V) => T): Record<string, T> {
+  const result: Record<string, T> = {};
+  map.forEach((value, key) => (result[key] = convert(value)));
+  return result;
+}
+
 /** The options of a RegisterResource request, as the engine gets them. */
 interface RegisterResourceRequest {
   getType(): string;
   getName(): string;
   getIgnorechangesList(): string[];
   getDependenciesList(): string[];
+  getPropertydependenciesMap(): ProtoMap<{ getUrnsList(): string[] }>;
+  getParent(): string;
+  getProvidersMap(): ProtoMap<string>;
+  getProtect(): boolean;
+  getDeletebeforereplace(): boolean;
+  getRetainondelete(): boolean;
+  getDeletedwith(): string;
+  getReplaceonchangesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+  getAliasurnsList(): string[];
   getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 }
 
@@ -226,6 +309,16 @@ function optionsOf(req: RegisterResourceRequest): RegistrationOptions {
     ignoreChanges: req.getIgnorechangesList(),
     customTimeouts: customTimeouts && Object.keys(customTimeouts).length > 0 ? customTimeouts : undefined,
     dependencies: req.getDependenciesList(),
+    propertyDependencies: entriesOf(req.getPropertydependenciesMap(), (value) => value.getUrnsList()),
+    parent: req.getParent(),
+    providers: entriesOf(req.getProvidersMap(), (value) => value),
+    protect: req.getProtect(),
+    deleteBeforeReplace: req.getDeletebeforereplace(),
+    retainOnDelete: req.getRetainondelete(),
+    deletedWith: req.getDeletedwith(),
+    replaceOnChanges: req.getReplaceonchangesList(),
+    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+    aliases: req.getAliasurnsList(),
   };
 }
 
@@ -258,7 +351,8 @@ export async function runWith(config: StackConfig, runOptions: RunOptions = {}):
         const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
         const full = mockState(args.type, args.name, inputs, runOptions.imageDigest);
         const state = preview ? previewState(inputs, full) : full;
-        const options = requested.get(`${args.type}::${args.name}`) ?? { ignoreChanges: [], dependencies: [] };
+        const options = requested.get(`${args.type}::${args.name}`);
+        if (!options) throw new Error(`no RegisterResource request was seen for ${args.type}::${args.name}`);
         const recorded = Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v === pulumi.runtime.unknownValue ? UNKNOWN : v]));
         resources.push({ type: args.type, name: args.name, options, inputs, secretPaths, state: recorded, provider: args.provider });
         // In a preview a resource being created has no id yet: "" is unknown to the SDK.

@@ -26,6 +26,7 @@ const SHAPES: [Record<string, string>, Record<string, string>][] = [
     {},
   ],
   [{ target: "kubeconfig", registryServer: "registry.example.com", registryUsername: "ci" }, { kubeconfig: "apiVersion: v1\nkind: Config\n", registryPassword: "pw" }],
+  [{ target: "containerapps", dataFactory: "true", authMode: "basic", basicAuthUsername: "adf", allowedSourceRanges: "203.0.113.0/24" }, { basicAuthPassword: "pw" }],
 ];
 
 function describeRun(r: Run) {

@@ -3,6 +3,7 @@
  * the activity's deadline and the caller's signal.
  */
 import { performance } from "node:perf_hooks";
+import { setTimeout as delay } from "node:timers/promises";
 
 import { formatTimespan } from "./timespan.js";
 
@@ -80,12 +81,21 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 
 type Raced<T> = { kind: "value"; value: T } | { kind: "error"; error: unknown } | { kind: "timeout" } | { kind: "cancelled" };
 
+/** The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days): given a longer one, it fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Waits for `work`, bounded by the activity's deadline (a `performance.now()` time) and the caller's signal. */
 export function race<T>(work: Promise<T>, deadline: number, signal: AbortSignal): Promise<Raced<T>> {
   return new Promise<Raced<T>>((resolve) => {
     if (signal.aborted) return resolve({ kind: "cancelled" });
     const onAbort = () => done({ kind: "cancelled" });
-    const timer = setTimeout(() => done({ kind: "timeout" }), Math.max(0, deadline - performance.now()));
+    // A deadline further than a timer holds is reached in several timers.
+    const untilDeadline = () => Math.min(Math.max(0, deadline - performance.now()), MAX_TIMER_MS);
+    const onTimer = () => {
+      if (performance.now() >= deadline) done({ kind: "timeout" });
+      else timer = setTimeout(onTimer, untilDeadline());
+    };
+    let timer = setTimeout(onTimer, untilDeadline());
     function done(outcome: Raced<T>) {
       clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
@@ -99,8 +109,9 @@ export function race<T>(work: Promise<T>, deadline: number, signal: AbortSignal)
   });
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms` (at most MAX_TIMER_MS); rejects when `signal` aborts, so no timer outlives the activity. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return delay(Math.min(ms, MAX_TIMER_MS), undefined, { signal });
 }
 
 /** An AbortController that follows the caller's signal, aborted in `finally` to end anything in flight. */

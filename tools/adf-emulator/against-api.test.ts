@@ -5,12 +5,11 @@
  * (Basic, and Entra ID with real signed tokens).
  */
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import { createServer, type AddressInfo } from "node:net";
 
 import type { RunningApi } from "../../api/src/testing/api.js";
 import type { TokenIssuer } from "../../api/src/testing/tokens.js";
 import { main } from "./index.js";
+import { freePort } from "./testing/endpoints.js";
 import { runWebActivity } from "./web.js";
 import { runWebhookActivity } from "./webhook.js";
 
@@ -22,15 +21,6 @@ const loadProcess = () => import("../../api/src/testing/process.js");
 /** The emulator's receiver is http://127.0.0.1: the API may call it back only in this local-testing mode. */
 const LOCAL = { CALLBACK_ALLOW_INSECURE: "true" };
 const JOB_TIMEOUT_MS = 3000;
-
-/** A port free on 127.0.0.1 right now. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("ADF emulator against the real API", function () {
   this.timeout(15_000);

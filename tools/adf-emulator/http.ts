@@ -96,6 +96,19 @@ export function requestHeaders(
   return headers;
 }
 
+/**
+ * The headers that cannot carry a credential: the fetch standard's CORS-safelisted request-header names
+ * (less Content-Type, which a poll does not send). Anything else an activity sets may be one (Cookie,
+ * X-Api-Key, x-functions-key, Ocp-Apim-Subscription-Key…), and the emulator cannot tell which.
+ */
+const CREDENTIAL_FREE = new Set(["accept", "accept-language", "content-language"]);
+
+/** The activity's headers that may go to another origin: those in CREDENTIAL_FREE. */
+export function credentialFreeHeaders(custom: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!custom) return undefined;
+  return Object.fromEntries(Object.entries(custom).filter(([name]) => CREDENTIAL_FREE.has(name.toLowerCase())));
+}
+
 /** The body as parsed JSON if it parses, else as (truncated) text; undefined when empty. */
 export function describeBody(body: Buffer): unknown {
   const text = body.toString("utf8");

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 
 import { UsageError } from "./activity.js";
-import { acceptsThenCallsBack, closeEndpoints, json, serve } from "./endpoints.js";
+import { acceptsThenCallsBack, closeEndpoints, json, rawAnswer, serve, serveRaw } from "./testing/endpoints.js";
 import { EXIT_USAGE, main, parseCliArgs } from "./index.js";
+import { runMain } from "./testing/cli.js";
 
 describe("ADF emulator: command line", () => {
   afterEach(closeEndpoints);
@@ -160,5 +161,54 @@ describe("ADF emulator: command line", () => {
     assert.match(out.join(""), /Error code: E1/);
     assert.equal(await main([silent.url, "--timeout", "00:00:00.2"], io), 2);
     assert.match(out.join(""), /Webhook activity: TimedOut/);
+  });
+
+  // Issue 25 item 7: a callback's Error fields and a non-2xx body were printed raw: ESC[1A ESC[2K
+  // rewrote the "Failed" line into "Succeeded", and an OSC 52 clipboard write reached the terminal.
+  describe("prints what a server sent so that it cannot reach the terminal", () => {
+    /** Every character a terminal acts on, but newline and tab; and the bidi override. */
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/;
+    const OSC52 = "\x1b]52;c;aGVsbG8=\x07";
+
+    it("a callback's Error.ErrorCode and Message, and its Output", async () => {
+      const hostile = await serve(
+        acceptsThenCallsBack({
+          StatusCode: 500,
+          Error: { ErrorCode: "\x1b[1A\x1b[2KWebhook activity: Succeeded", Message: `${OSC52}it broke\nWebhook activity: Succeeded\r\x9b2K` },
+          Output: { note: "\u202eslennahc\x9b31m" },
+        }),
+      );
+      const { code, stdout, stderr } = await runMain([hostile.url, "--report-status-on-callback"]);
+      assert.equal(code, 1);
+      assert.doesNotMatch(stdout + stderr, CONTROL);
+      const lines = stdout.split("\n");
+      assert.equal(lines[0], "Webhook activity: Failed");
+      assert.ok(!lines.includes("Webhook activity: Succeeded"), "no line of a message passes for the report's");
+      assert.ok(lines.includes("  Error code: \\x1b[1A\\x1b[2KWebhook activity: Succeeded"), stdout);
+      assert.ok(lines.includes("  Message:    \\x1b]52;c;aGVsbG8=\\x07it broke"), stdout);
+      assert.ok(lines.includes("              Webhook activity: Succeeded\\x0d\\x9b2K"), stdout);
+      assert.match(stdout, /"note": "\\u202eslennahc\\x9b31m"/);
+    });
+
+    it("a non-2xx answer's status text and body, and the headers and status texts of a Web activity", async () => {
+      const failing = await serveRaw(() => rawAnswer("HTTP/1.1 500 Bad\x1b[2K", ["X-Evil: \x9b31m"], `${OSC52}\x1b[1A\x1b[2K\u202e`));
+      const failed = await runMain([failing.url, "--web"]);
+      assert.equal(failed.code, 1);
+      assert.doesNotMatch(failed.stdout + failed.stderr, CONTROL);
+      assert.match(failed.stdout, /The endpoint answered 500 Bad\\x1b\[2K: \\x1b\]52;c;aGVsbG8=\\x07\\x1b\[1A\\x1b\[2K\\u202e/);
+
+      // A 202's status text is in a progress line; the final answer's headers are in the output.
+      const polled = await serveRaw((seen) =>
+        seen.method === "POST"
+          ? rawAnswer("HTTP/1.1 202 Accepted\x1b[2K", ["Location: /status", "Retry-After: 0"])
+          : rawAnswer("HTTP/1.1 200 OK\x9b", ["X-C1: \x9b31m", "Content-Type: application/json"], "{}"),
+      );
+      const succeeded = await runMain([polled.url, "--web"]);
+      assert.equal(succeeded.code, 0, succeeded.stdout);
+      assert.doesNotMatch(succeeded.stdout + succeeded.stderr, CONTROL);
+      assert.match(succeeded.stdout, /"X-C1": "\\x9b31m"/);
+      assert.match(succeeded.stdout, /final answer 200 OK\\x9b/);
+    });
   });
 });

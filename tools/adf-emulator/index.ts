@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 
 import { isObject, MAX_HTTP_REQUEST_TIMEOUT_MS, MIN_HTTP_REQUEST_TIMEOUT_MS, UsageError, type Auth } from "./activity.js";
 import { validateUrl } from "./http.js";
+import { printableLine, printableText } from "./printable.js";
 import { exitCodeFor, formatReport } from "./report.js";
 import { parseTimespan } from "./timespan.js";
 import { runWebActivity, WEB_METHODS, type WebMethod, type WebOptions } from "./web.js";
@@ -36,9 +37,14 @@ callBackUri. Any callback completes the activity, also one with an empty or non-
 
 Web activity (--web): a synchronous call whose answer must be a 2xx JSON object (not an
 array) of at most 4 MB within --http-request-timeout (default 00:01:00). A 202 with a Location
-header is polled (GET, honouring Retry-After, else every second) until an answer other than
-202, up to --timeout (the activity policy's timeout, default 7.00:00:00), unless
---turn-off-async. The output carries the final answer's headers in ADFWebActivityResponseHeaders.
+header is polled (GET, every second, later when Retry-After asks for more) until an answer
+other than 202, up to --timeout (the activity policy's timeout, default 7.00:00:00) and 10,000
+polls, unless --turn-off-async. A Location on another origin (another host or port, or https to
+http) is polled without the authentication and the headers that may carry a credential. The
+output carries the final answer's headers in ADFWebActivityResponseHeaders.
+
+What a server sends (error codes, messages, bodies, headers) is printed with its control
+characters shown as escapes such as \x1b, so that it cannot act on the terminal.
 
 Options:
   --body JSON                   the activity's body, a JSON object (default {})
@@ -277,7 +283,8 @@ export async function main(
     io.stdout(HELP);
     return 0;
   }
-  const onProgress = (line: string) => io.stderr(`${line}\n`);
+  // Progress lines name what the endpoint sent (its status text, a Location): printed as one line each.
+  const onProgress = (line: string) => io.stderr(`${printableLine(line)}\n`);
   const result =
     command.kind === "web"
       ? await runWebActivity({ ...command.options, onProgress, signal })
@@ -295,7 +302,7 @@ if (import.meta.filename === process.argv[1]) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`adf: ${(err as Error).stack ?? String(err)}\n`);
+      process.stderr.write(`adf: ${printableText((err as Error).stack ?? String(err))}\n`);
       process.exitCode = 70;
     },
   );

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 
 import { maskToken, startReceiver, type Receiver } from "./receiver.js";
+import { callBack as post } from "./testing/endpoints.js";
 
 describe("ADF emulator: callback receiver", () => {
   let receiver: Receiver | undefined;
@@ -9,12 +10,6 @@ describe("ADF emulator: callback receiver", () => {
     await receiver?.close();
     receiver = undefined;
   });
-
-  async function post(uri: string, body: string): Promise<number> {
-    const res = await fetch(uri, { method: "POST", headers: { "Content-Type": "application/json" }, body });
-    await res.arrayBuffer();
-    return res.status;
-  }
 
   it("listens on 127.0.0.1 at a secret path, masked for people", async () => {
     receiver = await startReceiver(performance.now(), 1000, () => undefined);

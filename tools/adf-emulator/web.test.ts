@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 
-import { closeEndpoints, json, serve } from "./endpoints.js";
+import { MAX_TIMER_MS } from "./activity.js";
 import { formatReport } from "./report.js";
-import { responseHeaders, runWebActivity } from "./web.js";
+import { runCli } from "./testing/cli.js";
+import { closeEndpoints, json, rawAnswer, serve, serveRaw } from "./testing/endpoints.js";
+import { localTls } from "./testing/tls.js";
+import { DEFAULT_POLL_INTERVAL_MS, pollWait, responseHeaders, runWebActivity } from "./web.js";
 
 describe("ADF emulator: Web activity", () => {
   afterEach(closeEndpoints);
@@ -108,6 +114,7 @@ describe("ADF emulator: Web activity", () => {
       method: "PUT",
       headers: { "Accept-Language": "en-us", "Content-Type": "application/merge-patch+json" },
       auth: { kind: "basic", username: "adf", password: "pw" },
+      pollIntervalMs: 20,
     });
     assert.equal(result.status, "Succeeded");
     const [call, poll] = endpoint.seen;
@@ -129,7 +136,7 @@ describe("ADF emulator: Web activity", () => {
     const slowPoll = await serve((seen, res) => {
       if (seen.method === "POST") json(res, 202, {}, { Location: "/status", "Retry-After": "0" });
     });
-    const poll = await runWebActivity({ url: slowPoll.url, requestTimeoutMs: 150, timeoutMs: 5000 });
+    const poll = await runWebActivity({ url: slowPoll.url, requestTimeoutMs: 150, timeoutMs: 5000, pollIntervalMs: 20 });
     assert.equal(poll.error?.errorCode, "EndpointTimeout");
     assert.equal(poll.polls, 1);
   });
@@ -173,5 +180,138 @@ describe("ADF emulator: Web activity", () => {
     assert.equal(headers["X-Multi"], "a, b");
     assert.equal(headers["Content-Type"], "application/json");
     assert.deepEqual(responseHeaders(["Vary", "Accept", "vary", "Origin"]), { Vary: "Accept, Origin" });
+  });
+
+  // Issue 25 item 6: a Location on another origin was polled with the caller's Authorization.
+  it("sends credentials to the activity's origin only: once a Location leaves it, the polls carry none", async () => {
+    const other = await serve((seen, res) => {
+      if (seen.url === "/status") return json(res, 202, { status: "running" }, { Location: `${first.url}/back` });
+      json(res, 200, {});
+    });
+    const first = await serve((seen, res) => {
+      if (seen.method === "POST") return json(res, 202, {}, { Location: "/same" });
+      if (seen.url === "/same") return json(res, 202, {}, { Location: `${other.url}/status` });
+      json(res, 200, { done: true });
+    });
+    const progress: string[] = [];
+    const result = await runWebActivity({
+      url: first.url,
+      auth: { kind: "bearer", token: "secret-token" },
+      headers: { Cookie: "session=s1", "X-Api-Key": "k1", "Accept-Language": "en-us" },
+      pollIntervalMs: 10,
+      onProgress: (line) => progress.push(line),
+    });
+    assert.equal(result.status, "Succeeded", JSON.stringify(result.error));
+    assert.deepEqual(
+      first.seen.map((s) => `${s.method} ${s.url} ${s.headers.authorization ?? "-"} ${s.headers.cookie ?? "-"} ${s.headers["x-api-key"] ?? "-"}`),
+      [
+        "POST / Bearer secret-token session=s1 k1",
+        "GET /same Bearer secret-token session=s1 k1",
+        // Back on the activity's origin after a detour: the credentials stay dropped, as fetch does.
+        "GET /back - - -",
+      ],
+    );
+    const [poll] = other.seen;
+    assert.equal(poll.headers.authorization, undefined);
+    assert.equal(poll.headers.cookie, undefined);
+    assert.equal(poll.headers["x-api-key"], undefined);
+    assert.equal(poll.headers["accept-language"], "en-us", "a header that carries no credential still goes");
+    assert.equal(poll.headers.accept, "application/json");
+    assert.ok(progress.some((line) => line.includes(`is on another origin than ${first.url}`)), progress.join("\n"));
+  });
+
+  it("sends no credentials from https to http, the command line run as people run it", async function () {
+    this.timeout(30_000);
+    const tls = await localTls();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "adf-emulator-ca-"));
+    try {
+      const caFile = path.join(dir, "ca.pem");
+      fs.writeFileSync(caFile, tls.ca);
+      const plain = await serve((_seen, res) => json(res, 200, { done: true }));
+      const secure = await serve((_seen, res) => json(res, 202, {}, { Location: `${plain.url}/status`, "Retry-After": "0" }), tls);
+      const run = await runCli([secure.url, "--web", "--basic", "adf:pa55"], { NODE_EXTRA_CA_CERTS: caFile });
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.equal(secure.seen[0].headers.authorization, `Basic ${Buffer.from("adf:pa55").toString("base64")}`, "the https call has them");
+      assert.equal(plain.seen[0].headers.authorization, undefined, "the http poll has none");
+      assert.match(run.stderr, /is on another origin than https:\/\/127\.0\.0\.1/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Issue 25 item 8: `Retry-After: 0` and a Location naming itself made about 2,800 polls in 5 s.
+  it("waits at least the poll interval between polls, whatever Retry-After says (1 s by default)", async () => {
+    assert.equal(DEFAULT_POLL_INTERVAL_MS, 1000);
+    assert.equal(pollWait(0), 1000);
+    assert.equal(pollWait(undefined), 1000);
+    assert.equal(pollWait(250), 1000);
+    assert.equal(pollWait(2500), 2500, "Retry-After may lengthen the wait");
+    assert.equal(pollWait(0, 50), 50);
+    assert.equal(pollWait(Infinity), MAX_TIMER_MS, "never longer than a timer holds (a longer one fires at once)");
+
+    const self = await serve((_seen, res) => json(res, 202, {}, { Location: "/self", "Retry-After": "0" }));
+    const result = await runWebActivity({ url: `${self.url}/self`, timeoutMs: 1000, pollIntervalMs: 100 });
+    assert.equal(result.status, "TimedOut");
+    // Ten waits of 100 ms fill the whole 1,000 ms: more polls would mean a shorter wait.
+    assert.ok((result.polls ?? 0) <= 10, `${result.polls} polls in 1 s`);
+  });
+
+  it("keeps to the deadline when Retry-After asks for more than a timer holds", async () => {
+    const self = await serve((_seen, res) => json(res, 202, {}, { Location: "/self", "Retry-After": "99999999999" }));
+    const result = await runWebActivity({ url: `${self.url}/self`, timeoutMs: 300, pollIntervalMs: 10 });
+    assert.equal(result.status, "TimedOut");
+    assert.equal(result.polls, 0);
+    assert.equal(self.seen.length, 1);
+  });
+
+  it("leaves no wait behind: the command exits once the activity times out, though Retry-After asked for an hour", async function () {
+    this.timeout(30_000);
+    const slow = await serve((_seen, res) => json(res, 202, {}, { Location: "/self", "Retry-After": "3600" }));
+    const run = await runCli([slow.url, "--web", "--timeout", "00:00:01"]);
+    assert.equal(run.code, 2, run.stdout + run.stderr);
+    assert.match(run.stdout, /Web activity: TimedOut/);
+  });
+
+  it("fails with TooManyPolls after maxPolls polls (10,000 by default)", async () => {
+    const self = await serve((_seen, res) => json(res, 202, {}, { Location: "/self" }));
+    const result = await runWebActivity({ url: `${self.url}/self`, timeoutMs: 10_000, pollIntervalMs: 1, maxPolls: 3 });
+    assert.equal(result.status, "Failed");
+    assert.equal(result.error?.errorCode, "TooManyPolls");
+    assert.equal(result.polls, 3);
+    assert.equal(self.seen.length, 4, "the call and three polls");
+  });
+
+  it("polls only http and https Locations", async () => {
+    const endpoint = await serve((_seen, res) => json(res, 202, {}, { Location: "file:///etc/passwd" }));
+    const result = await runWebActivity({ url: endpoint.url, pollIntervalMs: 1 });
+    assert.equal(result.error?.errorCode, "InvalidResponse");
+    assert.equal(result.polls, 0);
+  });
+
+  it("an activity timeout longer than a timer holds (24.8 days) is not reached at once", async () => {
+    const endpoint = await serve((_seen, res) => void setTimeout(() => json(res, 200, { ok: true }), 50));
+    const result = await runWebActivity({ url: endpoint.url, timeoutMs: 30 * 24 * 3_600_000 });
+    assert.equal(result.status, "Succeeded", JSON.stringify(result.error));
+  });
+
+  // Issue 25 item 8: a header named `constructor` printed as a function's source; `__proto__` was dropped.
+  it("keeps headers named like Object's properties as headers", async () => {
+    assert.deepEqual(Object.entries(responseHeaders(["constructor", "x", "__proto__", "y", "toString", "z"])), [
+      ["constructor", "x"],
+      ["__proto__", "y"],
+      ["toString", "z"],
+    ]);
+    const endpoint = await serveRaw(() =>
+      rawAnswer("HTTP/1.1 200 OK", ["constructor: x", "__proto__: y", "hasOwnProperty: z", "Content-Type: application/json"], "{}"),
+    );
+    const result = await runWebActivity({ url: endpoint.url });
+    const headers = (result.output as { ADFWebActivityResponseHeaders: Record<string, string> }).ADFWebActivityResponseHeaders;
+    assert.equal(Object.getOwnPropertyDescriptor(headers, "constructor")?.value, "x");
+    assert.equal(Object.getOwnPropertyDescriptor(headers, "__proto__")?.value, "y");
+    assert.equal(Object.getOwnPropertyDescriptor(headers, "hasOwnProperty")?.value, "z");
+    const report = formatReport(result);
+    assert.match(report, /"constructor": "x"/);
+    assert.match(report, /"__proto__": "y"/);
+    assert.doesNotMatch(report, /native code/);
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 
-import { acceptsThenCallsBack, callBack, callBackUriOf, closeEndpoints, json, serve } from "./endpoints.js";
+import { acceptsThenCallsBack, callBack, callBackUriOf, closeEndpoints, json, serve } from "./testing/endpoints.js";
 import { formatReport } from "./report.js";
 import { parseTimespan } from "./timespan.js";
 import { runWebhookActivity } from "./webhook.js";

@@ -1,34 +1,17 @@
 import * as assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import * as path from "node:path";
+
+import { runMocha, type MochaRun } from "./testing/run-mocha.js";
 
 /**
  * The suite cannot turn green by losing tests or hang on a leak: mocha, run as `npm test` runs it
  * (this repository's .mocharc.json), fails on `.only`, on pending tests and on handles left open.
  */
 
-const ROOT = path.resolve(import.meta.dirname, "..", "..");
-const MOCHA = path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js");
-
-function runMocha(fixture: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MOCHA, path.join(import.meta.dirname, "fixtures", fixture)], {
-      cwd: ROOT,
-      env: { ...process.env, LEAK_GRACE_MS: "500" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("exit", (code) => resolve({ code, output }));
-  });
-}
-
 describe("the test runner's configuration (.mocharc.json)", function () {
   // Each case starts mocha (and tsx) afresh.
   this.timeout(60_000);
 
-  const runs: Record<string, Promise<{ code: number | null; output: string }>> = {};
+  const runs: Record<string, Promise<MochaRun>> = {};
   before(() => {
     for (const fixture of ["clean.ts", "leaks-a-server.ts", "exclusive.ts", "pending.ts"]) runs[fixture] = runMocha(fixture);
   });

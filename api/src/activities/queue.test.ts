@@ -7,6 +7,7 @@ import { jobs } from "../jobs/index.js";
 import { defineJob } from "../jobs/job.js";
 import { startApi, type RunningApi } from "../testing/api.js";
 import { gatedJob } from "../testing/jobs.js";
+import { metric } from "../testing/metrics.js";
 import { postJson, startReceiver } from "../testing/receiver.js";
 
 /**
@@ -16,12 +17,6 @@ import { postJson, startReceiver } from "../testing/receiver.js";
  */
 
 const INSECURE = { CALLBACK_ALLOW_INSECURE: "true", CALLBACK_RETRY_BASE_MS: "10", LOG_LEVEL: "info" };
-
-async function metric(api: RunningApi, series: string): Promise<number> {
-  const text = await (await fetch(`${api.metricsUrl}/metrics`)).text();
-  const escaped = series.replace(/[{}()[\].+*?^$|\\]/g, "\\$&");
-  return Number(new RegExp(`^${escaped} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
-}
 
 function assertBusy(answer: { status: number; headers: Headers; body?: { error?: { code: string; message: string } } }, why: RegExp) {
   assert.equal(answer.status, 503);
@@ -181,31 +176,60 @@ describe("webhook queue: beyond MAX_CONCURRENT_JOBS, accepted and queued", funct
 describe("bounded pending callbacks and queued bytes", function () {
   this.timeout(10_000);
 
-  it("while MAX_PENDING_CALLBACKS callbacks wait on a hung host, new webhook calls are refused up front", async () => {
-    const api = await startApi({ ...INSECURE, MAX_PENDING_CALLBACKS: "3", CALLBACK_TIMEOUT_MS: "60000" });
-    const receiver = await startReceiver(["hang", "hang", "hang"]);
+  it("while MAX_PENDING_CALLBACKS callbacks wait on hung hosts, new webhook calls are refused up front", async () => {
+    const api = await startApi({ ...INSECURE, MAX_PENDING_CALLBACKS: "4", CALLBACK_TIMEOUT_MS: "60000" });
+    // Two hosts, each within its share (half of MAX_PENDING_CALLBACKS): together they fill the budget.
+    const receivers = [await startReceiver(["hang", "hang"]), await startReceiver(["hang", "hang"])];
     try {
-      for (let i = 0; i < 3; i++) assert.equal((await postJson(`${api.url}/helloworld`, { callBackUri: `${receiver.base}/cb/${i}` })).status, 202);
-      await receiver.untilAttempts(3);
-      assert.equal(await metric(api, "callbacks_pending"), 3);
-      assertBusy(await postJson(`${api.url}/helloworld`, { callBackUri: `${receiver.base}/cb/3` }), /MAX_PENDING_CALLBACKS/);
+      for (let i = 0; i < 4; i++) {
+        assert.equal((await postJson(`${api.url}/helloworld`, { callBackUri: `${receivers[i % 2]!.base}/cb/${i}` })).status, 202);
+      }
+      await Promise.all(receivers.map((receiver) => receiver.untilAttempts(2)));
+      assert.equal(await metric(api, "callbacks_pending"), 4);
+      const third = await startReceiver();
+      try {
+        assertBusy(await postJson(`${api.url}/helloworld`, { callBackUri: `${third.base}/cb/4` }), /MAX_PENDING_CALLBACKS/);
+      } finally {
+        await third.close();
+      }
       assert.equal((await postJson(`${api.url}/helloworld`, {})).status, 200, "Web activity calls hold no callback and still run");
     } finally {
-      await receiver.close();
+      await Promise.all(receivers.map((receiver) => receiver.close()));
+      await api.close();
+    }
+  });
+
+  it("one host holds at most half of MAX_PENDING_CALLBACKS: a flood of calls whose callbacks hang leaves room for the other hosts", async () => {
+    const api = await startApi({ ...INSECURE, MAX_PENDING_CALLBACKS: "10", CALLBACK_TIMEOUT_MS: "60000" });
+    const hung = await startReceiver(Array.from({ length: 10 }, () => "hang" as const));
+    const good = await startReceiver();
+    try {
+      const answers = [];
+      for (let i = 0; i < 10; i++) answers.push((await postJson(`${api.url}/helloworld`, { callBackUri: `${hung.base}/cb/${i}` })).status);
+      await hung.untilAttempts(5);
+      assert.deepEqual(answers.slice(0, 5), [202, 202, 202, 202, 202]);
+      assertBusy(await postJson(`${api.url}/helloworld`, { callBackUri: `${hung.base}/cb/more` }), /callBackUri's host/);
+      for (let i = 0; i < 5; i++) assert.equal((await postJson(`${api.url}/helloworld`, { callBackUri: `${good.base}/cb/${i}` })).status, 202);
+      assert.equal((await good.waitFor(5)).length, 5, "the other host is called back all along");
+    } finally {
+      await hung.close();
+      await good.close();
       await api.close();
     }
   });
 
   it("the byte budget covers pending callbacks: a call whose input would pass MAX_QUEUED_BYTES is refused", async () => {
-    // Three 20 KB outputs wait on a hung host; a fourth 20 KB call would take the budget past 64 KB.
+    // Three 20 KB outputs wait on hung hosts (one each: a host's share is half the budget); a fourth
+    // 20 KB call would take the budget past 64 KB.
     const api = await startApi({ ...INSECURE, MAX_QUEUED_BYTES: "64kb", BODY_LIMIT: "32kb", MAX_OUTPUT_BYTES: "32kb", CALLBACK_TIMEOUT_MS: "60000" });
-    const receiver = await startReceiver(["hang", "hang", "hang"]);
+    const hung = [await startReceiver(["hang"]), await startReceiver(["hang"]), await startReceiver(["hang"])];
+    const receiver = await startReceiver();
     const output = { data: "x".repeat(20_000) };
     try {
       for (let i = 0; i < 3; i++) {
-        assert.equal((await postJson(`${api.url}/simulate`, { output, callBackUri: `${receiver.base}/cb/${i}` })).status, 202);
+        assert.equal((await postJson(`${api.url}/simulate`, { output, callBackUri: `${hung[i]!.base}/cb/${i}` })).status, 202);
       }
-      await receiver.untilAttempts(3);
+      await Promise.all(hung.map((each) => each.untilAttempts(1)));
       const held = await metric(api, "queued_bytes");
       assert.ok(held > 60_000 && held < 62_000, `the three callbacks hold ${held} bytes`);
       assertBusy(await postJson(`${api.url}/simulate`, { output, callBackUri: `${receiver.base}/cb/3` }), /MAX_QUEUED_BYTES/);
@@ -229,7 +253,23 @@ describe("bounded pending callbacks and queued bytes", function () {
       // A small call still fits.
       assert.equal((await postJson(`${api.url}/helloworld`, { callBackUri: `${receiver.base}/cb/small` })).status, 202);
     } finally {
-      await receiver.close();
+      await Promise.all([...hung, receiver].map((each) => each.close()));
+      await api.close();
+    }
+  });
+
+  it("one host's work holds at most half of MAX_QUEUED_BYTES; a call larger than that is still taken when its host holds nothing else", async () => {
+    const api = await startApi({ ...INSECURE, MAX_QUEUED_BYTES: "64kb", BODY_LIMIT: "40kb", MAX_OUTPUT_BYTES: "40kb", CALLBACK_TIMEOUT_MS: "60000" });
+    const hung = await startReceiver(["hang", "hang"]);
+    const other = await startReceiver(["hang"]);
+    try {
+      assert.equal((await postJson(`${api.url}/simulate`, { output: { data: "x".repeat(20_000) }, callBackUri: `${hung.base}/cb/0` })).status, 202);
+      await hung.untilAttempts(1);
+      assertBusy(await postJson(`${api.url}/simulate`, { output: { data: "x".repeat(20_000) }, callBackUri: `${hung.base}/cb/1` }), /half of MAX_QUEUED_BYTES/);
+      assert.equal((await postJson(`${api.url}/simulate`, { output: { data: "x".repeat(36_000) }, callBackUri: `${other.base}/cb/0` })).status, 202);
+    } finally {
+      await hung.close();
+      await other.close();
       await api.close();
     }
   });
@@ -237,21 +277,22 @@ describe("bounded pending callbacks and queued bytes", function () {
   it("the byte budget covers queued jobs' inputs too", async () => {
     const gated = gatedJob();
     const api = await startApi({ ...INSECURE, MAX_CONCURRENT_JOBS: "1", MAX_QUEUED_BYTES: "8kb", BODY_LIMIT: "4kb", MAX_OUTPUT_BYTES: "4kb" }, { jobs: [...jobs, gated.job] });
-    const receiver = await startReceiver();
+    // One host for each call: a host's share is half the budget.
+    const receivers = [await startReceiver(), await startReceiver(), await startReceiver(), await startReceiver()];
     const tag = "q".repeat(3_000);
     try {
-      assert.equal((await postJson(`${api.url}/gated`, { tag: "running", callBackUri: `${receiver.base}/cb/r` })).status, 202);
+      assert.equal((await postJson(`${api.url}/gated`, { tag: "running", callBackUri: `${receivers[0]!.base}/cb/r` })).status, 202);
       await gated.until("start", 1);
-      assert.equal((await postJson(`${api.url}/gated`, { tag, callBackUri: `${receiver.base}/cb/q1` })).status, 202);
-      assert.equal((await postJson(`${api.url}/gated`, { tag, callBackUri: `${receiver.base}/cb/q2` })).status, 202);
+      assert.equal((await postJson(`${api.url}/gated`, { tag, callBackUri: `${receivers[1]!.base}/cb/q1` })).status, 202);
+      assert.equal((await postJson(`${api.url}/gated`, { tag, callBackUri: `${receivers[2]!.base}/cb/q2` })).status, 202);
       assert.ok((await metric(api, "queued_bytes")) > 6_000);
-      assertBusy(await postJson(`${api.url}/gated`, { tag, callBackUri: `${receiver.base}/cb/q3` }), /MAX_QUEUED_BYTES/);
+      assertBusy(await postJson(`${api.url}/gated`, { tag, callBackUri: `${receivers[3]!.base}/cb/q3` }), /MAX_QUEUED_BYTES/);
       gated.open();
-      await receiver.waitFor(3);
+      await Promise.all(receivers.slice(0, 3).map((receiver) => receiver.waitFor(1)));
       assert.deepEqual(gated.tags.map((t) => t.length), [7, 3_000, 3_000], "queued inputs come back whole when their jobs start");
     } finally {
       gated.open();
-      await receiver.close();
+      await Promise.all(receivers.map((receiver) => receiver.close()));
       await api.close();
     }
   });

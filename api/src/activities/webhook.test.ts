@@ -6,6 +6,7 @@ import { z } from "zod";
 import { jobs } from "../jobs/index.js";
 import { defineJob } from "../jobs/job.js";
 import { startApi, type RunningApi } from "../testing/api.js";
+import { metric } from "../testing/metrics.js";
 import { circularJob, gatedJob } from "../testing/jobs.js";
 import { startApiProcess } from "../testing/process.js";
 import { postJson, startReceiver } from "../testing/receiver.js";
@@ -14,11 +15,6 @@ import { postJson, startReceiver } from "../testing/receiver.js";
 // busy machine (a 200 that misses the attempt's timeout is retried, and the attempt counts change):
 // only the cases that hang on purpose wait them out.
 const FAST = { CALLBACK_ALLOW_INSECURE: "true", CALLBACK_RETRY_BASE_MS: "20", CALLBACK_TIMEOUT_MS: "2000" };
-
-const metricValue = async (api: RunningApi, pattern: RegExp) => {
-  const text = await (await fetch(`${api.metricsUrl}/metrics`)).text();
-  return Number(pattern.exec(text)?.[1] ?? 0);
-};
 
 describe("webhook activity: 202, then a callback ADF understands", () => {
   let api: RunningApi;
@@ -66,7 +62,7 @@ describe("webhook activity: 202, then a callback ADF understands", () => {
       const [callback] = await receiver.waitFor(1);
       assert.equal(callback!.body.StatusCode, "504");
       assert.equal((callback!.body.Error as { ErrorCode: string }).ErrorCode, "JobTimedOut");
-      assert.ok(await metricValue(api, /jobs_total\{job="simulate",outcome="timed_out"\} (\d+)/) >= 1);
+      assert.ok(await metric(api, 'jobs_total{job="simulate",outcome="timed_out"}', 0) >= 1);
     } finally {
       await receiver.close();
     }
@@ -185,7 +181,7 @@ describe("callback delivery: retries until delivered once, gives up visibly", ()
   });
 
   it("does not retry a 4xx answer, and never follows a redirect", async () => {
-    const before = await metricValue(api, /callback_give_ups_total\{reason="rejected"\} (\d+)/);
+    const before = await metric(api, 'callback_give_ups_total{reason="rejected"}', 0);
     // Where a redirect points: a client that followed it would be counted here (and would be acknowledged).
     const elsewhere = await startReceiver();
     try {
@@ -204,23 +200,23 @@ describe("callback delivery: retries until delivered once, gives up visibly", ()
     } finally {
       await elsewhere.close();
     }
-    assert.equal((await metricValue(api, /callback_give_ups_total\{reason="rejected"\} (\d+)/)) - before, 3);
+    assert.equal((await metric(api, 'callback_give_ups_total{reason="rejected"}', 0)) - before, 3);
   });
 
   it("gives up on a receiver down for good: logged and counted", async () => {
     const receiver = await startReceiver();
     const url = `${receiver.base}/cb`;
     await receiver.close();
-    const before = await metricValue(api, /callback_give_ups_total\{reason="exhausted"\} (\d+)/);
-    const retriesBefore = await metricValue(api, /callback_retries_total (\d+)/);
+    const before = await metric(api, 'callback_give_ups_total{reason="exhausted"}', 0);
+    const retriesBefore = await metric(api, 'callback_retries_total', 0);
     const accepted = await postJson(`${api.url}/helloworld`, { callBackUri: url });
     assert.equal(accepted.status, 202);
     const givenUp = await senderDone(accepted.body?.jobId);
     assert.match(String(givenUp.msg), /^callback given up/);
     assert.equal(givenUp.level, "error");
-    assert.equal(await metricValue(api, /callback_give_ups_total\{reason="exhausted"\} (\d+)/), before + 1);
+    assert.equal(await metric(api, 'callback_give_ups_total{reason="exhausted"}', 0), before + 1);
     // CALLBACK_MAX_ATTEMPTS is 5: four retries, counted by this job alone.
-    assert.equal((await metricValue(api, /callback_retries_total (\d+)/)) - retriesBefore, 4);
+    assert.equal((await metric(api, 'callback_retries_total', 0)) - retriesBefore, 4);
   });
 });
 

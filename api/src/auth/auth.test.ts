@@ -1,14 +1,16 @@
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import Koa from "koa";
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from "jose";
 
 import { ConfigError, loadConfig } from "../config.js";
 import { errorHandler } from "../framework/errors.js";
 import { entraAuthentication } from "./entra.js";
 import { startApi, type RunningApi } from "../testing/api.js";
+import { deadUrl } from "../testing/http.js";
+import { startJwksServer, type JwksServer } from "../testing/jwks-server.js";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const OTHER_TENANT = "0b5b2a9c-3c1d-4e8f-9a7b-6c5d4e3f2a1b";
@@ -22,55 +24,6 @@ const V2_ISSUER = `https://login.microsoftonline.com/${TENANT}/v2.0`;
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 const now = () => Math.floor(Date.now() / 1000);
-
-interface JwksServer {
-  url: string;
-  fetches: number;
-  /** The status it answers with from now on. */
-  status: number;
-  close(): Promise<void>;
-}
-
-/** The tenant's key set, as Entra ID serves it, on 127.0.0.1. */
-async function startJwksServer(keys: JWK[], status = 200): Promise<JwksServer> {
-  const state = { fetches: 0, status };
-  const server: Server = createServer((req, res) => {
-    state.fetches++;
-    if (req.url !== "/keys") {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(state.status, { "content-type": "application/json" }).end(state.status === 200 ? JSON.stringify({ keys }) : "{}");
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/keys`,
-    get fetches() {
-      return state.fetches;
-    },
-    get status() {
-      return state.status;
-    },
-    set status(value: number) {
-      state.status = value;
-    },
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
-/** A port nothing listens on (bound, then released). */
-async function deadUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/keys`;
-}
 
 describe("authentication, chosen by AUTH_MODE", function () {
   this.timeout(5_000);
@@ -267,7 +220,7 @@ describe("authentication, chosen by AUTH_MODE", function () {
 
   describe("entra when the key set cannot be fetched", () => {
     it("answers 503 auth_unavailable when the JWKS server is down", async () => {
-      const api = await start(entraEnv({ ENTRA_JWKS_URI: await deadUrl() }));
+      const api = await start(entraEnv({ ENTRA_JWKS_URI: await deadUrl("/keys") }));
       const res = await call(api, `Bearer ${await mint()}`);
       assert.equal(res.status, 503);
       assert.deepEqual(((await res.json()) as { error: { code: string } }).error.code, "auth_unavailable");

@@ -1,9 +1,10 @@
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { errors, jwtVerify, type JWTPayload } from "jose";
 import type { Middleware } from "koa";
 
 import { defaultJwksUri, entraIssuers, type AzureCloudName } from "../clouds.js";
 import { HttpError } from "../framework/errors.js";
 import type { Logger } from "../framework/logging.js";
+import { KeysUnavailable, SigningKeys } from "./signing-keys.js";
 
 export interface EntraOptions {
   /** The Entra ID tenant (a GUID) whose tokens are accepted. */
@@ -27,11 +28,6 @@ export interface EntraOptions {
 const REALM = 'realm="adf-webhook-api"';
 // RFC 6750: a token68 after `Bearer`. A JWT's characters are base64url plus the dots.
 const BEARER_HEADER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
-/** The signing keys could not be fetched: the caller is not at fault. */
-class KeysUnavailable extends Error {
-  override name = "KeysUnavailable";
-}
 
 function refuse(message: string, tokenSent: boolean): HttpError {
   const challenge = tokenSent ? `Bearer ${REALM}, error="invalid_token"` : `Bearer ${REALM}`;
@@ -67,10 +63,11 @@ function reasonFor(error: unknown): string | undefined {
 
 /**
  * `AUTH_MODE=entra`: an Entra ID bearer JWT, such as the one a Data Factory sends with managed identity
- * authentication. Checks the RS256 signature against the tenant's keys (fetched once and cached for an
- * hour; fetched again for an unknown key id, at most every 30 s; the last ones kept while a refresh fails), `exp`/`nbf` with a small tolerance, the issuer (v1 or
- * v2 of the tenant, in the chosen Azure cloud), the audience and, when lists are set, the caller's object id and its app roles. The caller's `oid`
- * goes to `ctx.state.caller`.
+ * authentication. Checks the RS256 signature against the tenant's keys (see SigningKeys: cached for an
+ * hour, then refreshed in the background; fetched again for an unknown key id, at most every 30 s; the
+ * last ones kept while a refresh fails, and a failed fetch backed off), `exp`/`nbf` with a small
+ * tolerance, the issuer (v1 or v2 of the tenant, in the chosen Azure cloud), the audience and, when
+ * lists are set, the caller's object id and its app roles. The caller's `oid` goes to `ctx.state.caller`.
  */
 export function entraAuthentication(options: EntraOptions): Middleware {
   const tenantId = options.tenantId.toLowerCase();
@@ -81,30 +78,11 @@ export function entraAuthentication(options: EntraOptions): Middleware {
   const allowed = options.allowedCallers?.length ? new Set(options.allowedCallers.map((id) => id.toLowerCase())) : undefined;
   const clockTolerance = options.clockToleranceSeconds ?? 60;
 
-  const remote = createRemoteJWKSet(new URL(options.jwksUri ?? defaultJwksUri(cloud, tenantId)), {
-    timeoutDuration: 5_000,
-    cooldownDuration: 30_000,
-    cacheMaxAge: options.keysMaxAgeMs ?? 3_600_000,
-  });
-  // Anything but "no such key" from the key set is a failure to fetch or read it. With keys fetched before,
-  // those are used until a fetch succeeds again; with none, it is a 503: not the caller's fault.
-  const keysFor =
-    (log: Logger | undefined): JWTVerifyGetKey =>
-    async (header, token) => {
-      try {
-        return await remote(header, token);
-      } catch (error) {
-        if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
-        const lastKnown = remote.jwks();
-        if (!lastKnown) throw new KeysUnavailable("the signing keys could not be fetched", { cause: error });
-        log?.warn({ err: error }, "the Entra ID signing keys could not be fetched again: using the ones fetched before");
-        return createLocalJWKSet(lastKnown)(header, token);
-      }
-    };
+  const keys = new SigningKeys({ url: new URL(options.jwksUri ?? defaultJwksUri(cloud, tenantId)), maxAgeMs: options.keysMaxAgeMs ?? 3_600_000 });
 
   async function verify(token: string, log: Logger | undefined): Promise<JWTPayload> {
     try {
-      const { payload } = await jwtVerify(token, keysFor(log), {
+      const { payload } = await jwtVerify(token, keys.keyFor(log), {
         algorithms: ["RS256"],
         issuer,
         audience,

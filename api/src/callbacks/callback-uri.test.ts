@@ -6,7 +6,8 @@ import { createLogger } from "../framework/logging.js";
 import { startApi } from "../testing/api.js";
 import { postJson, startReceiver } from "../testing/receiver.js";
 import { CallbackSender } from "./sender.js";
-import { blockedReason, checkCallbackUri, type CallbackPolicy, type HostLookup } from "./callback-uri.js";
+import { blockedReason } from "./addresses.js";
+import { checkCallbackUri, type CallbackPolicy, type HostLookup } from "./callback-uri.js";
 import { createJobMetrics } from "../activities/metrics.js";
 
 const strict: CallbackPolicy = { allowedHosts: ["datafactory.azure.com", "azuresynapse.net", "localhost"], allowInsecure: false };
@@ -255,6 +256,87 @@ describe("callBackUri hosts that DNS cannot resolve right now", () => {
       assert.equal(res.status, 400);
       assert.equal(res.body?.error?.code, "invalid_callback_uri");
       assert.match(res.body?.error?.message ?? "", /does not resolve/);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+/**
+ * Issue 25: a callBackUri whose host can never resolve (longer than 253 octets: the resolver fails it
+ * with EINVAL) was accepted, its callback retried until given up; 1,000 of them in a second filled the
+ * pending-callback budget. Every name that can never resolve is refused at intake; only a resolver that
+ * cannot answer now lets a call through.
+ */
+describe("callBackUri hosts that can never resolve: refused at intake", () => {
+  const LONG = `${Array.from({ length: 5 }, (_, i) => String.fromCharCode(97 + i).repeat(60)).join(".")}.datafactory.azure.com`;
+  /** A resolver stand-in that fails every name with `code` (or never answers), and counts its calls. */
+  function failingLookup(code: string | "hang") {
+    const calls: string[] = [];
+    const answer: Array<() => void> = [];
+    const lookup: HostLookup = (hostname, _options, callback) => {
+      calls.push(hostname);
+      const fail = () => callback(Object.assign(new Error(`getaddrinfo ${code} ${hostname}`), { code }), []);
+      if (code === "hang") answer.push(() => callback(null, [{ address: "20.50.1.1", family: 4 }]));
+      else setImmediate(fail);
+    };
+    return { lookup, calls, release: () => answer.splice(0).forEach((each) => each()) };
+  }
+
+  for (const [uri, why] of [
+    [`https://${LONG}/cb`, /longer than 253 characters/],
+    [`https://${"x".repeat(64)}.datafactory.azure.com/cb`, /label longer than 63/],
+    ["https://a..datafactory.azure.com/cb", /empty label/],
+    ["https://a_b.datafactory.azure.com/cb", /letters, digits and inner hyphens/],
+    ["https://-a.datafactory.azure.com/cb", /letters, digits and inner hyphens/],
+  ] as const) {
+    it(`refuses ${uri.length > 80 ? `${uri.slice(0, 60)}... (${uri.length} characters)` : uri} without a lookup`, async () => {
+      const { lookup, calls } = failingLookup("EAI_AGAIN");
+      await assert.rejects(checkCallbackUri(uri, { ...strict, lookup }), (error: Error) => why.test(error.message));
+      assert.deepEqual(calls, []);
+    });
+  }
+
+  it("with the system's resolver, a name longer than 253 characters is refused by its length (the resolver answers EINVAL)", async () => {
+    await assert.rejects(checkCallbackUri(`https://${LONG}/cb`, strict), /longer than 253 characters/);
+  });
+
+  for (const code of ["ENOTFOUND", "ENODATA", "EINVAL", "EAI_FAIL", "EAI_BADFLAGS", "EAI_FAMILY", "EBADNAME"]) {
+    it(`refuses a name the resolver fails with ${code} (it will not resolve on a retry)`, async () => {
+      const { lookup } = failingLookup(code);
+      await assert.rejects(checkCallbackUri("https://dp.svc.datafactory.azure.com/cb", { ...strict, lookup }), /does not resolve|cannot be resolved/);
+    });
+  }
+
+  for (const code of ["EAI_AGAIN", "ETIMEOUT", "ESERVFAIL", "EAI_SYSTEM"]) {
+    it(`accepts a name the resolver cannot answer for now (${code}): delivery resolves it again`, async () => {
+      const { lookup } = failingLookup(code);
+      const url = await checkCallbackUri("https://dp.svc.datafactory.azure.com/cb", { ...strict, lookup });
+      assert.equal(url.hostname, "dp.svc.datafactory.azure.com");
+    });
+  }
+
+  it("lookups of one name under way at once share one call to the resolver (a name whose DNS hangs takes one of its threads, not all)", async () => {
+    const { lookup, calls, release } = failingLookup("hang");
+    const checks = Array.from({ length: 20 }, () => checkCallbackUri("https://dp.svc.datafactory.azure.com/cb", { ...strict, lookup }));
+    const other = checkCallbackUri("https://other.svc.datafactory.azure.com/cb", { ...strict, lookup });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(calls, ["dp.svc.datafactory.azure.com", "other.svc.datafactory.azure.com"]);
+    release();
+    assert.equal((await Promise.all(checks)).length, 20);
+    await other;
+  });
+
+  it("over HTTP: 400 invalid_callback_uri, and the pending callbacks stay empty", async () => {
+    const api = await startApi({});
+    try {
+      for (let i = 0; i < 20; i++) {
+        const res = await postJson(`${api.url}/helloworld`, { callBackUri: `https://${LONG}/cb/${i}` });
+        assert.equal(res.status, 400);
+        assert.equal(res.body?.error?.code, "invalid_callback_uri");
+      }
+      const metrics = await (await fetch(`${api.metricsUrl}/metrics`)).text();
+      assert.match(metrics, /^callbacks_pending 0$/m);
     } finally {
       await api.close();
     }

@@ -1,8 +1,8 @@
 /**
  * How a callback is retried: the settings' defaults, the wait before each retry, and from those the
  * longest a callback can take before the API gives up. The sender (sender.ts) and the settings
- * (config.ts) use it, and so does the Pulumi program: the sample pipeline's activities must wait at
- * least this long (stack/datafactory.ts).
+ * (settings.ts) use it, and so does the Pulumi program: the sample pipeline's activities must wait at
+ * least this long (stack/data-factory.ts).
  */
 
 /** The API's defaults for the callback settings (CALLBACK_TIMEOUT_MS etc.). */
@@ -75,7 +75,7 @@ export const WRAP_UP_MARGIN_MS = 1_000;
  * MAX_QUEUED_JOBS jobs add one each, so this many rounds of one timeout cover the worst case; the wrap-up
  * ends as soon as the last callback is settled. (Whatever CALLBACK_MAX_ATTEMPTS, a callback gets at most
  * one more attempt here.) The pods' terminationGracePeriodSeconds must cover the drain plus this
- * (stack/config.ts).
+ * (stack/workload/index.ts).
  */
 export function wrapUpMs(settings: WrapUpSettings): number {
   const timeoutMs = settings.CALLBACK_TIMEOUT_MS ?? CALLBACK_DEFAULTS.CALLBACK_TIMEOUT_MS;

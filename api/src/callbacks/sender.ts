@@ -5,26 +5,6 @@ import type { Logger } from "../framework/logging.js";
 import { BlockedAddressError, guardedLookup, type HostLookup } from "./callback-uri.js";
 import * as callbackPolicy from "./policy.js";
 import type { JobMetrics } from "../activities/metrics.js";
-import type { JobOutcome } from "../activities/runner.js";
-
-/**
- * The body ADF expects on callBackUri, as UTF-8 bytes: `{"Output":…,"StatusCode":"200"}`, or with
- * `"Error":{"ErrorCode","Message"}` and the failure's status (with `reportStatusOnCallBack`, a StatusCode of
- * 400 or more fails the activity). Built from the output's JSON text, so the output is never serialised
- * twice, and held as bytes while the callback waits to be delivered.
- */
-export function callbackPayload(outcome: JobOutcome): Buffer {
-  const error = outcome.ok ? "" : `,"Error":${JSON.stringify({ ErrorCode: outcome.errorCode, Message: outcome.message })}`;
-  const head = '{"Output":';
-  const tail = `${error},"StatusCode":"${outcome.ok ? "200" : String(outcome.statusCode)}"}`;
-  // Written into one buffer of its own: no joined copy of a large output, and no shared pool slab that
-  // a small callback would keep alive while it waits.
-  const payload = Buffer.allocUnsafeSlow(head.length + Buffer.byteLength(outcome.output) + Buffer.byteLength(tail));
-  let at = payload.write(head);
-  at += payload.write(outcome.output, at);
-  payload.write(tail, at);
-  return payload;
-}
 
 export interface DeliverySettings {
   timeoutMs: number;

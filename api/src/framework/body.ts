@@ -1,7 +1,7 @@
 import { bodyParser } from "@koa/bodyparser";
 import type { Context, Middleware } from "koa";
 
-import { HttpError } from "./errors.js";
+import { cut, HttpError } from "./errors.js";
 
 const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
 const JSON_TYPES = ["application/json", "application/*+json"] as const;
@@ -50,9 +50,8 @@ export function jsonBody(limitBytes: number, budget?: BodyBudget): Middleware {
     try {
       await parse(ctx, async () => {
         release?.();
-        if (depthExceeds(ctx.request.body, MAX_DEPTH)) {
-          throw new HttpError(400, "invalid_input", `The body is nested more than ${MAX_DEPTH} levels deep.`);
-        }
+        const problem = bodyProblem(ctx.request.body, MAX_DEPTH);
+        if (problem) throw new HttpError(400, "invalid_input", problem);
         await next();
       });
     } finally {
@@ -117,14 +116,46 @@ export class BodyBudget {
 /** Deeper than any real ADF payload; deep enough input would overflow recursive code further on. */
 const MAX_DEPTH = 64;
 
-/** Whether a parsed JSON value nests deeper than `max`, found without recursion. */
-function depthExceeds(value: unknown, max: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 0]];
+/** A value met while walking a parsed body: what it is, how deep, and where (its parent, and its key there). */
+interface Place {
+  value: unknown;
+  depth: number;
+  parent: Place | undefined;
+  key: string | number | undefined;
+}
+
+/**
+ * What a parsed body has that this API refuses, found without recursion: nesting deeper than `max`, or
+ * a number JSON.parse could not carry (past about ±1.8e308, `1e400` or a number of 500,000 digits, it
+ * becomes ±Infinity, which JSON has no text for: the job would get Infinity, and ADF null in its
+ * Output). Undefined when there is none.
+ */
+function bodyProblem(value: unknown, max: number): string | undefined {
+  const stack: Place[] = [{ value, depth: 0, parent: undefined, key: undefined }];
   while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
+    const place = stack.pop()!;
+    const node = place.value;
+    if (typeof node === "number") {
+      if (!Number.isFinite(node)) return `The number at ${jsonPath(place)} is beyond what JSON numbers carry here (about ±1.8e308); send it as a string.`;
+      continue;
+    }
     if (typeof node !== "object" || node === null) continue;
-    if (depth >= max) return true;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+    if (place.depth >= max) return `The body is nested more than ${max} levels deep.`;
+    const depth = place.depth + 1;
+    if (Array.isArray(node)) node.forEach((child: unknown, key) => stack.push({ value: child, depth, parent: place, key }));
+    else for (const [key, child] of Object.entries(node)) stack.push({ value: child, depth, parent: place, key });
   }
-  return false;
+  return undefined;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** Where a place is, as a JSON path (`$.output.rows[3]`), each key cut short. */
+function jsonPath(place: Place): string {
+  const segments: string[] = [];
+  for (let at: Place | undefined = place; at?.parent; at = at.parent) {
+    const { key } = at;
+    segments.push(typeof key === "number" ? `[${key}]` : IDENTIFIER.test(key!) ? `.${cut(key!, 64)}` : `[${JSON.stringify(cut(key!, 64))}]`);
+  }
+  return `$${segments.reverse().join("")}`;
 }

@@ -1,60 +1,10 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { connect } from "node:net";
 
-import { startApiProcess, type ApiProcess } from "../testing/process.js";
-
-/** Writes `raw` on a fresh connection (then half-closes when `end`), and returns all the server answered. */
-async function rawRequest(url: string, raw: string | Buffer, { end = false } = {}): Promise<string> {
-  const { port } = new URL(url);
-  const socket = connect(Number(port), "127.0.0.1");
-  const chunks: Buffer[] = [];
-  socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-  socket.on("error", () => {}); // a reset after the answer is expected
-  // A safety net, not a timing assertion: every shape here ends with the server closing the connection.
-  socket.setTimeout(10_000, () => socket.destroy());
-  socket.write(raw);
-  if (end) socket.end();
-  await new Promise((resolve) => socket.once("close", resolve));
-  return Buffer.concat(chunks).toString("latin1");
-}
-
-/** Every way a secret could hide in a log: as text, base64/base64url, hex, and inside byte arrays. */
-function findSecrets(logText: string, secrets: readonly string[]): string[] {
-  const found: string[] = [];
-  const forms = (secret: string) => [
-    secret,
-    Buffer.from(secret).toString("base64"),
-    Buffer.from(secret).toString("base64url"),
-    Buffer.from(secret).toString("hex"),
-  ];
-  // Byte arrays (`rawPacket` as pino's default serializer writes it: {"type":"Buffer","data":[80,79,...]}), decoded.
-  const decoded: string[] = [];
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) {
-      if (value.length >= 4 && value.every((item) => Number.isInteger(item) && item >= 0 && item <= 255)) {
-        decoded.push(Buffer.from(value as number[]).toString("latin1"));
-      } else value.forEach(walk);
-    } else if (typeof value === "object" && value !== null) Object.values(value).forEach(walk);
-  };
-  for (const line of logText.split("\n").filter(Boolean)) walk(JSON.parse(line));
-  const haystacks = [logText, ...decoded];
-  for (const secret of secrets) {
-    for (const form of forms(secret)) {
-      if (haystacks.some((text) => text.includes(form))) found.push(`${secret} (as ${form === secret ? "text" : form})`);
-    }
-  }
-  return found;
-}
-
-/** Log text written since `from`, up to a marker request's own line (the log is written in order). */
-async function logsThrough(api: ApiProcess, from: number): Promise<string> {
-  const marker = `marker-${randomBytes(6).toString("hex")}`;
-  await fetch(`${api.url}/healthz`, { headers: { "x-request-id": marker } });
-  while (!api.lines.some((line) => line.includes(marker))) await new Promise((resolve) => setTimeout(resolve, 20));
-  const upTo = api.lines.findIndex((line) => line.includes(marker));
-  return api.lines.slice(from, upTo).join("\n");
-}
+import { startApi, type RunningApi } from "../testing/api.js";
+import { sendRaw } from "../testing/http.js";
+import { logsThrough, startApiProcess, type ApiProcess } from "../testing/process.js";
+import { findSecrets } from "../testing/secrets.js";
 
 describe("requests whose HTTP framing breaks: answered as JSON, never logged as bytes", function () {
   this.timeout(60_000);
@@ -166,7 +116,7 @@ describe("requests whose HTTP framing breaks: answered as JSON, never logged as 
       it(`${shape.name} (AUTH_MODE=${mode})`, async () => {
         const api = processes[mode]!;
         const from = api.lines.length;
-        const answer = await rawRequest(api.url, shape.raw(mode), { end: shape.end ?? false });
+        const answer = await sendRaw(api.url, shape.raw(mode), { end: shape.end ?? false });
         if (shape.expect) {
           const [status, code] = shape.expect;
           // The last answer on the connection is the parser's refusal: a status line and our JSON error.
@@ -187,7 +137,7 @@ describe("requests whose HTTP framing breaks: answered as JSON, never logged as 
   it("writes well under 1 KB of log for a malformed 60 KB request (was ~180 KB)", async () => {
     const api = processes.basic!;
     const from = api.lines.length;
-    await rawRequest(api.url, shapes[0]!.raw("basic"));
+    await sendRaw(api.url, shapes[0]!.raw("basic"));
     const logText = await logsThrough(api, from);
     const bytes = Buffer.byteLength(logText);
     assert.ok(bytes < 1_024, `${bytes} bytes of log: ${logText}`);
@@ -201,7 +151,7 @@ describe("requests whose HTTP framing breaks: answered as JSON, never logged as 
     api.child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const from = api.lines.length;
     const raw = `POST /metrics?sig=${SIG} HTTP/1.1\r\nHost: api\r\nAuthorization: ${authorization.basic}\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(body(60_000))}ZZZ\r\n`;
-    const answer = await rawRequest(api.metricsUrl, raw);
+    const answer = await sendRaw(api.metricsUrl, raw);
     assert.match(answer.slice(answer.lastIndexOf("HTTP/1.1 ")), /^HTTP\/1\.1 400 [^]*"code":"malformed_request"/);
     const logText = await logsThrough(api, from);
     assert.deepEqual(findSecrets(logText + stderr, secrets), []);
@@ -213,5 +163,68 @@ describe("requests whose HTTP framing breaks: answered as JSON, never logged as 
     assert.ok(findSecrets(bytes, [PASSWORD]).length > 0);
     assert.ok(findSecrets(JSON.stringify({ a: Buffer.from(SIG).toString("base64") }), [SIG]).length > 0);
     assert.ok(findSecrets(JSON.stringify({ a: `..${BEARER}..` }), [BEARER]).length > 0);
+  });
+});
+
+/**
+ * Issue 25: requests Node answers on its own (a missing Host: an empty 400; an Expect other than
+ * 100-continue: an empty 417; CONNECT: a closed connection), with no log line and no metric. They get
+ * the API's JSON error shape, a log line and a metric, like every other refusal.
+ */
+describe("requests Node would refuse on its own: JSON errors, logged and counted", function () {
+  this.timeout(30_000);
+
+  let api: RunningApi;
+  before(async () => {
+    api = await startApi();
+  });
+  after(() => api.close());
+
+  /** The count of http_request_duration_seconds for one method and status on the unmatched route. */
+  async function refusals(method: string, status: string): Promise<number> {
+    const text = await (await fetch(`${api.metricsUrl}/metrics`)).text();
+    const line = new RegExp(`^http_request_duration_seconds_count\\{method="${method}",route="unmatched",status="${status}"\\} (\\d+)$`, "m").exec(text);
+    return Number(line?.[1] ?? 0);
+  }
+
+  for (const { name, raw, method, status, code } of [
+    { name: "an HTTP/1.1 request without Host", raw: "GET /healthz HTTP/1.1\r\n\r\n", method: "GET", status: 400, code: "missing_host" },
+    {
+      name: "an Expect other than 100-continue",
+      raw: 'POST /helloworld HTTP/1.1\r\nHost: api\r\nExpect: 200-ok\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+      method: "POST",
+      status: 417,
+      code: "expectation_failed",
+    },
+    { name: "CONNECT", raw: "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", method: "CONNECT", status: 405, code: "method_not_allowed" },
+  ]) {
+    it(`${name}: ${status} ${code} as JSON, then the connection closes; one log line, counted`, async () => {
+      const before = await refusals(method, String(status));
+      const from = api.logs.length;
+      const answer = await sendRaw(api.url, raw);
+      assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), JSON.stringify(answer.slice(0, 200)));
+      assert.match(answer, /\r\nContent-Type: application\/json/i);
+      const json = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)) as { error: { code: string; message: string } };
+      assert.equal(json.error.code, code);
+      assert.equal(typeof json.error.message, "string");
+      const lines = api.logs.slice(from).filter((line) => line.msg === "request refused");
+      assert.deepEqual(
+        lines.map(({ method: m, status: s, code: c }) => ({ method: m, status: s, code: c })),
+        [{ method, status, code }],
+      );
+      assert.equal(await refusals(method, String(status)), before + 1);
+    });
+  }
+
+  it("a request the HTTP parser refuses is counted too (its method unknown)", async () => {
+    const before = await refusals("unknown", "400");
+    const answer = await sendRaw(api.url, "GET /healthz HTTX/1.1\r\nHost: api\r\n\r\n");
+    assert.match(answer, /^HTTP\/1\.1 400 [^]*"code":"malformed_request"/);
+    assert.equal(await refusals("unknown", "400"), before + 1);
+  });
+
+  it("an HTTP/1.0 request without Host is still served (Host is required from HTTP/1.1 on)", async () => {
+    const answer = await sendRaw(api.url, "GET /healthz HTTP/1.0\r\n\r\n");
+    assert.match(answer, /^HTTP\/1\.1 200 /);
   });
 });

@@ -163,3 +163,77 @@ describe("errors: every failure is a JSON error with a stable shape", () => {
     assert.equal(res.status, 200);
   });
 });
+
+/**
+ * Issue 25: a body with 60,000 unknown keys got a 709 KB error listing every one, and a number JSON
+ * cannot carry (1e400, a 500,000-digit number) reached the job as Infinity and ADF as null. An error
+ * echoes a bounded part of the input, and such a number is refused with the place it was found.
+ */
+describe("errors echo a bounded part of the input; numbers JSON cannot carry are refused", () => {
+  const strings = defineJob({
+    name: "strings",
+    description: "Takes a list of strings.",
+    input: z.object({ values: z.array(z.string()) }),
+    run: async () => ({}),
+  });
+  let api: RunningApi;
+  before(async () => {
+    api = await startApi({ CALLBACK_ALLOW_INSECURE: "true" }, { jobs: [...jobs, strings] });
+  });
+  after(() => api.close());
+
+  const post = async (path: string, body: string) => {
+    const res = await fetch(`${api.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const text = await res.text();
+    return { status: res.status, text, body: JSON.parse(text) as { error: { code: string; message: string } } };
+  };
+
+  it("60,000 unknown keys: the first 10 are listed, the rest counted, in an answer of under 2 KB", async () => {
+    const body = `{${Array.from({ length: 60_000 }, (_, i) => `"k${i}":0`).join(",")}}`;
+    const answer = await post("/simulate", body);
+    assert.equal(answer.status, 400);
+    assertErrorShape(answer.body, "invalid_input");
+    assert.match(answer.body.error.message, /Unrecognized keys: "k0", "k1", .*"k9" and 59990 more/);
+    assert.ok(answer.text.length < 2_048, `${answer.text.length} characters of answer`);
+  });
+
+  it("one key of 500,000 characters is cut short", async () => {
+    const answer = await post("/simulate", JSON.stringify({ ["k".repeat(500_000)]: 1 }));
+    assert.equal(answer.status, 400);
+    assert.match(answer.body.error.message, /"k{64}\.\.\."/);
+    assert.ok(answer.text.length < 2_048, `${answer.text.length} characters of answer`);
+  });
+
+  it("5,000 problems: the first 10 are listed, the rest counted", async () => {
+    const answer = await post("/strings", JSON.stringify({ values: Array.from({ length: 5_000 }, (_, i) => i) }));
+    assert.equal(answer.status, 400);
+    assert.equal(answer.body.error.message.match(/✖/g)?.length, 10);
+    assert.match(answer.body.error.message, /\.\.\. and 4990 more problems$/);
+    assert.ok(answer.text.length < 4_096, `${answer.text.length} characters of answer`);
+  });
+
+  for (const [what, number, path] of [
+    ["1e400", "1e400", "$.output.big"],
+    ["-1e400", "-1e400", "$.output.big"],
+    ["a number of 500,000 digits", "9".repeat(500_000), "$.output.big"],
+  ] as const) {
+    it(`${what} in a Web activity's body: 400 invalid_input naming ${path}, never null in the output`, async () => {
+      const answer = await post("/simulate", `{"output":{"small":1,"big":${number}}}`);
+      assert.equal(answer.status, 400, answer.text.slice(0, 200));
+      assertErrorShape(answer.body, "invalid_input");
+      assert.ok(answer.body.error.message.includes(`at ${path} `), answer.body.error.message);
+    });
+  }
+
+  it("in a Webhook activity's body too, at any depth: refused before it is accepted", async () => {
+    const answer = await post("/simulate", `{"callBackUri":"http://127.0.0.1:9/cb","output":{"rows":[1,{"a b":[2,1e999]}]}}`);
+    assert.equal(answer.status, 400);
+    assert.ok(answer.body.error.message.includes('at $.output.rows[1]["a b"][1] '), answer.body.error.message);
+  });
+
+  it("the largest and smallest numbers JSON carries pass as they are", async () => {
+    const answer = await post("/simulate", '{"output":{"max":1.7976931348623157e308,"min":-1.7976931348623157e308,"tiny":5e-324}}');
+    assert.equal(answer.status, 200);
+    assert.deepEqual(JSON.parse(answer.text), { max: 1.7976931348623157e308, min: -1.7976931348623157e308, tiny: 5e-324 });
+  });
+});

@@ -42,9 +42,25 @@ const CODE_BY_TYPE: Record<string, string> = {
   "request.size.invalid": "bad_request",
 };
 
+/** The JSON text of an error, for answers written outside Koa (the HTTP layer's refusals). */
+export function errorJson(code: string, message: string): string {
+  return JSON.stringify({ error: { code, message } } satisfies ErrorBody);
+}
+
+/**
+ * The longest error message answered. Messages are short; one that is not (it echoes what a client sent,
+ * or a job's own message runs long) is cut here, so no answer's error grows with its input.
+ */
+const MAX_ERROR_MESSAGE_CHARS = 2_000;
+
 export function sendError(ctx: Context, status: number, code: string, message: string): void {
   ctx.status = status;
-  ctx.body = { error: { code, message } } satisfies ErrorBody;
+  ctx.body = { error: { code, message: cut(message, MAX_ERROR_MESSAGE_CHARS) } } satisfies ErrorBody;
+}
+
+/** `text` cut to `max` characters, marked as cut. */
+export function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}...` : text;
 }
 
 function toHttpError(error: unknown): HttpError | undefined {
@@ -117,13 +133,11 @@ export function notFoundHandler(): Middleware {
 export function answerUnrouted(ctx: Context): void {
   if (ctx.body !== undefined && ctx.body !== null) return;
   if (ctx.status === 405 || ctx.status === 501) {
-    sendError(ctx, 405, "method_not_allowed", `${ctx.method} is not allowed on ${shortPath(ctx.path)}.`);
+    sendError(ctx, 405, "method_not_allowed", `${ctx.method} is not allowed on ${cut(ctx.path, MAX_PATH_ECHO)}.`);
   } else if (ctx.status === 404) {
-    sendError(ctx, 404, "not_found", `No route for ${ctx.method} ${shortPath(ctx.path)}.`);
+    sendError(ctx, 404, "not_found", `No route for ${ctx.method} ${cut(ctx.path, MAX_PATH_ECHO)}.`);
   }
 }
 
 /** Echo at most a short prefix of a client's path. */
-function shortPath(path: string): string {
-  return path.length > 100 ? `${path.slice(0, 100)}...` : path;
-}
+const MAX_PATH_ECHO = 100;

@@ -1,25 +1,9 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 
 import fc from "fast-check";
 
-import { startApiProcess } from "../testing/process.js";
+import { runLogThenExit, startApiProcess } from "../testing/process.js";
 import { isoTimeCachedPerSecond } from "./log-destination.js";
-
-const CHILD = fileURLToPath(new URL("../testing/log-then-exit.ts", import.meta.url));
-
-/** Runs the child; its stdout is left unread for `readAfterMs` (a slow log collector: the pipe fills). */
-function runChild(args: string[], readAfterMs: number): Promise<{ code: number | null; lines: string[] }> {
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], { stdio: ["ignore", "pipe", "ignore"] });
-  const chunks: Buffer[] = [];
-  child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
-  child.stdout.pause();
-  setTimeout(() => child.stdout.resume(), readAfterMs);
-  return new Promise((resolve) => {
-    child.once("close", (code) => resolve({ code, lines: Buffer.concat(chunks).toString("utf8").split("\n").filter(Boolean) }));
-  });
-}
 
 function assertEveryLineInOrder(lines: string[], count: number): void {
   const entries = lines.map((line) => JSON.parse(line) as { i?: number; msg: string });
@@ -32,13 +16,13 @@ describe("log lines reach stdout, all of them, in order", function () {
   this.timeout(60_000);
 
   it("when the process calls process.exit() right after logging, with a slow reader", async () => {
-    const { code, lines } = await runChild(["20000", "exit"], 500);
+    const { code, lines } = await runLogThenExit(["20000", "exit"], 500);
     assert.equal(code, 3);
     assertEveryLineInOrder(lines, 20_000);
   });
 
   it("when the process dies of an uncaught exception right after logging", async () => {
-    const { code, lines } = await runChild(["5000", "throw"], 200);
+    const { code, lines } = await runLogThenExit(["5000", "throw"], 200);
     assert.equal(code, 1);
     assertEveryLineInOrder(lines, 5_000);
   });

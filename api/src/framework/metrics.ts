@@ -24,7 +24,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
  * The statuses this API answers with, labelled exactly (the values dashboards already use); any other
  * status (a job's own 4xx/5xx, say) becomes its class, `4xx` or `5xx`, so label values stay few.
  */
-const LABELLED_STATUSES = new Set([200, 201, 202, 204, 301, 302, 304, 400, 401, 403, 404, 405, 408, 409, 413, 415, 422, 429, 431, 500, 501, 502, 503, 504]);
+const LABELLED_STATUSES = new Set([200, 201, 202, 204, 301, 302, 304, 400, 401, 403, 404, 405, 408, 409, 413, 415, 417, 422, 429, 431, 500, 501, 502, 503, 504]);
 
 /** A status as a metric label: exact for the known ones, else its class. */
 export function statusLabel(status: number): string {

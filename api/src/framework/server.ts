@@ -1,9 +1,12 @@
 import { once } from "node:events";
-import { createServer, type RequestListener, type Server, type ServerResponse } from "node:http";
+import { createServer, STATUS_CODES, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import { Server as NetServer, type AddressInfo, type Socket } from "node:net";
 
 import type { Drain } from "./drain.js";
+import { errorJson, JSON_TYPE } from "./errors.js";
 import type { Logger } from "./logging.js";
+import { observeRequest, type Metrics } from "./metrics.js";
+import { admitRequest, currentAnswer, watchConnection } from "./pipelining.js";
 
 export interface ServerTimeouts {
   /** Idle keep-alive connections stay open longer than the load balancers' idle timeouts (60 s for most). */
@@ -21,19 +24,45 @@ export const DEFAULT_TIMEOUTS: ServerTimeouts = {
 };
 
 /** Node's own answers to the parser's errors (see `socketOnError` in node's lib/_http_server.js), as JSON. */
-const CLIENT_ERROR_ANSWERS: Record<string, [status: number, reason: string, code: string, message: string]> = {
-  HPE_HEADER_OVERFLOW: [431, "Request Header Fields Too Large", "headers_too_large", "The request's headers are too large."],
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, "Payload Too Large", "payload_too_large", "The request's chunk extensions are too large."],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, "Request Timeout", "request_timeout", "The request was not received in time."],
+const CLIENT_ERROR_ANSWERS: Record<string, Refusal> = {
+  HPE_HEADER_OVERFLOW: [431, "headers_too_large", "The request's headers are too large."],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, "payload_too_large", "The request's chunk extensions are too large."],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "request_timeout", "The request was not received in time."],
 };
-const MALFORMED: [number, string, string, string] = [400, "Bad Request", "malformed_request", "The request is not valid HTTP/1.1."];
+const MALFORMED: Refusal = [400, "malformed_request", "The request is not valid HTTP/1.1."];
 
-/** The raw HTTP answer to a request the parser could not read: our JSON error shape, then the connection closes. */
-export function clientErrorAnswer(code: string | undefined): { status: number; code: string; raw: string } {
-  const [status, reason, errorCode, message] = CLIENT_ERROR_ANSWERS[code ?? ""] ?? MALFORMED;
-  const body = JSON.stringify({ error: { code: errorCode, message } });
-  const raw = `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
-  return { status, code: errorCode, raw };
+/** A refusal at the HTTP layer, before any route: status, error code and message. */
+type Refusal = [status: number, code: string, message: string];
+
+/**
+ * Requests Node would answer on its own, with an empty body and nothing logged or counted (its
+ * `requireHostHeader` 400, its 417 when no `checkExpectation` listener, and a closed connection for
+ * CONNECT when no `connect` listener): answered here instead, as JSON errors.
+ */
+const MISSING_HOST: Refusal = [400, "missing_host", "An HTTP/1.1 request must have a Host header."];
+const EXPECTATION_FAILED: Refusal = [417, "expectation_failed", "The only Expect this API meets is 100-continue."];
+const CONNECT_REFUSED: Refusal = [405, "method_not_allowed", "CONNECT is not allowed: this API is no proxy."];
+
+/** The raw HTTP answer to a refusal on a bare socket: our JSON error shape, then the connection closes. */
+function rawAnswer([status, code, message]: Refusal): string {
+  const body = errorJson(code, message);
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/** Where the HTTP layer's refusals are told: a log line each, and (on the job port) the request metrics. */
+interface RefusalSink {
+  log?: Logger | undefined;
+  metrics?: Metrics | undefined;
+}
+
+/**
+ * Logs and counts a refusal the HTTP layer answered itself, as the request pipeline logs and counts the
+ * app's: by method (`unknown` when the parser could not tell), route `unmatched` and status.
+ */
+function told({ log, metrics }: RefusalSink, method: string, [status, code]: Refusal, err?: NodeJS.ErrnoException): void {
+  if (metrics) observeRequest(metrics, method, "unmatched", status, 0);
+  if (err) log?.info({ err, status }, "request refused by the HTTP parser");
+  else log?.info({ method, status, code }, "request refused");
 }
 
 /**
@@ -42,23 +71,31 @@ export function clientErrorAnswer(code: string | undefined): { status: number; c
  * nothing of a response has been written yet, as Node's default does with a bare status line; logs the
  * error by its code only (Node's parser errors carry the raw request bytes).
  */
-function onClientError(log: Logger | undefined) {
+function onClientError(sink: RefusalSink) {
   return (error: NodeJS.ErrnoException, socket: Socket) => {
-    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (error.code !== "ECONNRESET" && socket.writable && !inFlight?.headersSent) {
-      const answer = clientErrorAnswer(error.code);
-      socket.end(answer.raw);
-      log?.info({ err: error, status: answer.status }, "request refused by the HTTP parser");
+    if (error.code !== "ECONNRESET" && socket.writable && !currentAnswer(socket)?.headersSent) {
+      const refusal = CLIENT_ERROR_ANSWERS[error.code ?? ""] ?? MALFORMED;
+      socket.end(rawAnswer(refusal));
+      told(sink, "unknown", refusal, error);
     } else {
-      log?.debug({ err: error }, "connection error");
+      sink.log?.debug({ err: error }, "connection error");
     }
     socket.destroySoon();
   };
 }
 
+/** Answers a refusal on a request's response, then closes the connection (Node does for a missing Host). */
+function refuse(res: ServerResponse, sink: RefusalSink, refusal: Refusal): void {
+  const [status, code, message] = refusal;
+  const body = errorJson(code, message);
+  res.writeHead(status, { "Content-Type": JSON_TYPE, "Content-Length": Buffer.byteLength(body), Connection: "close" }).end(body);
+  told(sink, res.req.method ?? "unknown", refusal);
+}
+
 /**
  * An HTTP server for `handler`, listening on `host:port` (port 0 picks a free one). Requests the HTTP
- * parser refuses are answered by `onClientError` and logged to `log`.
+ * layer refuses (the parser's, a missing Host, an unmet Expect, CONNECT) are answered as JSON errors,
+ * logged to `log` and counted in `metrics`; what each connection makes the server hold is bounded (see pipelining.ts).
  */
 export async function listen(
   handler: RequestListener,
@@ -66,24 +103,43 @@ export async function listen(
   port: number,
   timeouts: ServerTimeouts = DEFAULT_TIMEOUTS,
   log?: Logger,
+  metrics?: Metrics,
 ): Promise<Server> {
+  const sink: RefusalSink = { log, metrics };
+  const serve: RequestListener = (req, res) => {
+    if (req.httpVersion === "1.1" && req.headers.host === undefined) refuse(res, sink, MISSING_HOST);
+    else handler(req, res);
+  };
+  const unmetExpectation: RequestListener = (req, res) => refuse(res, sink, EXPECTATION_FAILED);
   const server = createServer(
     {
       headersTimeout: timeouts.headersTimeoutMs,
       requestTimeout: timeouts.requestTimeoutMs,
       // Node checks the two timeouts above on this interval; its default (30 s) would blur them.
       connectionsCheckingInterval: Math.min(1_000, timeouts.headersTimeoutMs),
+      // Checked below instead, to answer in our JSON shape (and log and count it).
+      requireHostHeader: false,
     },
-    handler,
+    (req, res) => admitRequest(req, res, serve),
   );
   server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
-  server.on("clientError", onClientError(log));
+  server.on("clientError", onClientError(sink));
+  // An Expect other than 100-continue (Node emits this instead of `request`).
+  server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => admitRequest(req, res, unmetExpectation));
+  server.on("connect", (req: IncomingMessage, socket: Socket) => {
+    socket.on("error", () => {});
+    socket.end(rawAnswer(CONNECT_REFUSED));
+    socket.destroySoon();
+    told(sink, "CONNECT", CONNECT_REFUSED);
+  });
   // Per connection, not per request: what shutdown needs to find the requests still uploading.
   const open = new Set<Socket>();
   CONNECTIONS.set(server, open);
   server.on("connection", (socket: Socket) => {
     open.add(socket);
     socket.once("close", () => open.delete(socket));
+    // A client gets as long to take an answer as to send a request.
+    watchConnection(socket, timeouts.requestTimeoutMs);
   });
   server.listen(port, host);
   await once(server, "listening");
@@ -106,8 +162,8 @@ const CONNECTIONS = new WeakMap<Server, Set<Socket>>();
 function cutUploads(server: Server): number {
   let cut = 0;
   for (const socket of CONNECTIONS.get(server) ?? []) {
-    const response = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
-    if (response?.req && !response.req.complete) {
+    const response = currentAnswer(socket);
+    if (response && !response.req.complete) {
       socket.destroy();
       cut++;
     }

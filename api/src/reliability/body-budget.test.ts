@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { request } from "node:http";
 import { gzipSync } from "node:zlib";
 
 import { startApi, type RunningApi } from "../testing/api.js";
+import { postBody as post, type JsonAnswer as Answer } from "../testing/http.js";
 import { heldUpload, rawConnection } from "../testing/uploads.js";
+import { within } from "../testing/time.js";
 
 /**
  * Issue 20: bodies being uploaded were bounded by nothing (250 connections each holding back the last byte
@@ -19,40 +20,6 @@ const BODY_LIMIT = 100_000;
 const IN_FLIGHT = 250_000;
 // "Closed promptly", against the request timeout (30 s) a stalled connection would wait for.
 const CLOSED_WITHIN_MS = 10_000;
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: { error?: { code: string; message: string } } & Record<string, unknown>;
-}
-
-/** POSTs `body` as it is given: `chunked` without a Content-Length, or with the headers given. */
-function post(api: RunningApi, path: string, body: Buffer | string, headers: Record<string, string> = {}, chunked = false): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${api.url}${path}`, {
-      method: "POST",
-      agent: false,
-      headers: { "content-type": "application/json", ...(chunked ? { "transfer-encoding": "chunked" } : { "content-length": String(Buffer.byteLength(body)) }), ...headers },
-    });
-    req.once("response", (res) => {
-      let text = "";
-      res.on("data", (chunk: Buffer) => (text += chunk.toString()));
-      res.once("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? (JSON.parse(text) as Answer["body"]) : {} }));
-    });
-    req.once("error", reject);
-    req.end(body);
-  });
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} was still open after ${ms} ms`)), ms);
-    }),
-  ]);
-}
 
 function assertBusy(answer: Answer, what: string): void {
   assert.equal(answer.status, 503, `${what}: ${JSON.stringify(answer.body)}`);

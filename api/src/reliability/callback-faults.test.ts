@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 
 import { startApi, type RunningApi } from "../testing/api.js";
+import { flakyReceiver, sendersDone, startJobs } from "../testing/flaky-receiver.js";
+import { metric } from "../testing/metrics.js";
+import { postJson } from "../testing/receiver.js";
+import { settle } from "../testing/time.js";
 
 /**
  * Callback receivers that misbehave, many jobs at once: each callback is acknowledged exactly once
@@ -22,112 +23,6 @@ const FAST = {
   LOG_LEVEL: "info",
 };
 
-/** How the receiver answers the n-th attempt at one callback path. */
-type Step = number | "hang" | "destroy" | "close-mid-response" | "late-ack";
-
-interface FlakyReceiver {
-  base: string;
-  port: number;
-  /** Acknowledged (2xx sent) callbacks per path. */
-  acks: Map<string, number>;
-  /** Attempts per path. */
-  attempts: Map<string, number>;
-  /** How many "late-ack" answers were tried (after the sender had closed the connection). */
-  readonly lateAnswers: number;
-  waitForAcks(paths: string[], timeoutMs: number): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** A receiver on 127.0.0.1 (on `port` if given) answering each path's attempts by `script` (then 200). */
-async function flakyReceiver(script: Step[], port = 0): Promise<FlakyReceiver> {
-  const acks = new Map<string, number>();
-  const attempts = new Map<string, number>();
-  let lateAnswers = 0;
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const path = req.url ?? "";
-    req.resume();
-    req.on("end", () => {
-      const n = attempts.get(path) ?? 0;
-      attempts.set(path, n + 1);
-      const step = script[n] ?? 200;
-      const ack = () => acks.set(path, (acks.get(path) ?? 0) + 1);
-      if (step === "hang") return;
-      if (step === "destroy") return void req.socket.destroy();
-      if (step === "close-mid-response") {
-        // The status line says 200: the callback is delivered, even though the body never completes.
-        ack();
-        res.writeHead(200, { "content-type": "application/json", "content-length": "100" });
-        res.write('{"partial":');
-        return void setTimeout(() => req.socket.destroy(), 10);
-      }
-      if (step === "late-ack") {
-        // Answers 200 only once the sender has given up on this attempt (its timeout closed the
-        // connection): an acknowledgement that comes too late, which the sender must not count.
-        return void req.socket.once("close", () => {
-          lateAnswers++;
-          if (!res.destroyed && res.writable) {
-            ack();
-            res.writeHead(200).end("{}");
-          }
-        });
-      }
-      if (step >= 200 && step < 300) ack();
-      res.writeHead(step, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  server.listen(port, "127.0.0.1");
-  await once(server, "listening");
-  const bound = (server.address() as AddressInfo).port;
-  return {
-    base: `http://127.0.0.1:${bound}`,
-    port: bound,
-    acks,
-    attempts,
-    get lateAnswers() {
-      return lateAnswers;
-    },
-    async waitForAcks(paths, timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (!paths.every((path) => acks.has(path))) {
-        const missing = paths.filter((path) => !acks.has(path));
-        if (Date.now() > deadline) throw new Error(`${missing.length} callbacks not acknowledged after ${timeoutMs} ms, e.g. ${missing[0]} (attempts ${attempts.get(missing[0]!) ?? 0})`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
-    close() {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-async function postJson(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-async function metric(api: RunningApi, name: string, labels = ""): Promise<number> {
-  const text = await (await fetch(`${api.metricsUrl}/metrics`)).text();
-  const escaped = `${name}${labels}`.replace(/[{}()[\]."+*?^$|\\]/g, "\\$&");
-  return Number(new RegExp(`^${escaped} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
-}
-
-/** Starts `count` webhook jobs calling back `${base}/cb/<tag>-<i>`; returns their callback paths and job ids. */
-async function startJobs(api: RunningApi, base: string, tag: string, count: number): Promise<{ paths: string[]; jobIds: string[] }> {
-  const paths = Array.from({ length: count }, (_, i) => `/cb/${tag}-${i}`);
-  const answers = await Promise.all(paths.map((path) => postJson(`${api.url}/helloworld`, { callBackUri: `${base}${path}` })));
-  answers.forEach((answer) => assert.equal(answer.status, 202, JSON.stringify(answer.body)));
-  return { paths, jobIds: answers.map((answer) => answer.body.jobId as string) };
-}
-
-/** Resolves once the sender is done with every one of these jobs' callbacks: after that, no attempt can follow. */
-const sendersDone = (api: RunningApi, jobIds: string[]) =>
-  Promise.all(
-    jobIds.map((jobId) => api.waitForLog((l) => l.jobId === jobId && (l.msg === "callback delivered" || String(l.msg).startsWith("callback given up")))),
-  );
-
-const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe("reliability: callback faults, many jobs at once", function () {
   this.timeout(20_000);
   let api: RunningApi;
@@ -139,7 +34,7 @@ describe("reliability: callback faults, many jobs at once", function () {
   it("503, a dropped connection and a hang beyond CALLBACK_TIMEOUT_MS, then 200: each delivered exactly once", async () => {
     const receiver = await flakyReceiver([503, "destroy", "hang", 200]);
     try {
-      const retriesBefore = await metric(api, "callback_retries_total");
+      const retriesBefore = await metric(api, "callback_retries_total", 0);
       const { paths, jobIds } = await startJobs(api, receiver.base, "flaky", 40);
       await receiver.waitForAcks(paths, 15_000);
       await sendersDone(api, jobIds);
@@ -147,7 +42,7 @@ describe("reliability: callback faults, many jobs at once", function () {
         assert.equal(receiver.acks.get(path), 1, `${path} acknowledged once`);
         assert.equal(receiver.attempts.get(path), 4, `${path} took four attempts`);
       }
-      assert.equal((await metric(api, "callback_retries_total")) - retriesBefore, 3 * paths.length);
+      assert.equal((await metric(api, "callback_retries_total", 0)) - retriesBefore, 3 * paths.length);
     } finally {
       await receiver.close();
     }
@@ -219,15 +114,15 @@ describe("reliability: callback give-ups are logged and counted", function () {
     await down.close();
     const failing = await flakyReceiver([503, 503, 503, 503]);
     try {
-      const before = await metric(api, "callback_give_ups_total", '{reason="exhausted"}');
+      const before = await metric(api, 'callback_give_ups_total{reason="exhausted"}', 0);
       const receipts = await Promise.all([
         postJson(`${api.url}/helloworld`, { callBackUri: `${downBase}/cb/down?sig=s3cret` }),
         postJson(`${api.url}/helloworld`, { callBackUri: `${failing.base}/cb/503?sig=s3cret` }),
       ]);
-      const jobIds = receipts.map((receipt) => receipt.body.jobId as string);
+      const jobIds = receipts.map((receipt) => receipt.body?.jobId as string);
       await sendersDone(api, jobIds);
       assert.equal(giveUpLines().filter((line) => jobIds.includes(line.jobId as string)).length, 2, "both give-ups logged");
-      assert.equal((await metric(api, "callback_give_ups_total", '{reason="exhausted"}')) - before, 2);
+      assert.equal((await metric(api, 'callback_give_ups_total{reason="exhausted"}', 0)) - before, 2);
       assert.equal(failing.attempts.get("/cb/503?sig=s3cret"), 3, "exactly CALLBACK_MAX_ATTEMPTS attempts");
       assert.equal(failing.acks.size, 0);
       for (const line of giveUpLines()) assert.equal(line.level, "error");
@@ -240,13 +135,13 @@ describe("reliability: callback give-ups are logged and counted", function () {
   it("a 4xx answer is not retried: one attempt, a give-up counted as rejected", async () => {
     const receiver = await flakyReceiver([404]);
     try {
-      const before = await metric(api, "callback_give_ups_total", '{reason="rejected"}');
+      const before = await metric(api, 'callback_give_ups_total{reason="rejected"}', 0);
       const receipt = await postJson(`${api.url}/helloworld`, { callBackUri: `${receiver.base}/cb/gone` });
       assert.equal(receipt.status, 202);
-      await sendersDone(api, [receipt.body.jobId as string]);
-      assert.ok(giveUpLines().some((line) => line.jobId === receipt.body.jobId), "the give-up is logged");
+      await sendersDone(api, [receipt.body?.jobId as string]);
+      assert.ok(giveUpLines().some((line) => line.jobId === receipt.body?.jobId), "the give-up is logged");
       assert.equal(receiver.attempts.get("/cb/gone"), 1);
-      assert.equal((await metric(api, "callback_give_ups_total", '{reason="rejected"}')) - before, 1);
+      assert.equal((await metric(api, 'callback_give_ups_total{reason="rejected"}', 0)) - before, 1);
     } finally {
       await receiver.close();
     }

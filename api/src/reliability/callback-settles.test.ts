@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 
 import { startApi, type RunningApi } from "../testing/api.js";
+import { metric } from "../testing/metrics.js";
+import { within } from "../testing/time.js";
 import { startRawReceiver, type RawStep } from "../testing/raw-receiver.js";
 import { postJson, startReceiver } from "../testing/receiver.js";
 
@@ -14,21 +16,6 @@ import { postJson, startReceiver } from "../testing/receiver.js";
 const ATTEMPT_TIMEOUT_MS = 1_000;
 // A bound for "it settled", far above what the two attempts and their timeouts take: a hang fails here.
 const SETTLED_WITHIN_MS = 10_000;
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-    }),
-  ]);
-}
-
-async function metric(api: RunningApi, name: string): Promise<number> {
-  const text = await (await fetch(`${api.metricsUrl}/metrics`)).text();
-  return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
-}
 
 const HOLD = (answer: string): RawStep => ({ answer, then: "hold" });
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 
+import { tracedCall as call, type CallOutcome as Outcome } from "../testing/http.js";
+import { jobsStarted } from "../testing/metrics.js";
 import { startApiProcess } from "../testing/process.js";
 import { startReceiver } from "../testing/receiver.js";
 
@@ -11,44 +12,6 @@ import { startReceiver } from "../testing/receiver.js";
  */
 
 const DRAIN_TIMEOUT_MS = 5_000;
-
-type Outcome =
-  | { id: string; kind: "answered"; status: number; body: string }
-  | { id: string; kind: "error"; code: string; message: string };
-
-let sequence = 0;
-
-/**
- * One request, tagged with an x-request-id that the API's request log repeats: on a connection of its
- * own, or on `agent`'s. `sent` resolves once the whole request has been handed to the kernel.
- */
-function call(base: string, method: string, path: string, body?: unknown, agent: Agent | false = false, sent?: (flushed: Promise<unknown>) => void): Promise<Outcome> {
-  const id = `drain-${++sequence}`;
-  const url = new URL(path, base);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve) => {
-    const headers: Record<string, string | number> = { "x-request-id": id };
-    if (payload) Object.assign(headers, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
-    const req = request(url, { method, agent, headers });
-    sent?.(once(req, "finish"));
-    req.once("response", (res) => {
-      let text = "";
-      res.on("data", (chunk: Buffer) => (text += chunk.toString()));
-      res.once("end", () => resolve({ id, kind: "answered", status: res.statusCode ?? 0, body: text }));
-      res.once("error", (error: NodeJS.ErrnoException) => resolve({ id, kind: "error", code: error.code ?? "", message: error.message }));
-    });
-    req.once("error", (error: NodeJS.ErrnoException) => resolve({ id, kind: "error", code: error.code ?? "", message: error.message }));
-    req.end(payload);
-  });
-}
-
-/** Jobs the API has started (running now, or already ended), from its metrics. */
-async function jobsStarted(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const running = Number(/^jobs_running (\d+)$/m.exec(text)?.[1] ?? NaN);
-  const ended = [...text.matchAll(/^jobs_total\{job="simulate",outcome="(succeeded|failed|timed_out|interrupted)"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[2]), 0);
-  return running + ended;
-}
 
 /** Connection-level failures: the request never reached the API (refused, or reset before it was read). */
 const NEVER_REACHED = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE"]);

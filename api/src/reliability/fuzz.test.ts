@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { request } from "node:http";
 
 import fc from "fast-check";
 
 import { startApi, type RunningApi } from "../testing/api.js";
+import { sendRequest as send, type RawAnswer as Answer, type RawRequest as Sent } from "../testing/http.js";
 
 /**
  * Property-based fuzzing of the whole HTTP surface over real HTTP: whatever a client sends, the API
@@ -14,36 +14,6 @@ const BODY_LIMIT_BYTES = 16 * 1024;
 const KNOWN_PATHS = ["/helloworld", "/test", "/simulate", "/healthz", "/readyz", "/metrics", "/jobs/1", "/", ""];
 // Keys the API gives meaning to, and keys that break naive object handling.
 const KEYS = ["callBackUri", "durationMs", "fail", "statusCode", "errorCode", "message", "output", "__proto__", "constructor", "prototype", "toString", "hasOwnProperty"];
-
-interface Sent {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body?: string | Buffer;
-}
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
-
-function send(base: URL, { method, path, headers, body }: Sent): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: base.hostname, port: base.port, method, path, headers, agent: false, timeout: 10_000 },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString() }));
-        res.on("error", reject);
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`no answer to ${method} ${path} within 10 s`)));
-    req.on("error", reject);
-    req.end(body);
-  });
-}
 
 // --- paths: known routes, random and unicode segments (encoded as a client must), broken encodings
 const rawSegment = fc.constantFrom("%", "%zz", "%ff", "%c0%af", "%00", "%2e%2e", "..", ".", "", "%2F", "%252F", ";a=b", "~", "helloworld", "HELLOWORLD", "simulate", "jobs", "%E2%80%AE");

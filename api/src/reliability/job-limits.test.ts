@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 
 import { jobs } from "../jobs/index.js";
 import { startApi, type RunningApi } from "../testing/api.js";
+import { postJsonForRetry as post } from "../testing/http.js";
 import { gatedJob } from "../testing/jobs.js";
+import { metricsText } from "../testing/metrics.js";
 import { startReceiver } from "../testing/receiver.js";
 
 /**
@@ -13,15 +15,6 @@ import { startReceiver } from "../testing/receiver.js";
  */
 
 const LIMIT = 5;
-
-async function post(url: string, body: unknown) {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  return { status: res.status, retryAfter: res.headers.get("retry-after"), body: (await res.json()) as Record<string, unknown> };
-}
-
-async function metricsText(api: RunningApi) {
-  return (await fetch(`${api.metricsUrl}/metrics`)).text();
-}
 
 describe("reliability: job limits", function () {
   this.timeout(20_000);

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { startApiProcess } from "../testing/process.js";
 import { heldUpload } from "../testing/uploads.js";
+import { memoryOf, mib, POD_MEMORY_LIMIT_BYTES } from "../testing/memory.js";
 
 /**
  * Issue 13: with a callback host that hangs and outputs near the body limit, 250 webhook calls took the
- * process from 66 MB to over 600 MB of RSS, past the pod's 256 MiB memory limit (stack/config.ts,
+ * process from 66 MB to over 600 MB of RSS, past the pod's 256 MiB memory limit (stack/config/app.ts,
  * memoryLimit). Pending callbacks and queued inputs now share one byte budget (MAX_QUEUED_BYTES): what
  * cannot be held is refused up front with 503 and Retry-After (once the budget is spent, on its
  * Content-Length, before the body is read), and the process stays under the limit.
@@ -17,16 +17,8 @@ import { heldUpload } from "../testing/uploads.js";
  * that never time out), and its peak RSS is read from the kernel (VmHWM).
  */
 
-const POD_MEMORY_LIMIT_BYTES = 256 * 1024 ** 2;
 const CALLS = 250;
 const IN_FLIGHT = 10;
-
-/** The kernel's figures for a process, in bytes: resident now, and the most it has been. */
-function memoryOf(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1]) * 1024;
-  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
-}
 
 describe("reliability: memory under a hung callback host", function () {
   this.timeout(120_000);
@@ -126,5 +118,3 @@ describe("reliability: memory under slow uploads", function () {
     }
   });
 });
-
-const mib = (bytes: number) => Math.round(bytes / 1024 ** 2);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 
-import { startApiProcess, type ApiProcess } from "../testing/process.js";
+import { startApiProcess } from "../testing/process.js";
+import { metric } from "../testing/metrics.js";
 import { postJson, startSlowReceiver } from "../testing/receiver.js";
 import { heldUpload } from "../testing/uploads.js";
 
@@ -11,11 +12,6 @@ import { heldUpload } from "../testing/uploads.js";
  * wrap-up comes after DRAIN_TIMEOUT_MS and is sized from the callback settings and the most work a pod
  * holds (wrapUpMs in callbacks/policy.ts), and uploads still in flight are cut at the drain.
  */
-
-async function metric(api: ApiProcess, name: string): Promise<number> {
-  const text = await (await fetch(`${api.metricsUrl}/metrics`)).text();
-  return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
-}
 
 describe("reliability: shutdown with a slow callback receiver and slow uploads", function () {
   this.timeout(60_000);

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { connect, type Socket } from "node:net";
 
 import { startApi, type RunningApi } from "../testing/api.js";
+import { within } from "../testing/time.js";
+import { slowSocket } from "../testing/uploads.js";
 
 /**
  * Slowloris-style clients cannot pin the server: with short timeouts, sockets that dribble headers or
@@ -11,49 +12,6 @@ import { startApi, type RunningApi } from "../testing/api.js";
 const TIMEOUTS = { headersTimeoutMs: 500, requestTimeoutMs: 1000, keepAliveTimeoutMs: 1000 };
 // A generous bound for "the server closed it": Node checks the timeouts every headersTimeoutMs.
 const CLOSED_WITHIN_MS = 5_000;
-
-interface SlowSocket {
-  socket: Socket;
-  received: () => string;
-  closed: Promise<void>;
-  stop(): void;
-}
-
-/** Opens a raw socket, writes `first`, then one byte of `drip` every `everyMs` until closed or stopped. */
-async function slowSocket(port: number, first: string, drip: string, everyMs: number): Promise<SlowSocket> {
-  const socket = connect(port, "127.0.0.1");
-  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
-  let received = "";
-  socket.on("data", (chunk: Buffer) => (received += chunk.toString()));
-  socket.on("error", () => {});
-  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-  socket.write(first);
-  let i = 0;
-  const timer = setInterval(() => {
-    if (socket.destroyed || socket.writableEnded) return clearInterval(timer);
-    socket.write(drip[i++ % drip.length]!);
-  }, everyMs);
-  void closed.then(() => clearInterval(timer));
-  return {
-    socket,
-    received: () => received,
-    closed,
-    stop() {
-      clearInterval(timer);
-      socket.destroy();
-    },
-  };
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} was still open after ${ms} ms`)), ms);
-    }),
-  ]);
-}
 
 /** 408 or nothing at all: a server may close a timed-out socket without a word. */
 function assertTimedOutAnswer(received: string, what: string) {

@@ -3,12 +3,12 @@ import type { Server } from "node:http";
 import { createApp, createMetricsApp } from "../app.js";
 import { loadConfig } from "../config.js";
 import { Drain } from "../framework/drain.js";
-import { createLogger } from "../framework/logging.js";
 import { createMetrics } from "../framework/metrics.js";
 import { boundPort, listen, type ServerTimeouts, DEFAULT_TIMEOUTS } from "../framework/server.js";
 import type { Job } from "../jobs/job.js";
 import type { CallbackTransport } from "../callbacks/sender.js";
 import type { HostLookup } from "../callbacks/callback-uri.js";
+import { capturedLogger } from "./logs.js";
 
 export interface RunningApi {
   url: string;
@@ -33,15 +33,8 @@ export async function startApi(
   options: { jobs?: readonly Job[]; timeouts?: Partial<ServerTimeouts>; lookup?: HostLookup; callbackTransport?: CallbackTransport } = {},
 ): Promise<RunningApi> {
   const config = loadConfig({ LOG_LEVEL: "debug", ...env });
-  const logs: Array<Record<string, unknown>> = [];
   const waiters = new Set<(line: Record<string, unknown>) => void>();
-  const logger = createLogger(config.LOG_LEVEL, {
-    write: (text: string) => {
-      const line = JSON.parse(text) as Record<string, unknown>;
-      logs.push(line);
-      waiters.forEach((wake) => wake(line));
-    },
-  });
+  const { logger, lines: logs } = capturedLogger(config.LOG_LEVEL, (line) => waiters.forEach((wake) => wake(line)));
   const waitForLog = (match: (line: Record<string, unknown>) => boolean) =>
     new Promise<Record<string, unknown>>((resolve) => {
       const found = logs.find(match);
@@ -56,7 +49,7 @@ export async function startApi(
   const drain = new Drain();
   const metrics = createMetrics();
   const app = createApp({ config, logger, drain, metrics, ...(options.jobs ? { jobs: options.jobs } : {}), lookup: options.lookup, callbackTransport: options.callbackTransport });
-  const server = await listen(app.callback(), "127.0.0.1", 0, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, logger);
+  const server = await listen(app.callback(), "127.0.0.1", 0, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, logger, metrics);
   const metricsServer = await listen(createMetricsApp(metrics, logger).callback(), "127.0.0.1", 0, DEFAULT_TIMEOUTS, logger);
   const closeServer = (s: Server) =>
     new Promise<void>((resolve) => {

@@ -2,7 +2,7 @@ import { EventEmitter, once } from "node:events";
 
 import { z } from "zod";
 
-import { defineJob } from "../jobs/job.js";
+import { defineJob, type JobContext } from "../jobs/job.js";
 
 /** A job whose output JSON cannot serialise (it contains itself). */
 export const circularJob = defineJob({
@@ -93,3 +93,22 @@ export const deepJob = defineJob({
     return { nested };
   },
 });
+
+/**
+ * For unit tests of the runner: a job that runs until the test ends it (`runs[i].finish()`), or its signal
+ * aborts (unless it ignores it); `runs` lists each run's input and context, in the order they started.
+ */
+export function heldJob({ ignoreSignal = false } = {}) {
+  const runs: Array<{ input: unknown; context: JobContext; finish: () => void }> = [];
+  const job = defineJob({
+    name: "held",
+    description: "Runs until the test finishes it.",
+    input: z.unknown(),
+    run: (input, context) =>
+      new Promise((resolve, reject) => {
+        runs.push({ input, context, finish: () => resolve({ input }) });
+        if (!ignoreSignal) context.signal.addEventListener("abort", () => reject(context.signal.reason as Error));
+      }),
+  });
+  return { job, runs };
+}

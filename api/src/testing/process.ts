@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -53,4 +54,30 @@ export function runApiProcess(env: Record<string, string>, args: string[] = []):
     child.once("exit", (code) => resolve({ code, stdout, stderr }));
     setTimeout(() => child.kill("SIGTERM"), 10_000).unref();
   });
+}
+
+const LOG_THEN_EXIT = fileURLToPath(new URL("./log-then-exit.ts", import.meta.url));
+
+/**
+ * Runs log-then-exit.ts with `args` (a line count, how it ends); its stdout is left unread for
+ * `readAfterMs` (a slow log collector: the pipe fills).
+ */
+export function runLogThenExit(args: string[], readAfterMs: number): Promise<{ code: number | null; lines: string[] }> {
+  const child = spawn(process.execPath, ["--import", "tsx", LOG_THEN_EXIT, ...args], { stdio: ["ignore", "pipe", "ignore"] });
+  const chunks: Buffer[] = [];
+  child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+  child.stdout.pause();
+  setTimeout(() => child.stdout.resume(), readAfterMs);
+  return new Promise((resolve) => {
+    child.once("close", (code) => resolve({ code, lines: Buffer.concat(chunks).toString("utf8").split("\n").filter(Boolean) }));
+  });
+}
+
+/** Log text written since `from`, up to a marker request's own line (the log is written in order). */
+export async function logsThrough(api: ApiProcess, from: number): Promise<string> {
+  const marker = `marker-${randomBytes(6).toString("hex")}`;
+  await fetch(`${api.url}/healthz`, { headers: { "x-request-id": marker } });
+  while (!api.lines.some((line) => line.includes(marker))) await new Promise((resolve) => setTimeout(resolve, 20));
+  const upTo = api.lines.findIndex((line) => line.includes(marker));
+  return api.lines.slice(from, upTo).join("\n");
 }

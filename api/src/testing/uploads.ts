@@ -56,3 +56,37 @@ export async function heldUpload(port: number, path: string, body: string): Prom
   }
   return { ...connection, finish: () => void connection.socket.write(body.slice(-1)) };
 }
+
+/** A client that sends slowly (slowloris): see slowSocket. */
+export interface SlowSocket {
+  socket: Socket;
+  received: () => string;
+  closed: Promise<void>;
+  stop(): void;
+}
+
+/** Opens a raw socket, writes `first`, then one byte of `drip` every `everyMs` until closed or stopped. */
+export async function slowSocket(port: number, first: string, drip: string, everyMs: number): Promise<SlowSocket> {
+  const socket = connect(port, "127.0.0.1");
+  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  let received = "";
+  socket.on("data", (chunk: Buffer) => (received += chunk.toString()));
+  socket.on("error", () => {});
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  socket.write(first);
+  let i = 0;
+  const timer = setInterval(() => {
+    if (socket.destroyed || socket.writableEnded) return clearInterval(timer);
+    socket.write(drip[i++ % drip.length]!);
+  }, everyMs);
+  void closed.then(() => clearInterval(timer));
+  return {
+    socket,
+    received: () => received,
+    closed,
+    stop() {
+      clearInterval(timer);
+      socket.destroy();
+    },
+  };
+}
