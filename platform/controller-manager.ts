@@ -1,7 +1,8 @@
 import { kubeBinary } from "./builds.js";
 import { pki } from "./pki.js";
 import { startDaemon } from "./processes.js";
-import { HOST, paths, PORTS } from "./state.js";
+import { HOST, PORTS } from "./network.js";
+import { paths } from "./state.js";
 
 /** kube-controller-manager: Deployments' ReplicaSets, EndpointSlices, HPAs, garbage collection, namespaces. */
 export async function startControllerManager(): Promise<void> {

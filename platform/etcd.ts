@@ -1,7 +1,8 @@
 import { etcdBinary } from "./builds.js";
 import { answers200 } from "./probe.js";
 import { startDaemon } from "./processes.js";
-import { HOST, paths, PORTS } from "./state.js";
+import { HOST, PORTS } from "./network.js";
+import { paths } from "./state.js";
 
 /** etcd, one member on loopback, plain HTTP: only the API server on this machine talks to it. */
 export async function startEtcd(): Promise<void> {

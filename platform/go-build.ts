@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 
+import { makeTempDir, removeTempDir } from "./interrupts.js";
 import { run } from "./processes.js";
 import { CACHE } from "./state.js";
 
@@ -38,7 +38,7 @@ export async function ensureBuilt(program: GoProgram, log: (line: string) => voi
   if (!binaries.every((b) => fs.existsSync(b))) {
     log(`building ${program.name} ${program.version} from the Go module proxy (once; cached in ${dir}) ...`);
     const started = Date.now();
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), `build-${program.name}-`));
+    const work = makeTempDir(`build-${program.name}-`);
     try {
       const goMod = [
         `module local/${program.name}-build`,
@@ -63,7 +63,8 @@ export async function ensureBuilt(program: GoProgram, log: (line: string) => voi
       fs.rmSync(dir, { recursive: true, force: true });
       fs.renameSync(partial, dir);
     } finally {
-      fs.rmSync(work, { recursive: true, force: true });
+      fs.rmSync(`${dir}.part`, { recursive: true, force: true });
+      removeTempDir(work);
     }
     log(`built ${program.name} ${program.version} in ${Math.round((Date.now() - started) / 1000)} s`);
   }

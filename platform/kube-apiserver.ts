@@ -3,10 +3,8 @@ import { ETCD_URL } from "./etcd.js";
 import { pki } from "./pki.js";
 import { answers200 } from "./probe.js";
 import { startDaemon } from "./processes.js";
-import { HOST, paths, PORTS } from "./state.js";
-
-/** The Service range: addresses the API server hands out to Services, never routed anywhere here. */
-export const SERVICE_CIDR = "10.96.0.0/16";
+import { HOST, PORTS, SERVICE_CIDR } from "./network.js";
+import { paths } from "./state.js";
 
 /**
  * kube-apiserver with its default admission plugins (PodSecurity among them, so a namespace's

@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 
 import { DOCKER, dockerEnv } from "./docker-engine.js";
+import { makeTempDir, removeTempDir } from "./interrupts.js";
 import { run } from "./processes.js";
-import { REGISTRY } from "./state.js";
+import { REGISTRY } from "./network.js";
 
 /** What a pod's sandbox container runs: nothing, until it is told to stop (as Kubernetes' own pause does). */
 const PAUSE_C = `#include <signal.h>
@@ -29,7 +29,7 @@ export async function ensurePauseImage(): Promise<string> {
   const env = dockerEnv();
   const present = await run(DOCKER, ["image", "inspect", ref], { env }).then(() => true, () => false);
   if (!present) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pause-"));
+    const dir = makeTempDir("pause-");
     try {
       fs.writeFileSync(path.join(dir, "pause.c"), `#include <sys/wait.h>\n${PAUSE_C}`);
       await run("gcc", ["-Os", "-static", "-o", path.join(dir, "pause"), path.join(dir, "pause.c")]);
@@ -37,7 +37,7 @@ export async function ensurePauseImage(): Promise<string> {
       fs.writeFileSync(path.join(dir, "Dockerfile"), 'FROM scratch\nCOPY pause /pause\nUSER 65535:65535\nENTRYPOINT ["/pause"]\n');
       await run(DOCKER, ["build", "-q", "-t", ref, dir], { env });
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      removeTempDir(dir);
     }
   }
   await run(DOCKER, ["push", ref], { env });

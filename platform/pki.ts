@@ -2,7 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { run } from "./processes.js";
-import { HOST, paths, PORTS } from "./state.js";
+import { HOST, PORTS, SERVICE_API_ADDRESS } from "./network.js";
+import { paths } from "./state.js";
 
 /**
  * The cluster's certificates, made with openssl: one CA, the API server's serving certificate, client
@@ -43,7 +44,7 @@ export async function makePki(): Promise<void> {
   await keyAndCert("ca", "/CN=adf-webhook-platform-ca", { ca: true });
   await keyAndCert("apiserver", "/CN=kube-apiserver", {
     server: true,
-    sans: [`IP:${HOST}`, "DNS:localhost", "DNS:kubernetes", "DNS:kubernetes.default", "DNS:kubernetes.default.svc", "IP:10.96.0.1"],
+    sans: [`IP:${HOST}`, "DNS:localhost", "DNS:kubernetes", "DNS:kubernetes.default", "DNS:kubernetes.default.svc", `IP:${SERVICE_API_ADDRESS}`],
   });
   await keyAndCert("admin", "/O=system:masters/CN=platform-admin");
   await keyAndCert("apiserver-kubelet-client", "/O=system:masters/CN=kube-apiserver-kubelet-client");

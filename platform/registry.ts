@@ -3,7 +3,8 @@ import * as path from "node:path";
 
 import { answers200 } from "./probe.js";
 import { startDaemon } from "./processes.js";
-import { paths, REGISTRY } from "./state.js";
+import { REGISTRY } from "./network.js";
+import { paths } from "./state.js";
 
 /**
  * An OCI registry on loopback (Debian's docker-registry, the CNCF distribution registry 2.8): the stack

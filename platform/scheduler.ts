@@ -1,7 +1,8 @@
 import { kubeBinary } from "./builds.js";
 import { selfSignedHealthy } from "./controller-manager.js";
 import { startDaemon } from "./processes.js";
-import { HOST, paths, PORTS } from "./state.js";
+import { HOST, PORTS } from "./network.js";
+import { paths } from "./state.js";
 
 /** kube-scheduler: puts the Deployment's pods on the node, honouring its spread and anti-affinity rules. */
 export async function startScheduler(): Promise<void> {
