@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 import { runColdStart, type ColdStartResult } from "./coldstart.js";
+import { deliveryTable, runDelivery, type DeliveryResult } from "./delivery.js";
 import { runCpuPerRequest, type CpuFigure } from "./cpu.js";
 import { runHttp, type HttpResult } from "./http.js";
 import { printSummary, summariseDir, type ProfileSummary } from "./profile.js";
@@ -27,7 +28,8 @@ const USAGE = `usage: npm run bench -- [options]
   --webhook-path P    job the webhook calls start (default /helloworld)
   --cold-runs N       cold starts measured (default 7)
   --rate N            requests/s offered in the CPU-per-request phase (default 5000)
-  --only LIST         comma-separated subset of http,cpu,webhooks,coldstart
+  --only LIST         comma-separated subset of http,cpu,webhooks,coldstart (the default), or delivery
+                      (pulumi up on the local platform: root, pulumi on PATH; bench/delivery.ts)
   --cpu-prof          run the API with --cpu-prof (profiles in bench/results/profiles-<timestamp>) and summarise them
   --help`;
 
@@ -97,6 +99,7 @@ async function main(): Promise<void> {
   let cpu: CpuFigure[] | undefined;
   let webhooks: WebhookResult | undefined;
   let coldStart: ColdStartResult | undefined;
+  let delivery: DeliveryResult | undefined;
 
   if (settings.only.has("http")) {
     console.log(`\nHTTP: GET /helloworld, ${settings.connections} connections, ${settings.warmupS} s warm-up + ${settings.durationS} s measured; bare node:http, bare Koa, then the API...`);
@@ -177,6 +180,12 @@ async function main(): Promise<void> {
     console.log(`runs (ms): ${coldStart.runs.map((ms) => ms.toFixed(0)).join(", ")}; median ${coldStart.medianMs.toFixed(0)} ms`);
   }
 
+  if (settings.only.has("delivery")) {
+    console.log("\nDelivery: pulumi preview / up on the local platform, each step 3 times (several minutes)...");
+    delivery = await runDelivery();
+    table(deliveryTable(delivery));
+  }
+
   const targets: Array<{ target: string; measured: string; pass: boolean }> = [];
   if (http) {
     targets.push({ target: `req/s >= ${TARGETS.ratio} x bare Koa + @koa/router`, measured: `${fmt(http.ratio.requestsPerSec, 2)} x`, pass: http.ratio.requestsPerSec >= TARGETS.ratio });
@@ -223,6 +232,7 @@ async function main(): Promise<void> {
     cpu,
     webhooks,
     coldStart,
+    delivery,
     verdicts: targets,
     profiles,
   };

@@ -34,6 +34,7 @@ export function buildApiImage(registry: RegistryInfo, image: ImageConfig, opts?:
         platform: IMAGE_PLATFORM,
         // Only when set, so a stack without it keeps its recorded build inputs (and its image) as they were.
         ...(image.baseImage !== undefined && { args: { NODE_IMAGE: image.baseImage } }),
+        ...(image.buildNetwork !== undefined && { network: image.buildNetwork }),
       },
       // Without credentials the push uses the host's docker login (`az acr login --name <acr>`).
       registry: registry.credentials

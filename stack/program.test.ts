@@ -7,6 +7,7 @@ import { ACR_PULL_ROLE_ID, defaultRegistryName } from "./platform.js";
 import { adfTimeout, SAMPLE_PIPELINE_NAME } from "./data-factory.js";
 import { defaultDnsLabel } from "./exposure/index.js";
 import { API_CONTEXT, API_DOCKERFILE, PROGRAM_DIRECTORY } from "./image.js";
+import { definedOutputs } from "./program.js";
 import {
   ADF_PRINCIPAL_ID,
   ADMIN_KUBECONFIG,
@@ -44,6 +45,12 @@ const K8S_CORE = [
 
 describe("stack program (Pulumi mocks)", function () {
   this.timeout(20_000);
+
+  it("exports only the outputs a configuration has: the SDK warns about each undefined one on every preview", async () => {
+    const common = ["clusterName", "endpoint", "imageRef", "namespace", "portForwardCommand", "registryName", "registryServer", "serviceName", "webhookUrl"];
+    assert.deepEqual(Object.keys(definedOutputs((await run(KUBE, KUBE_SECRETS)).outputs)).sort(), common);
+    assert.deepEqual(Object.keys(definedOutputs((await run({})).outputs)).sort(), [...common, "kubeconfig", "resourceGroupName"].sort());
+  });
 
   describe("created Azure resources (default config)", () => {
     let r: Run;
@@ -193,6 +200,12 @@ describe("stack program (Pulumi mocks)", function () {
       const dockerfile = fs.readFileSync(path.resolve(import.meta.dirname, API_DOCKERFILE), "utf8");
       assert.match(dockerfile, /^ARG NODE_IMAGE=node:24-bookworm-slim$/m, "the Dockerfile reads NODE_IMAGE, with today's pin as its default");
       assert.ok(!/^# *syntax=/m.test(dockerfile), "no syntax directive: BuildKit would pull a frontend image before building");
+    });
+
+    it("imageBuildNetwork becomes the build's network (RUN steps on the host's network where the engine has no bridge)", async () => {
+      assert.equal((r.one("docker:index/image:Image").inputs as any).build.network, undefined, "unset: the engine's default network");
+      const onHost = await run({ imageBuildNetwork: "host" });
+      assert.equal((onHost.one("docker:index/image:Image").inputs as any).build.network, "host");
     });
 
     it("the Deployment runs exactly the pushed repoDigest, never a tag", () => {
@@ -393,6 +406,16 @@ describe("stack program (Pulumi mocks)", function () {
       const secret = r.one("kubernetes:core/v1:Secret");
       assert.deepEqual((secret.inputs as any).stringData, { BASIC_AUTH_PASSWORD: "s3cret" });
       assert.deepEqual(secret.secretPaths, ["stringData"]);
+      // As the engine stores it (the e2e's state): the kubernetes provider's Check moves it into data.
+      assert.deepEqual(secret.storedSecretPaths, ["data"]);
+      assert.deepEqual((secret.state as any).data, { BASIC_AUTH_PASSWORD: Buffer.from("s3cret").toString("base64") });
+      assert.equal("stringData" in secret.state, false);
+    });
+
+    it("without a secret setting, the Secret declares no stringData (an empty one was replaced on every up, rolling the pods)", async () => {
+      const secret = (await run({})).one("kubernetes:core/v1:Secret");
+      assert.equal("stringData" in secret.inputs, false);
+      assert.deepEqual(secret.secretPaths, []);
     });
 
     it("sets CALLBACK_ALLOWED_HOSTS and the callback tuning only when configured", async () => {
@@ -534,5 +557,27 @@ describe("the settings' ConfigMap, named as Pulumi names it", () => {
     const info = await nameIn({ ...kube, logLevel: "info" });
     assert.equal(await nameIn({ ...kube, logLevel: "info" }), info);
     assert.notEqual(await nameIn({ ...kube, logLevel: "debug" }), info);
+  });
+  it("the object is annotated pulumi.com/autonamed, as the kubernetes provider annotates a name it chose (the e2e's state)", async () => {
+    const r = await run({ target: "kubeconfig", registryServer: "localhost:5001" }, { kubeconfig: "apiVersion: v1\nkind: Config\n" });
+    assert.equal((r.one("kubernetes:core/v1:ConfigMap").state.metadata as any).annotations["pulumi.com/autonamed"], "true");
+    assert.equal((r.one("kubernetes:apps/v1:Deployment").state.metadata as any).annotations["pulumi.com/autonamed"], undefined, "a declared name");
+  });
+});
+
+describe("the mocks' states, as the engine stores them (checked against it by the e2e)", () => {
+  it("the image's state is what the docker provider returns, not its inputs; a provider's is its inputs; a component's is empty", async () => {
+    const r = await run({ target: "kubeconfig", registryServer: "localhost:5001" }, { kubeconfig: "apiVersion: v1\nkind: Config\n" });
+    assert.deepEqual(r.one("docker:index/image:Image").state, {
+      imageName: "localhost:5001/adf-webhook-api:latest",
+      baseImageName: "localhost:5001/adf-webhook-api:latest",
+      registryServer: "",
+      context: "../api",
+      dockerfile: "Dockerfile",
+      platform: "linux/amd64",
+      repoDigest: `localhost:5001/adf-webhook-api@${DIGEST}`,
+    });
+    assert.deepEqual(r.one("pulumi:providers:kubernetes").state, r.one("pulumi:providers:kubernetes").inputs);
+    assert.deepEqual(r.one("adf-webhook-aks:app:WebhookApp").state, {});
   });
 });

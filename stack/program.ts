@@ -44,6 +44,15 @@ export interface StackOutputs {
   dataFactoryPipelineName: pulumi.Output<string> | undefined;
 }
 
+/**
+ * The outputs a stack has: those that apply to its configuration. The SDK warns about every stack output
+ * left undefined ("Undefined value (kubeconfig) will not show as a stack output"), on every preview and
+ * update, so index.ts exports only these.
+ */
+export function definedOutputs<T extends object>(outputs: T): Partial<T> {
+  return Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
 /** What the program reaches outside Pulumi's providers: Azure's REST endpoints (the tests' own server). */
 export interface StackServices {
   azureRest: AzureRest;

@@ -395,3 +395,12 @@ describe("stack config: baseImage", () => {
     for (const bad of ["node 24", "Node:24", "node:24;rm -rf /", "$(id)", "node:"]) refusedNaming({ baseImage: bad }, {}, "baseImage");
   });
 });
+
+describe("stack config: imageBuildNetwork", () => {
+  it("is unset by default and, when set, is a network mode BuildKit accepts for RUN steps", () => {
+    assert.equal(loadConfig(reader({})).image.buildNetwork, undefined);
+    for (const ok of ["host", "none", "default"] as const) assert.equal(loadConfig(reader({ imageBuildNetwork: ok })).image.buildNetwork, ok);
+    // BuildKit refuses a named network ("network mode ... not supported by buildkit"): said here, before a build.
+    for (const bad of ["bridge", "my-net", "HOST"]) refusedNaming({ imageBuildNetwork: bad }, {}, "imageBuildNetwork");
+  });
+});

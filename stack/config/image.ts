@@ -12,6 +12,9 @@ import { refused } from "./values.js";
  */
 const acrAuth = oneOf(["entra", "admin", "docker-login"]).prefault("entra");
 
+/** The network modes BuildKit (docker.Image's default builder) accepts for RUN steps; it refuses a named network. */
+export const BUILD_NETWORKS = ["default", "host", "none"] as const;
+
 export function imageSchema(targetKind: TargetKind | undefined) {
   return z
     .object({
@@ -27,6 +30,9 @@ export function imageSchema(targetKind: TargetKind | undefined) {
           "must be an image reference such as myacr.azurecr.io/library/node:24-bookworm-slim",
         )
         .optional(),
+      // The network of the build's RUN steps (docker.Image's build.network); unset = the Docker engine's
+      // default. `host` for an engine without a bridge network (the local platform's), where npm ci needs one.
+      imageBuildNetwork: oneOf(BUILD_NETWORKS).optional(),
       registryAuth:
         targetKind === "kubeconfig"
           ? refused("applies to an Azure Container Registry only; with target kubeconfig set registryUsername/registryPassword or rely on docker login")
@@ -34,11 +40,12 @@ export function imageSchema(targetKind: TargetKind | undefined) {
       // Target kubeconfig: the push signs in with it (and registryPassword), else with the host's docker login.
       registryUsername: z.string().optional(),
     })
-    .transform(({ imageRepository, imageTag, baseImage, registryAuth, registryUsername }) => ({
+    .transform(({ imageRepository, imageTag, baseImage, imageBuildNetwork, registryAuth, registryUsername }) => ({
       repository: imageRepository,
       tag: imageTag,
       registryAuth: registryAuth ?? (registryUsername !== undefined ? ("credentials" as const) : ("docker-login" as const)),
       ...(baseImage !== undefined && { baseImage }),
+      ...(imageBuildNetwork !== undefined && { buildNetwork: imageBuildNetwork }),
     }));
 }
 

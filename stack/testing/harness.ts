@@ -4,6 +4,7 @@
  * Azure, Docker and Kubernetes would return.
  */
 import { createHash } from "node:crypto";
+import * as path from "node:path";
 
 import * as pulumi from "@pulumi/pulumi";
 
@@ -60,6 +61,11 @@ export interface Registration {
   inputs: Record<string, unknown>;
   /** Dotted paths of the inputs that arrived as secrets, e.g. `registry.password`. */
   secretPaths: string[];
+  /**
+   * Where those secrets are in the inputs the engine stores, which are what the provider's Check
+   * returned: the same paths, except a Kubernetes Secret's (see checkedSecret).
+   */
+  storedSecretPaths: string[];
   state: Record<string, unknown>;
   provider?: string;
 }
@@ -146,15 +152,54 @@ function armId(group: string, type: string, name: string): string {
 /**
  * The name Pulumi gives an object declared without one: the resource's name and a random suffix, drawn
  * anew when the object is replaced. A hash of the inputs stands in, so a changed object gets a new
- * name as it would, and the same inputs always get the same one.
+ * name as it would, and the same inputs always get the same one. (The engine also draws one for a
+ * preview and another for the update that creates the object, as the e2e saw; the mocks give one.)
  */
 function autoName(name: string, inputs: Record<string, unknown>): string {
   return `${name}-${createHash("sha256").update(canonicalJson(inputs)).digest("hex").slice(0, 8)}`;
 }
 
+/**
+ * A Kubernetes Secret as the kubernetes provider's Check returns it, and so as the engine stores it and
+ * its outputs hold it: `stringData` moved into `data`, base64-encoded (pulumi-kubernetes 4.32.0,
+ * provider/pkg/clients/unstructured.go, normalizeSecret), and `data` a secret where `stringData` was one
+ * (provider/pkg/provider/provider.go). Seen in the e2e's state: the password is under `data`.
+ */
+export function checkedSecret(inputs: Record<string, unknown>, secretPaths: string[]): { inputs: Record<string, unknown>; secretPaths: string[] } {
+  const { stringData, ...rest } = inputs as { stringData?: Record<string, string> };
+  if (!stringData || Object.keys(stringData).length === 0) return { inputs, secretPaths };
+  const encoded = Object.fromEntries(Object.entries(stringData).map(([key, value]) => [key, Buffer.from(value).toString("base64")]));
+  const moved = secretPaths.map((p) => (p === "stringData" || p.startsWith("stringData.") ? `data${p.slice("stringData".length)}` : p));
+  return { inputs: { ...rest, data: { ...((rest as { data?: object }).data ?? {}), ...encoded } }, secretPaths: [...new Set(moved)] };
+}
+
+/** What the docker provider returns for a built and pushed image (pulumi-docker 5.0.0, provider/image.go, dockerBuild): not its inputs. */
+function imageOutputs(inputs: Record<string, unknown>, imageDigest?: string): Record<string, unknown> {
+  const build = (inputs.build ?? {}) as { context?: string; dockerfile?: string; platform?: string };
+  const context = build.context ?? ".";
+  return {
+    imageName: inputs.imageName,
+    baseImageName: inputs.imageName,
+    registryServer: (inputs.registry as { server?: string } | undefined)?.server ?? "",
+    context,
+    // The Dockerfile as the build context sees it.
+    dockerfile: path.posix.relative(context, build.dockerfile ?? path.posix.join(context, "Dockerfile")),
+    platform: build.platform,
+    repoDigest: repoDigestOf(String(inputs.imageName), imageDigest),
+  };
+}
+
 function mockState(type: string, name: string, inputs: Record<string, unknown>, imageDigest?: string): Record<string, unknown> {
-  const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;
+  const declared = (inputs.metadata ?? {}) as Record<string, unknown>;
+  // The kubernetes provider names an object declared without a name, and says so in an annotation.
+  const metadata =
+    declared.name === undefined
+      ? { ...declared, name: autoName(name, inputs), annotations: { ...(declared.annotations as object), "pulumi.com/autonamed": "true" } }
+      : declared;
+  if (type.startsWith("pulumi:providers:")) return { ...inputs };
   switch (type) {
+    case "kubernetes:core/v1:Secret":
+      return { ...checkedSecret(inputs, []).inputs, metadata };
     case "azure-native:resources:ResourceGroup":
       return { ...inputs, name: inputs.resourceGroupName ?? `${name}1a2b3c4d` };
     case "azure-native:containerregistry:Registry": {
@@ -190,14 +235,14 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>, 
       return { ...inputs, name: appName, id: armId(String(inputs.resourceGroupName), "Microsoft.App/containerApps", appName), latestRevisionFqdn: `${appName}--0000001.${ENVIRONMENT_DOMAIN}` };
     }
     case "docker:index/image:Image":
-      return { ...inputs, repoDigest: repoDigestOf(String(inputs.imageName), imageDigest) };
+      return imageOutputs(inputs, imageDigest);
     case "kubernetes:core/v1:Service": {
       const spec = (inputs.spec ?? {}) as Record<string, unknown>;
       const status = spec.type === "LoadBalancer" ? { loadBalancer: { ingress: [{ ip: LB_IP }] } } : { loadBalancer: {} };
-      return { ...inputs, metadata: { ...metadata, name: metadata.name ?? autoName(name, inputs) }, status };
+      return { ...inputs, metadata, status };
     }
     default:
-      if (type.startsWith("kubernetes:")) return { ...inputs, metadata: { ...metadata, name: metadata.name ?? autoName(name, inputs) } };
+      if (type.startsWith("kubernetes:")) return { ...inputs, metadata };
       return { ...inputs, name: inputs.name ?? name };
   }
 }
@@ -349,12 +394,14 @@ export async function runWith(config: StackConfig, runOptions: RunOptions = {}):
       newResource(args) {
         const secretPaths: string[] = [];
         const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
-        const full = mockState(args.type, args.name, inputs, runOptions.imageDigest);
-        const state = preview ? previewState(inputs, full) : full;
+        // A component's state is what it registers as outputs, which the engine stores and no mock sees.
+        const full = args.custom === false ? {} : mockState(args.type, args.name, inputs, runOptions.imageDigest);
+        const checked = args.type === "kubernetes:core/v1:Secret" ? checkedSecret(inputs, secretPaths) : { inputs, secretPaths };
+        const state = preview ? previewState(checked.inputs, full) : full;
         const options = requested.get(`${args.type}::${args.name}`);
         if (!options) throw new Error(`no RegisterResource request was seen for ${args.type}::${args.name}`);
         const recorded = Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v === pulumi.runtime.unknownValue ? UNKNOWN : v]));
-        resources.push({ type: args.type, name: args.name, options, inputs, secretPaths, state: recorded, provider: args.provider });
+        resources.push({ type: args.type, name: args.name, options, inputs, secretPaths, storedSecretPaths: checked.secretPaths, state: recorded, provider: args.provider });
         // In a preview a resource being created has no id yet: "" is unknown to the SDK.
         return { id: preview ? "" : typeof full.id === "string" ? full.id : `${args.name}-id`, state };
       },

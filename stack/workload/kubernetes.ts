@@ -74,7 +74,10 @@ export class WebhookApp extends pulumi.ComponentResource {
     const settings = new k8s.core.v1.ConfigMap(`${name}-settings`, { metadata: { namespace: ns, labels }, data: api.environment }, parent);
     const secrets = new k8s.core.v1.Secret(
       `${name}-secrets`,
-      { metadata: { namespace: ns, labels }, type: "Opaque", stringData: api.secretEnvironment },
+      // No stringData at all when there is no secret: an empty one comes back from the kubernetes provider
+      // as a change on every preview, and a Secret's data changes by replacement, so every `pulumi up`
+      // replaced the Secret and rolled every pod (seen with the real engine, e2e/).
+      { metadata: { namespace: ns, labels }, type: "Opaque", ...(Object.keys(api.secretEnvironment).length > 0 && { stringData: api.secretEnvironment }) },
       parent,
     );
 
