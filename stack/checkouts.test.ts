@@ -18,7 +18,7 @@ describe("two checkouts (a second machine)", function () {
     fs.rmSync(temp, { recursive: true, force: true });
   });
 
-  it("the program gives every resource the same inputs from checkouts at different paths and depths", async () => {
+  it("the program gives every resource the same inputs from checkouts at different paths and depths, deployed and previewed", async () => {
     const workstation = checkout(path.join(temp, "w"));
     const agent = checkout(path.join(temp, "agent", "_work", "7", "s", "adf-webhook"));
     // Run as the engine runs it: in the program's directory (stack/, from Pulumi.yaml `main`).
@@ -31,7 +31,8 @@ describe("two checkouts (a second machine)", function () {
     );
     assert.equal(a.cwd, path.join(workstation, "stack"));
     assert.equal(b.cwd, path.join(agent, "stack"));
-    assert.ok(a.runs.length >= 5);
+    assert.ok(a.runs.length >= 10);
+    assert.ok(a.runs.some((r) => (r as { preview: boolean }).preview), "as a preview too");
     assert.ok(
       a.runs.some((run) => JSON.stringify(run).includes('"azure-native:app:ContainerApp"')),
       "target containerapps too: the same inputs (its image build context included) from either checkout",

@@ -1,7 +1,7 @@
 /**
  * Prints, as JSON, every resource registration and provider call the program makes under mocks for
- * each configuration shape. checkouts.test.ts runs it in a child process from several checkouts, in
- * the directory the engine would run the program in, and compares the output.
+ * each configuration shape, as a deployment and as a preview. checkouts.test.ts runs it in a child process
+ * from several checkouts, in the directory the engine would run the program in, and compares the output.
  */
 import { run, type Run } from "./harness.js";
 
@@ -39,7 +39,9 @@ function describeRun(r: Run) {
 
 async function main(): Promise<void> {
   const runs = [];
-  for (const [values, secrets] of SHAPES) runs.push(describeRun(await run(values, secrets)));
+  for (const [values, secrets] of SHAPES) {
+    for (const preview of [false, true]) runs.push({ preview, ...describeRun(await run(values, secrets, { preview })) });
+  }
   process.stdout.write(JSON.stringify({ cwd: process.cwd(), runs }));
 }
 
