@@ -99,6 +99,8 @@ describe("config", () => {
     [{ METRICS_PORT: "metrics" }, [], /METRICS_PORT must be a whole number between 0 and 65535/],
     [{ PORT: "8080", METRICS_PORT: "8080" }, [], /METRICS_PORT must differ from PORT \(got "8080"\)/],
     [{ METRICS_PORT: "5002" }, [], /METRICS_PORT must differ from PORT/],
+    // Two ports refused: two problems, not a third "must differ" between two values neither of which is a port.
+    [{ PORT: "abc", METRICS_PORT: "xyz" }, [], /^invalid configuration: PORT must be a whole number between 0 and 65535 \(got "abc"\); METRICS_PORT must be a whole number between 0 and 65535 \(got "xyz"\)$/],
     [{ BODY_LIMIT: "lots" }, [], /BODY_LIMIT must be a size such as 512kb/],
     [{ LOG_LEVEL: "loud" }, [], /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent \(got "loud"\)/],
     [{ AUTH_MODE: "mtls" }, [], /AUTH_MODE must be one of none, basic, entra/],

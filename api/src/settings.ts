@@ -7,7 +7,7 @@ import * as byteSizes from "./byte-size.js";
 import * as backlogLimits from "./activities/backlog-limits.js";
 import { AZURE_CLOUDS, AZURE_CLOUD_NAMES } from "./clouds.js";
 import * as callbackPolicy from "./callbacks/policy.js";
-import { blockedReason, HOST_LABEL } from "./callbacks/addresses.js";
+import { blockedReason, HOST_LABEL, isLoopbackAddress } from "./callbacks/addresses.js";
 
 /**
  * The API's settings: each one's name (the environment variable), type, default, bounds and message, and
@@ -30,7 +30,7 @@ export const wholeNumber = (min: number, max: number) => {
 };
 
 /** A size such as `896kb`, `1mb` or `1048576` (bytes), as co-body's limits use it. */
-export const byteSize = z
+const byteSize = z
   .string()
   .transform((value, ctx) => {
     const bytes = parseByteSize(value);
@@ -76,13 +76,11 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Loopback as a parsed URL's hostname: 127.0.0.0/8, ::1 or the name localhost. */
 function isLoopbackHostname(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  if (host === "localhost") return true;
-  if (isIP(host) === 4) return host.startsWith("127.");
-  return isIP(host) === 6 && host === "::1";
+  return host === "localhost" || (isIP(host) !== 0 && isLoopbackAddress(host));
 }
 
 /** Why a URL setting is refused (https only, http only to a loopback host, no user:password@), or undefined. */
-export function urlProblem(value: string): string | undefined {
+function urlProblem(value: string): string | undefined {
   let url: URL;
   try {
     url = new URL(value);
@@ -100,7 +98,7 @@ export function urlProblem(value: string): string | undefined {
  * (`datafactory.azure.com`; a leading `.` or `*.` is allowed and ignored): no scheme, port, path,
  * user or IP address, and not a bare top-level domain, which would allow every host under it.
  */
-export function hostSuffixProblem(value: string): string | undefined {
+function hostSuffixProblem(value: string): string | undefined {
   const name = value.replace(/^\*?\./, "").toLowerCase();
   if (isIP(name.replace(/^\[|\]$/g, ""))) return `has an IP address (${value}): host names only`;
   const ascii = domainToASCII(name);
@@ -116,7 +114,7 @@ export function hostSuffixProblem(value: string): string | undefined {
  * literal and an explicit port, no path, user, query or fragment), not a link-local, metadata or reserved
  * address (private and loopback ones are what it is for: a rehearsal receiver inside a local cluster).
  */
-export function testReceiverProblem(value: string): string | undefined {
+function testReceiverProblem(value: string): string | undefined {
   const form = /^http:\/\/(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d{1,5})\/?$/.exec(value);
   const host = form?.[1]?.replace(/^\[|\]$/g, "");
   if (!form || !host || !isIP(host)) return "must be one origin http://<ip>:<port> (an IP address and a port, nothing else)";
@@ -211,7 +209,8 @@ const settingsSchema = settingsObject
     };
     // (A setting refused above is still its text here: the rules compare numbers only.)
     const number = (value: unknown) => (typeof value === "number" ? value : undefined);
-    if (settings.METRICS_PORT !== 0 && number(settings.METRICS_PORT) === number(settings.PORT)) {
+    const metricsPort = number(settings.METRICS_PORT);
+    if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === number(settings.PORT)) {
       ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: "must differ from PORT" });
     }
     // The largest input and the largest output must each fit the queue's byte budget on their own. Named

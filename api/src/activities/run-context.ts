@@ -1,5 +1,3 @@
-import type { ServerResponse } from "node:http";
-
 import type { Logger } from "../framework/logging.js";
 import type { JobContext } from "../jobs/job.js";
 import type { JobStopped, LogSource } from "./adf-outcome.js";
@@ -17,8 +15,6 @@ export class RunContext implements JobContext, Deadlined<RunContext> {
   started = false;
   /** Told once when the job is stopped: whatever it waits on now, its slot or its own run. */
   onStop: ((reason: JobStopped) => void) | undefined;
-  /** A Web activity's response, watched while the job runs (see caller-watch.ts). */
-  caller: ServerResponse | undefined;
   /** Its neighbours in Deadlines. */
   older: RunContext | undefined;
   newer: RunContext | undefined;

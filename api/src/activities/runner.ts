@@ -71,10 +71,7 @@ export class JobRunner {
     const context = new RunContext(logs, acceptedAt + this.config.JOB_TIMEOUT_MS);
     this.#deadlines.add(context);
     if (this.wrapUp.aborted) context.stop(shuttingDown());
-    if (caller) {
-      context.caller = caller;
-      cancelWhenClosed(caller, context);
-    }
+    if (caller) cancelWhenClosed(caller, context);
 
     const { MAX_OUTPUT_BYTES } = this.config;
     const queued = input instanceof QueuedInput;
@@ -91,7 +88,7 @@ export class JobRunner {
     } finally {
       if (queued) input.drop();
       this.#deadlines.delete(context);
-      if (context.caller) forgetCaller(context.caller);
+      if (caller) forgetCaller(caller);
     }
     const result = outcomeLabel(outcome);
     this.metrics.jobs.inc({ job: job.name, outcome: result });
