@@ -102,9 +102,10 @@ export async function up(): Promise<Platform> {
   if (process.getuid?.() !== 0) throw new Error("the platform runs a Docker engine and a cluster's control plane: run it as root");
   await ensureDebianPackages(log);
   for (const program of [etcd, kubernetes, containerd, runc, cniPlugins]) await ensureBuilt(program, log);
-  claimStateDir(STATE);
+  const madeStateDir = claimStateDir(STATE);
   log("starting the platform (its parts: " + PARTS.map((p) => p.name).join(", ") + ") ...");
-  await startParts(PARTS, log, () => withoutInterrupts(teardown));
+  // A failed `up` undoes what it started; one that joined a running platform leaves it (and its stacks) be.
+  await startParts(PARTS, log, madeStateDir ? () => withoutInterrupts(teardown) : "keep");
   fs.mkdirSync(paths.bin, { recursive: true });
   const kubectlLink = path.join(paths.bin, "kubectl");
   fs.rmSync(kubectlLink, { force: true });

@@ -46,6 +46,12 @@ describe("platform: the parts", () => {
     ]);
   });
 
+  it("a failed up that joined a platform an earlier up started stops nothing of it, and says so", async () => {
+    const p = parts(["state", "etcd", "apiserver", "kubelet"], { start: "apiserver" });
+    await assert.rejects(startParts(p.parts, quiet, "keep"), /up failed at apiserver: apiserver would not start\n\(the platform an earlier up started is left as it is, with its stacks/);
+    assert.deepEqual(p.calls, ["start state", "start etcd", "start apiserver"]);
+  });
+
   it("a failed up says what it could not undo", async () => {
     const p = parts(["state", "bridge", "etcd"], { start: "etcd", stop: ["bridge"] });
     await assert.rejects(startParts(p.parts, quiet), /up failed at etcd: etcd would not start\nand could not undo:\n- bridge: bridge would not stop/);

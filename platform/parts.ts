@@ -19,8 +19,10 @@ export interface Failure {
 /**
  * Starts the parts in order. When one fails (or the process is interrupted), `undo` runs (by default:
  * stop every part, in the reverse order) and the error says what failed and what could not be undone.
+ * `"keep"`: this `up` joined a platform an earlier one started, which is not its to take down (its
+ * stacks live in it), so nothing is undone and the error says so.
  */
-export async function startParts(parts: readonly Part[], log: (line: string) => void, undo: () => Promise<Failure[]> = () => stopParts(parts, log)): Promise<void> {
+export async function startParts(parts: readonly Part[], log: (line: string) => void, undo: (() => Promise<Failure[]>) | "keep" = () => stopParts(parts, log)): Promise<void> {
   let current: Part | undefined;
   try {
     for (current of parts) {
@@ -30,6 +32,9 @@ export async function startParts(parts: readonly Part[], log: (line: string) => 
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log(`${current?.name ?? "up"} failed: ${message}`);
+    if (undo === "keep") {
+      throw new Error(`up failed at ${current?.name}: ${message}\n(the platform an earlier up started is left as it is, with its stacks: npm run platform -- down removes it)`, { cause: error });
+    }
     log("undoing what up did ...");
     const failures = await undo();
     throw new Error(`up failed at ${current?.name}: ${message}${failures.length > 0 ? `\nand could not undo:\n${describe(failures)}` : "\n(everything it did is undone)"}`, { cause: error });

@@ -33,10 +33,10 @@ describe("platform: the state directory", () => {
   describe("up", () => {
     it("makes a new directory with its marker, and takes it back at a second up", () => {
       const dir = path.join(tmp.dir, "deep", "state");
-      claimStateDir(dir);
+      assert.equal(claimStateDir(dir), true, "made by this up");
       assert.ok(fs.statSync(path.join(dir, MARKER)).isFile());
       assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
-      claimStateDir(dir);
+      assert.equal(claimStateDir(dir), false, "an earlier up's");
       assert.equal(stateDirToRemove(dir), true);
     });
 

@@ -53,16 +53,20 @@ export function notPlatformStateDir(dir: string): string | undefined {
   return undefined;
 }
 
-/** For `up`: makes the state directory with its marker, or accepts one it made before; refuses anything else. */
-export function claimStateDir(dir: string): void {
+/**
+ * For `up`: makes the state directory with its marker (true), or accepts one an earlier `up` made (false);
+ * refuses anything else.
+ */
+export function claimStateDir(dir: string): boolean {
   if (fs.existsSync(dir) || isDanglingLink(dir)) {
     const why = notPlatformStateDir(dir);
     if (why) throw new Error(`refusing to use ${dir} as the platform's state directory: ${why} (name a directory that does not exist yet)`);
-    return;
+    return false;
   }
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   fs.mkdirSync(dir, { mode: 0o700 });
   fs.writeFileSync(path.join(dir, MARKER), JSON.stringify({ about: MARKER_TEXT, dir }) + "\n", { flag: "wx", mode: 0o600 });
+  return true;
 }
 
 /** For `down`: whether there is a state directory to remove; throws if `dir` is something else. */
