@@ -13,6 +13,7 @@ import * as path from "node:path";
 
 import { DOCKER, dockerEnv } from "../platform/docker-engine.js";
 import { run } from "../platform/processes.js";
+import { median } from "./coldstart.js";
 import type { UpdateResult } from "../e2e/testing/pulumi.js";
 import { Scenario } from "../e2e/testing/scenario.js";
 
@@ -39,12 +40,6 @@ export interface DeliveryResult {
   runs: number;
   steps: DeliveryStep[];
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** The phases of an `up`, from its engine events (their timestamps are whole seconds). */
 export function phases(result: UpdateResult | undefined, totalS: number): Timing {

@@ -2,13 +2,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { mountsOfType } from "./mounts.js";
+import { CGROUP_ROOT } from "./network.js";
 
-/**
- * The cgroup the pods and the build containers run under, in every hierarchy: the kubelet's
- * `cgroupRoot` and dockerd's `--cgroup-parent`, so their cgroups are neither the host's `kubepods` nor
- * its `docker`. `up` makes it; `down`, once every container has stopped, removes it with everything under it.
- */
-export const CGROUP_ROOT = "adf-webhook-platform";
+// CGROUP_ROOT (network.ts) is the cgroup the pods and the build containers run under, in every hierarchy:
+// the kubelet's `cgroupRoot` and dockerd's `--cgroup-parent`, so their cgroups are neither the host's
+// `kubepods` nor its `docker`. `up` makes it; `down`, once every container has stopped, removes it with
+// everything under it.
+export { CGROUP_ROOT };
 
 /** The mount points of the cgroup hierarchies (v1 controllers, the v2 unified one). */
 export const cgroupHierarchies = (mountTable: string): string[] => mountsOfType(mountTable, ["cgroup", "cgroup2"]);

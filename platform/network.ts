@@ -33,9 +33,6 @@ export const NODE_IP = POD_BRIDGE.address;
  */
 export const DOCKER_BRIDGE = { name: "platform-dock0", cidr: "10.244.1.0/24", address: "10.244.1.1" } as const;
 
-/** The bridges, in the order they are made. */
-export const BRIDGES = [DOCKER_BRIDGE, POD_BRIDGE] as const;
-
 /** The Service range: addresses the API server hands out to Services, never routed anywhere here. */
 export const SERVICE_CIDR = "10.96.0.0/16";
 /** The API server's address in the Service range (the first one), named in its certificate. */

@@ -10,6 +10,7 @@ import { kubeBinary } from "../../platform/builds.js";
 import { kubectl } from "../../platform/kubectl.js";
 import { paths } from "../../platform/state.js";
 import { REPO } from "./checkout.js";
+import { runCommand } from "./pulumi.js";
 
 /** The stack's Deployment and Service name (appName's default). */
 export const APP = "adf-webhook-api";
@@ -133,11 +134,6 @@ export async function portForward(namespace: string): Promise<{ url: string; sto
 
 /** `npm run adf -- <url> …`: the ADF emulator's exit code and report. */
 export async function adf(args: string[]): Promise<{ code: number; report: string }> {
-  return await new Promise((resolve) => {
-    const child = spawn(path.join(REPO, "node_modules/.bin/tsx"), [path.join(REPO, "tools/adf-emulator/index.ts"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
-    let report = "";
-    child.stdout.on("data", (d: Buffer) => (report += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (report += d.toString()));
-    child.on("close", (code) => resolve({ code: code ?? 1, report }));
-  });
+  const { code, output } = await runCommand(path.join(REPO, "node_modules/.bin/tsx"), [path.join(REPO, "tools/adf-emulator/index.ts"), ...args], { cwd: REPO, env: process.env });
+  return { code, report: output };
 }

@@ -9,6 +9,8 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+import * as pulumi from "@pulumi/pulumi";
+
 /** What to do where `pulumi` is not on PATH: here, and on a machine with internet. */
 export const PULUMI_MISSING = [
   "`pulumi` is not on PATH: the e2e runs Pulumi's own CLI, its Node.js language host and the docker and kubernetes providers.",
@@ -53,11 +55,11 @@ export interface CommandResult {
   output: string;
 }
 
-/** The unknown-value sentinel in the engine's JSON (sdk/go/common/resource/plugin, UnknownStringValue). */
-export const UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** The unknown-value sentinel in the engine's JSON (the SDK's own constant). */
+export const UNKNOWN_SENTINEL = pulumi.runtime.unknownValue;
 /** The secret signature in the engine's JSON (a value `{ [SECRET_SIG_KEY]: SECRET_SIG, ... }`). */
-export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export const SECRET_SIG_KEY = pulumi.runtime.specialSigKey;
+export const SECRET_SIG = pulumi.runtime.specialSecretSig;
 
 /** A step of `pulumi preview --json` (pkg/display/json.go, PreviewStep). */
 export interface PreviewStep {
