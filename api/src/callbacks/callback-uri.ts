@@ -21,7 +21,7 @@ const SHARED_LOOKUPS = new WeakMap<HostLookup, HostLookup>();
  * for a name whose DNS does not answer): without sharing, a burst of callbacks to one such name took
  * every thread, and every other lookup waited behind it, intake and delivery alike.
  */
-export function sharedLookup(lookup: HostLookup): HostLookup {
+function sharedLookup(lookup: HostLookup): HostLookup {
   const known = SHARED_LOOKUPS.get(lookup);
   if (known) return known;
   const waiting = new Map<string, Array<Parameters<HostLookup>[2]>>();

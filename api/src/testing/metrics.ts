@@ -15,7 +15,7 @@ export async function metric(api: { metricsUrl: string }, series: string, missin
 
 /** `simulate` jobs the API has started (running now, or already ended), from its metrics at `base`. */
 export async function jobsStarted(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
+  const text = await metricsText({ metricsUrl: base });
   const running = Number(/^jobs_running (\d+)$/m.exec(text)?.[1] ?? NaN);
   const ended = [...text.matchAll(/^jobs_total\{job="simulate",outcome="(succeeded|failed|timed_out|interrupted)"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[2]), 0);
   return running + ended;
