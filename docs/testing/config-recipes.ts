@@ -22,8 +22,8 @@ import YAML from "yaml";
 import { ConfigError, loadConfig } from "../../stack/config/index.js";
 import { reader } from "../../stack/testing/harness.js";
 import { configSections } from "./config-commands.js";
+import { ROOT } from "./guides.js";
 
-export const ROOT = path.resolve(import.meta.dirname, "..", "..");
 export const PROJECT = (YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
 const DEV_FILE = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
 
@@ -60,15 +60,6 @@ function requiredByTarget(target: string): string[] {
     if (!(error instanceof ConfigError)) throw error;
     return [...error.message.matchAll(new RegExp(`^\\s+- (\\w+): is required when target is ${target}\\b`, "gm"))].map((m) => m[1]);
   }
-}
-
-export function guides(): string[] {
-  const docs = fs
-    .readdirSync(path.join(ROOT, "docs"))
-    .filter((file) => file.endsWith(".md"))
-    .sort()
-    .map((file) => path.join("docs", file));
-  return ["README.md", ...docs];
 }
 
 interface State {
