@@ -80,8 +80,8 @@ export function problemsOf(file: string, markdown = fs.readFileSync(path.join(RO
     const before = clone(state);
     let lastLine = section.line;
     let pending = false;
-    /** The target this section set, and whether it set any key that target requires. */
-    let ownTarget: { target: string; line: number; setsRequired: boolean } | undefined;
+    /** The target this section set, the keys that target requires, and whether the section set any of them. */
+    let ownTarget: { target: string; line: number; required: string[]; setsRequired: boolean } | undefined;
     /** Whether it removes or changes what an earlier section of the file set. */
     let variant = false;
     const setEarlier = (key: string) => before.origin[key]?.startsWith(`${file}:`) === true;
@@ -91,7 +91,7 @@ export function problemsOf(file: string, markdown = fs.readFileSync(path.join(RO
       pending = false;
       const values = { ...state.values };
       if (ownTarget && !ownTarget.setsRequired) {
-        for (const key of requiredByTarget(ownTarget.target)) values[key] ??= sample(key);
+        for (const key of ownTarget.required) values[key] ??= sample(key);
       }
       const target = values["target"] ?? "new";
       const where = `target ${target}${ownTarget ? ` (set at line ${ownTarget.line})` : " (from Pulumi.dev.yaml and the sections before)"}`;
@@ -130,8 +130,8 @@ export function problemsOf(file: string, markdown = fs.readFileSync(path.join(RO
         if (setEarlier(step.key) && before.values[step.key] !== value) variant = true;
         if (step.key === "target") {
           validate(); // what came before is its own recipe
-          ownTarget = { target: value, line: step.line, setsRequired: false };
-        } else if (ownTarget && requiredByTarget(ownTarget.target).includes(step.key)) ownTarget.setsRequired = true;
+          ownTarget = { target: value, line: step.line, required: requiredByTarget(value), setsRequired: false };
+        } else if (ownTarget?.required.includes(step.key)) ownTarget.setsRequired = true;
         state.values[step.key] = value;
         state.origin[step.key] = at;
       }
