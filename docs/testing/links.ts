@@ -74,7 +74,7 @@ export function anchorsOf(markdown: string): Set<string> {
   return anchors;
 }
 
-export interface Link {
+interface Link {
   line: number;
   target: string;
 }
