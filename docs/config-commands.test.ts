@@ -8,7 +8,8 @@ import fs from "node:fs";
 import path from "node:path";
 
 import { configSections, configSteps, type ConfigStep } from "./testing/config-commands.js";
-import { DEV, guides, problemsOf, PROJECT, ROOT } from "./testing/config-recipes.js";
+import { DEV, problemsOf, PROJECT } from "./testing/config-recipes.js";
+import { guides, ROOT } from "./testing/guides.js";
 import { parseShell } from "./testing/shell.js";
 
 describe("the guides' pulumi config commands", () => {

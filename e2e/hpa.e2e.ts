@@ -1,7 +1,7 @@
 /**
  * The HPA turned on, scaled, kept through another `pulumi up`, and turned off, under the kubernetes
  * provider's server-side apply: the Deployment's replica count never drops to one on the way
- * (stack/rollout.ts says why it could).
+ * (replicaOwnership in stack/workload/rollout.ts says why it could).
  */
 import * as assert from "node:assert/strict";
 

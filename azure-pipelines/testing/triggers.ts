@@ -38,7 +38,7 @@ function branchMatches(filter: Filter | undefined, branch: string): boolean {
   );
 }
 
-export type Event = { kind: "push" | "pr"; branch: string; changed: string[] };
+type Event = { kind: "push" | "pr"; branch: string; changed: string[] };
 
 /** Whether the pipeline's own trigger (`trigger:` for pushes, `pr:` for pull requests) starts a run. */
 export function runsOn(p: Pipeline, event: Event): boolean {

@@ -22,8 +22,8 @@ import YAML from "yaml";
 import { ConfigError, loadConfig } from "../../stack/config/index.js";
 import { reader } from "../../stack/testing/harness.js";
 import { configSections } from "./config-commands.js";
+import { ROOT } from "./guides.js";
 
-export const ROOT = path.resolve(import.meta.dirname, "..", "..");
 export const PROJECT = (YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
 const DEV_FILE = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
 
@@ -62,15 +62,6 @@ function requiredByTarget(target: string): string[] {
   }
 }
 
-export function guides(): string[] {
-  const docs = fs
-    .readdirSync(path.join(ROOT, "docs"))
-    .filter((file) => file.endsWith(".md"))
-    .sort()
-    .map((file) => path.join("docs", file));
-  return ["README.md", ...docs];
-}
-
 interface State {
   values: Record<string, string>;
   /** Where each value came from: `file:line`, or Pulumi.dev.yaml. */
@@ -89,8 +80,8 @@ export function problemsOf(file: string, markdown = fs.readFileSync(path.join(RO
     const before = clone(state);
     let lastLine = section.line;
     let pending = false;
-    /** The target this section set, and whether it set any key that target requires. */
-    let ownTarget: { target: string; line: number; setsRequired: boolean } | undefined;
+    /** The target this section set, the keys that target requires, and whether the section set any of them. */
+    let ownTarget: { target: string; line: number; required: string[]; setsRequired: boolean } | undefined;
     /** Whether it removes or changes what an earlier section of the file set. */
     let variant = false;
     const setEarlier = (key: string) => before.origin[key]?.startsWith(`${file}:`) === true;
@@ -100,7 +91,7 @@ export function problemsOf(file: string, markdown = fs.readFileSync(path.join(RO
       pending = false;
       const values = { ...state.values };
       if (ownTarget && !ownTarget.setsRequired) {
-        for (const key of requiredByTarget(ownTarget.target)) values[key] ??= sample(key);
+        for (const key of ownTarget.required) values[key] ??= sample(key);
       }
       const target = values["target"] ?? "new";
       const where = `target ${target}${ownTarget ? ` (set at line ${ownTarget.line})` : " (from Pulumi.dev.yaml and the sections before)"}`;
@@ -139,8 +130,8 @@ export function problemsOf(file: string, markdown = fs.readFileSync(path.join(RO
         if (setEarlier(step.key) && before.values[step.key] !== value) variant = true;
         if (step.key === "target") {
           validate(); // what came before is its own recipe
-          ownTarget = { target: value, line: step.line, setsRequired: false };
-        } else if (ownTarget && requiredByTarget(ownTarget.target).includes(step.key)) ownTarget.setsRequired = true;
+          ownTarget = { target: value, line: step.line, required: requiredByTarget(value), setsRequired: false };
+        } else if (ownTarget?.required.includes(step.key)) ownTarget.setsRequired = true;
         state.values[step.key] = value;
         state.origin[step.key] = at;
       }

@@ -7,16 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 
-export const ROOT = path.resolve(import.meta.dirname, "..", "..");
-
-/** The Markdown files whose links are checked: the front door and every guide. */
-export function checkedFiles(): string[] {
-  const guides = fs
-    .readdirSync(path.join(ROOT, "docs"), { recursive: true, encoding: "utf8" })
-    .filter((file) => file.endsWith(".md"))
-    .map((file) => path.join("docs", file));
-  return ["README.md", ...guides.sort()];
-}
+import { ROOT } from "./guides.js";
 
 /** The text with fenced code blocks blanked (line numbers kept): nothing in them is a link or a heading. */
 function withoutFences(markdown: string): string {
@@ -83,7 +74,7 @@ export function anchorsOf(markdown: string): Set<string> {
   return anchors;
 }
 
-export interface Link {
+interface Link {
   line: number;
   target: string;
 }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 
 import type { RunningApi } from "../../api/src/testing/api.js";
 import type { TokenIssuer } from "../../api/src/testing/tokens.js";
-import { main } from "./index.js";
+import { runMain } from "./testing/cli.js";
 import { freePort } from "./testing/endpoints.js";
 import { runWebActivity } from "./web.js";
 import { runWebhookActivity } from "./webhook.js";
@@ -247,15 +247,16 @@ describe("ADF emulator against the real API", function () {
       const { startApiProcess } = await loadProcess();
       const proc = await startApiProcess({ ...LOCAL, METRICS_PORT: "0" });
       try {
-        const out: string[] = [];
-        const io = { stdout: (t: string) => void out.push(t), stderr: () => undefined };
-        assert.equal(await main([`${proc.url}/simulate`, "--report-status-on-callback", "--body", '{"durationMs":10}'], io), 0);
-        assert.match(out.join(""), /^Webhook activity: Succeeded\n/);
+        const succeeded = await runMain([`${proc.url}/simulate`, "--report-status-on-callback", "--body", '{"durationMs":10}']);
+        assert.equal(succeeded.code, 0);
+        assert.match(succeeded.stdout, /^Webhook activity: Succeeded\n/);
         const failing = '{"fail":true,"statusCode":500,"errorCode":"Boom","message":"it broke"}';
-        assert.equal(await main([`${proc.url}/simulate`, "--report-status-on-callback", "--body", failing], io), 1);
-        assert.match(out.join(""), /Webhook activity: Failed\n {2}Error code: Boom\n {2}Message: {4}it broke\n/);
-        assert.equal(await main([`${proc.url}/helloworld`, "--web", "--method", "GET"], io), 0);
-        assert.match(out.join(""), /Web activity: Succeeded[\s\S]*"message": "Hello World"/);
+        const failed = await runMain([`${proc.url}/simulate`, "--report-status-on-callback", "--body", failing]);
+        assert.equal(failed.code, 1);
+        assert.match(failed.stdout, /Webhook activity: Failed\n {2}Error code: Boom\n {2}Message: {4}it broke\n/);
+        const web = await runMain([`${proc.url}/helloworld`, "--web", "--method", "GET"]);
+        assert.equal(web.code, 0);
+        assert.match(web.stdout, /Web activity: Succeeded[\s\S]*"message": "Hello World"/);
       } finally {
         proc.child.kill("SIGTERM");
         await proc.exited;

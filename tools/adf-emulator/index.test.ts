@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 
 import { UsageError } from "./activity.js";
 import { acceptsThenCallsBack, closeEndpoints, json, rawAnswer, serve, serveRaw } from "./testing/endpoints.js";
-import { EXIT_USAGE, main, parseCliArgs } from "./index.js";
+import { EXIT_USAGE, parseCliArgs } from "./index.js";
 import { runMain } from "./testing/cli.js";
 
 describe("ADF emulator: command line", () => {
@@ -139,28 +139,28 @@ describe("ADF emulator: command line", () => {
   });
 
   it("main: exit 64 on usage errors, help names CALLBACK_ALLOW_INSECURE", async () => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t) };
-    assert.equal(await main(["--timeout", "soon", "http://a/x"], io), EXIT_USAGE);
-    assert.match(err.join(""), /--timeout/);
-    assert.equal(await main(["--help"], io), 0);
-    assert.match(out.join(""), /CALLBACK_ALLOW_INSECURE=true/);
-    assert.match(out.join(""), /npm run adf -- http:\/\/localhost:5002\/simulate/);
+    const usage = await runMain(["--timeout", "soon", "http://a/x"]);
+    assert.equal(usage.code, EXIT_USAGE);
+    assert.match(usage.stderr, /--timeout/);
+    const help = await runMain(["--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /CALLBACK_ALLOW_INSECURE=true/);
+    assert.match(help.stdout, /npm run adf -- http:\/\/localhost:5002\/simulate/);
   });
 
   it("runs a Webhook activity end to end and exits 0, 1 or 2", async () => {
     const ok = await serve(acceptsThenCallsBack({ Output: { done: true }, StatusCode: 200 }));
     const bad = await serve(acceptsThenCallsBack({ Error: { ErrorCode: "E1", Message: "nope" }, StatusCode: "500" }));
     const silent = await serve((_seen, res) => json(res, 202, {}));
-    const out: string[] = [];
-    const io = { stdout: (t: string) => void out.push(t), stderr: () => undefined };
-    assert.equal(await main([ok.url, "--report-status-on-callback", "--body", '{"durationMs":1}'], io), 0);
-    assert.match(out.join(""), /Webhook activity: Succeeded[\s\S]*"done": true/);
-    assert.equal(await main([bad.url, "--report-status-on-callback"], io), 1);
-    assert.match(out.join(""), /Error code: E1/);
-    assert.equal(await main([silent.url, "--timeout", "00:00:00.2"], io), 2);
-    assert.match(out.join(""), /Webhook activity: TimedOut/);
+    const succeeded = await runMain([ok.url, "--report-status-on-callback", "--body", '{"durationMs":1}']);
+    assert.equal(succeeded.code, 0);
+    assert.match(succeeded.stdout, /Webhook activity: Succeeded[\s\S]*"done": true/);
+    const failed = await runMain([bad.url, "--report-status-on-callback"]);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stdout, /Error code: E1/);
+    const timedOut = await runMain([silent.url, "--timeout", "00:00:00.2"]);
+    assert.equal(timedOut.code, 2);
+    assert.match(timedOut.stdout, /Webhook activity: TimedOut/);
   });
 
   // Issue 25 item 7: a callback's Error fields and a non-2xx body were printed raw: ESC[1A ESC[2K
