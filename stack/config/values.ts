@@ -12,8 +12,21 @@ export const required = (when: string) => z.string({ error: `is required ${when}
 /** A key that means nothing here (another target's or exposure's), refused with why. */
 export const refused = (why: string) => z.never({ error: why }).optional();
 
+/** The schemas made by `secret`: what `secretKeys` looks for. */
+const secretSchemas = new WeakSet<object>();
+
 /** A secret key (`pulumi config set --secret`): a Pulumi secret, never read in clear and never echoed. */
-export const secret = (when = "") => z.custom<pulumi.Output<string>>((value) => pulumi.Output.isInstance(value), { error: `is required ${when}`.trim() });
+export const secret = (when = "") => {
+  const schema = z.custom<pulumi.Output<string>>((value) => pulumi.Output.isInstance(value), { error: `is required ${when}`.trim() });
+  secretSchemas.add(schema);
+  return schema;
+};
+
+/** The keys of an object schema's shape that are `secret` fields (optional or not). */
+export const secretKeys = (shape: Record<string, z.ZodType>): string[] =>
+  Object.entries(shape)
+    .filter(([, schema]) => secretSchemas.has(schema instanceof z.ZodOptional ? schema.unwrap() : schema))
+    .map(([key]) => key);
 
 /** A Kubernetes quantity: 250m, 1, 128Mi, 1Gi. */
 export const quantity = z.string().regex(/^\d+(\.\d+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/, "must be a Kubernetes quantity such as 250m, 1, 128Mi or 1Gi");
