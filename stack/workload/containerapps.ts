@@ -117,7 +117,7 @@ export class WebhookContainerApp extends pulumi.ComponentResource {
     const identity = new managedidentity.UserAssignedIdentity(`${name}-pull`, { resourceGroupName: args.resourceGroupName, location: environment.location }, parent);
     const acrPull = args.registry.grantAcrPull(`${name}-acr-pull`, identity.principalId, parent);
 
-    const secretNames = Object.keys(api.secretEnvironment).map((setting) => [setting, containerAppSecretName(setting)] as const);
+    const secrets = Object.entries(api.secretEnvironment).map(([setting, value]) => ({ setting, secretName: containerAppSecretName(setting), value }));
     const port = api.ports.http;
     const containerApp = new app.ContainerApp(
       `${name}-app`,
@@ -145,12 +145,9 @@ export class WebhookContainerApp extends pulumi.ComponentResource {
             })),
           },
           registries: [{ server: args.registry.server, identity: identity.id }],
-          // Each value a Pulumi secret: azure-native marks none itself, and one secret makes the whole
-          // configuration secret in the state.
-          secrets:
-            secretNames.length > 0
-              ? secretNames.map(([setting, secretName]) => ({ name: secretName, value: pulumi.secret(api.secretEnvironment[setting] as pulumi.Output<string>) }))
-              : undefined,
+          // Each value a Pulumi secret (apiProcess made it one): azure-native marks none itself, and one
+          // secret makes the whole configuration secret in the state.
+          secrets: secrets.length > 0 ? secrets.map(({ secretName, value }) => ({ name: secretName, value })) : undefined,
         },
         template: {
           // The API's drain and wrap-up, as on Kubernetes, without the preStop pause Container Apps cannot run.
@@ -162,7 +159,7 @@ export class WebhookContainerApp extends pulumi.ComponentResource {
               resources: args.resources,
               env: api.environment.apply((environment) => [
                 ...Object.entries(environment).map(([envName, value]) => ({ name: envName, value })),
-                ...secretNames.map(([setting, secretName]) => ({ name: setting, secretRef: secretName })),
+                ...secrets.map(({ setting, secretName }) => ({ name: setting, secretRef: secretName })),
               ]),
               probes: [
                 containerAppProbe(app.Type.Startup, PROBES.startup, port),
