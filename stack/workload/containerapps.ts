@@ -4,6 +4,7 @@ import type * as types from "@pulumi/azure-native/types/index.js";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { AppConfig } from "../config/app.js";
+import { CONTAINER_APPS_LIMITS } from "../config/container-apps-limits.js";
 import type { Settings } from "../../api/src/settings.js";
 import { PROBES, type ApiProcess, type Probe } from "./index.js";
 import { ROLLOUT_TIMEOUTS } from "./rollout.js";
@@ -13,16 +14,6 @@ import { ROLLOUT_TIMEOUTS } from "./rollout.js";
  * pull identity and that identity's AcrPull, from the same runtime-neutral API as the Deployment
  * (index.ts), within Container Apps' own limits.
  */
-
-/**
- * Container Apps' limits the program must respect, and that Microsoft's OpenAPI does not enforce (they are
- * in descriptions and service rules only, so the ARM check cannot catch them):
- * - terminationGracePeriodSeconds at most 600 s (Azure App Service/Container Apps support, "Graceful
- *   termination on Container Apps", 2024);
- * - an HTTP request cut after 240 s (Learn, "Ingress in Azure Container Apps": "Request timeout is 240 seconds");
- * - a probe's failureThreshold 1 to 10 (ContainerApps CommonDefinitions.json, ContainerAppProbe).
- */
-export const CONTAINER_APPS_LIMITS = { terminationGracePeriodSeconds: 600, requestTimeoutMs: 240_000, probeFailureThreshold: 10 } as const;
 
 /** The built-in workload profile of an environment with workload profiles: pay per use, up to 4 vCPUs. */
 export const CONSUMPTION_PROFILE = "Consumption";
