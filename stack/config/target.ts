@@ -49,7 +49,7 @@ const containerAppsKeysRefused = (() => {
 })();
 
 /** Something of target containerapps' the stack creates (named, or auto-named), or an existing one it uses. */
-export type CreatedOrExisting = { kind: "create"; name?: string } | { kind: "existing"; name: string; resourceGroupName: string };
+type CreatedOrExisting = { kind: "create"; name?: string } | { kind: "existing"; name: string; resourceGroupName: string };
 const createdOrExisting = (name: string | undefined, resourceGroupName: string | undefined): CreatedOrExisting =>
   resourceGroupName === undefined ? { kind: "create", name } : { kind: "existing", name: name ?? "", resourceGroupName };
 

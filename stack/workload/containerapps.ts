@@ -19,7 +19,7 @@ import { ROLLOUT_TIMEOUTS } from "./rollout.js";
 export const CONSUMPTION_PROFILE = "Consumption";
 
 /** A Container App secret's name for a setting: BASIC_AUTH_PASSWORD -> basic-auth-password (lower-case, digits, '-'). */
-export function containerAppSecretName(setting: string): string {
+function containerAppSecretName(setting: string): string {
   return setting.toLowerCase().replace(/_/g, "-");
 }
 
@@ -55,7 +55,7 @@ export function webActivityTimeoutWarning(settings: Pick<Settings, "JOB_TIMEOUT_
 }
 
 /** The replicas and the scale rule: a fixed count unless the autoscaler is on. */
-export function containerAppScale(app: Pick<AppConfig, "replicas" | "hpa">): types.input.app.ScaleArgs {
+function containerAppScale(app: Pick<AppConfig, "replicas" | "hpa">): types.input.app.ScaleArgs {
   if (!app.hpa) {
     // min = max: Container Apps never removes a replica on its own (never scales to zero, never scales in).
     return { minReplicas: app.replicas, maxReplicas: app.replicas };
