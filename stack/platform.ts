@@ -282,6 +282,9 @@ export function createAzure(
   };
 }
 
+/** A region as Azure writes it in host names: "West Europe" or "westeurope" -> westeurope. */
+const regionName = (region: string): string => region.toLowerCase().replace(/\s+/g, "");
+
 /** Target existing: look the ACR and the AKS cluster up, and grant AcrPull unless told not to. */
 export function existingAzure(target: Extract<Target, { kind: "existing" }>, registryAuth: RegistryAuth, session: AzureSession): Platform {
   const registry = containerregistry.getRegistryOutput({ registryName: target.registryName, resourceGroupName: target.registryResourceGroup });
@@ -292,8 +295,7 @@ export function existingAzure(target: Extract<Target, { kind: "existing" }>, reg
     : [];
 
   return {
-    // "West Europe" or "westeurope": the name, as Azure writes it in host names.
-    region: cluster.location.apply((region) => region.toLowerCase().replace(/\s+/g, "")),
+    region: cluster.location.apply(regionName),
     pullAccess,
     resourceGroupName: pulumi.output(target.clusterResourceGroup),
     registry: {
@@ -416,8 +418,7 @@ function existingEnvironment(target: Extract<Target, { kind: "containerapps" }>)
   return {
     id: environment.id,
     name: environment.name,
-    // "West Europe" or "westeurope": the name, as Azure writes it in host names.
-    location: environment.location.apply((region) => region.toLowerCase().replace(/\s+/g, "")),
+    location: environment.location.apply(regionName),
     defaultDomain: environment.defaultDomain,
     workloadProfileName: environment.apply(({ workloadProfiles: profiles }) => {
       if (!profiles || profiles.length === 0) {

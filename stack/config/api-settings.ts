@@ -2,8 +2,8 @@ import type * as pulumi from "@pulumi/pulumi";
 
 import { CALLBACK_SOCKETS_PER_HOST } from "../../api/src/callbacks/policy.js";
 import { parseSettings, SECRET_SETTINGS, SETTING_DEFAULTS, type SettingName, type Settings } from "../../api/src/settings.js";
-import { CONTAINER_APPS_LIMITS } from "../workload/containerapps.js";
 import { stopSeconds, TERMINATION_MARGIN_SECONDS } from "../workload/index.js";
+import { CONTAINER_APPS_LIMITS } from "./container-apps-limits.js";
 import type { TargetKind } from "./target.js";
 
 /**

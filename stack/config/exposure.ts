@@ -51,11 +51,14 @@ const serviceType = refused(
   "was replaced by exposure: remove it and set exposure to cluster (was ClusterIP), loadbalancer (was LoadBalancer: plain HTTP on port 5002) or https (HTTPS on port 443 with a trusted certificate)",
 );
 
-/** The keys that mean something with `exposure: https` only, refused with another exposure. */
-const httpsKeysRefused = (exposure: string) => {
-  const why = refused(`applies to exposure https only (exposure is ${exposure})`);
-  return { hostname: why, dnsLabel: why, acmeEmail: why, acmeServer: why, tlsSecretName: why, gatewayClassName: why, installCertManager: why };
+/** The keys that mean something with the Kubernetes targets' `exposure: https` only, refused elsewhere with why. */
+const httpsKeysRefused = (why: string) => {
+  const refusal = refused(why);
+  return { hostname: refusal, dnsLabel: refusal, acmeEmail: refusal, acmeServer: refusal, tlsSecretName: refusal, gatewayClassName: refusal, installCertManager: refusal };
 };
+
+/** Why the https keys are refused with another exposure. */
+const httpsOnly = (exposure: string) => `applies to exposure https only (exposure is ${exposure})`;
 
 export interface ExposureContext {
   targetKind: TargetKind | undefined;
@@ -69,7 +72,6 @@ export interface ExposureContext {
  * mean nothing there.
  */
 function containerAppsIngressSchema() {
-  const why = refused("applies to the Kubernetes targets' https entry; target containerapps is served by the Container App's own ingress and certificate");
   return z
     .object({
       exposure: z
@@ -78,13 +80,7 @@ function containerAppsIngressSchema() {
       serviceType,
       allowPlainHttp: refused("applies to exposure loadbalancer only; target containerapps serves HTTPS only"),
       allowedSourceRanges: ipv4SourceRanges.optional(),
-      hostname: why,
-      dnsLabel: why,
-      acmeEmail: why,
-      acmeServer: why,
-      tlsSecretName: why,
-      gatewayClassName: why,
-      installCertManager: why,
+      ...httpsKeysRefused("applies to the Kubernetes targets' https entry; target containerapps is served by the Container App's own ingress and certificate"),
     })
     .transform(({ allowedSourceRanges }) => ({ mode: "ingress" as const, allowedSourceRanges }));
 }
@@ -99,7 +95,7 @@ export function exposureSchema({ targetKind, authMode }: ExposureContext) {
         .object({
           exposure: z.literal("cluster").optional(),
           serviceType,
-          ...httpsKeysRefused("cluster"),
+          ...httpsKeysRefused(httpsOnly("cluster")),
           allowPlainHttp: refused("applies to exposure loadbalancer only (exposure is cluster)"),
           allowedSourceRanges: refused(`restricts a public entry, so it applies to ${SOURCE_RANGES_APPLY} only (exposure cluster has none)`),
         })
@@ -110,7 +106,7 @@ export function exposureSchema({ targetKind, authMode }: ExposureContext) {
         .object({
           exposure: z.literal("loadbalancer"),
           serviceType,
-          ...httpsKeysRefused("loadbalancer"),
+          ...httpsKeysRefused(httpsOnly("loadbalancer")),
           allowPlainHttp: trueOrFalse.prefault("false"),
           allowedSourceRanges: sourceRanges.optional(),
         })

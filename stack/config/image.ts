@@ -13,7 +13,7 @@ import { refused } from "./values.js";
 const acrAuth = oneOf(["entra", "admin", "docker-login"]).prefault("entra");
 
 /** The network modes BuildKit (docker.Image's default builder) accepts for RUN steps; it refuses a named network. */
-export const BUILD_NETWORKS = ["default", "host", "none"] as const;
+const BUILD_NETWORKS = ["default", "host", "none"] as const;
 
 export function imageSchema(targetKind: TargetKind | undefined) {
   return z

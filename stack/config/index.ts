@@ -6,7 +6,7 @@ import { appSchema, type AppConfig } from "./app.js";
 import { dataFactorySchema, type DataFactoryConfig } from "./data-factory.js";
 import { exposureSchema, type ExposureConfig } from "./exposure.js";
 import { imageSchema, type ImageConfig } from "./image.js";
-import { targetKindSchema, targetSchema, type Target } from "./target.js";
+import { TARGET_SECRET_KEYS, targetKindSchema, targetSchema, type Target } from "./target.js";
 
 /**
  * The stack's configuration, read once from Pulumi config into one typed, checked object: one schema per
@@ -38,7 +38,7 @@ export interface StackConfig {
 }
 
 /** Keys set with `pulumi config set --secret`: read as Pulumi secrets only, and never echoed. */
-const SECRET_KEYS = new Set(["kubeconfig", "registryPassword", ...API_SECRET_KEYS]);
+const SECRET_KEYS = new Set([...TARGET_SECRET_KEYS, ...API_SECRET_KEYS]);
 
 export function loadConfig(reader: ConfigReader): StackConfig {
   // Each key is read when a schema asks for it, and once: a secret with getSecret, anything else trimmed

@@ -2,7 +2,7 @@ import { z } from "zod";
 
 import { oneOf, trueOrFalse, wholeNumber } from "../../api/src/settings.js";
 import { KUBELOGIN_MODES } from "../kubelogin.js";
-import { evenWithOtherProblems, refused, required, secret, unknownChoice } from "./values.js";
+import { evenWithOtherProblems, refused, required, secret, secretKeys, unknownChoice } from "./values.js";
 
 /**
  * Where the cluster and the registry come from: the `target` key and the keys that go with it (the
@@ -49,7 +49,7 @@ const containerAppsKeysRefused = (() => {
 })();
 
 /** Something of target containerapps' the stack creates (named, or auto-named), or an existing one it uses. */
-export type CreatedOrExisting = { kind: "create"; name?: string } | { kind: "existing"; name: string; resourceGroupName: string };
+type CreatedOrExisting = { kind: "create"; name?: string } | { kind: "existing"; name: string; resourceGroupName: string };
 const createdOrExisting = (name: string | undefined, resourceGroupName: string | undefined): CreatedOrExisting =>
   resourceGroupName === undefined ? { kind: "create", name } : { kind: "existing", name: name ?? "", resourceGroupName };
 
@@ -155,6 +155,9 @@ export const targetSchema = z.discriminatedUnion(
   ],
   unknownChoice(kinds),
 );
+
+/** The target's keys set with `pulumi config set --secret`: its branches' `secret` fields. */
+export const TARGET_SECRET_KEYS = [...new Set(targetSchema.options.flatMap((branch) => secretKeys(branch.in.shape)))];
 
 export type Target = z.output<typeof targetSchema>;
 export type TargetKind = Target["kind"];

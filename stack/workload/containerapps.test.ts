@@ -20,7 +20,8 @@ import {
 import { ARM_RESOURCES, containerAppsArmInputs } from "../testing/arm-bodies.js";
 import { stringsIn } from "../testing/checkout.js";
 import { ACR_PULL_ROLE_ID } from "../platform.js";
-import { CONTAINER_APPS_LIMITS, containerAppProbe, webActivityTimeoutWarning } from "./containerapps.js";
+import { CONTAINER_APPS_LIMITS } from "../config/container-apps-limits.js";
+import { containerAppProbe, webActivityTimeoutWarning } from "./containerapps.js";
 import { PROBES } from "./index.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the recorded inputs are untyped JSON */

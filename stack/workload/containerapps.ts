@@ -4,6 +4,7 @@ import type * as types from "@pulumi/azure-native/types/index.js";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { AppConfig } from "../config/app.js";
+import { CONTAINER_APPS_LIMITS } from "../config/container-apps-limits.js";
 import type { Settings } from "../../api/src/settings.js";
 import { PROBES, type ApiProcess, type Probe } from "./index.js";
 import { ROLLOUT_TIMEOUTS } from "./rollout.js";
@@ -14,21 +15,11 @@ import { ROLLOUT_TIMEOUTS } from "./rollout.js";
  * (index.ts), within Container Apps' own limits.
  */
 
-/**
- * Container Apps' limits the program must respect, and that Microsoft's OpenAPI does not enforce (they are
- * in descriptions and service rules only, so the ARM check cannot catch them):
- * - terminationGracePeriodSeconds at most 600 s (Azure App Service/Container Apps support, "Graceful
- *   termination on Container Apps", 2024);
- * - an HTTP request cut after 240 s (Learn, "Ingress in Azure Container Apps": "Request timeout is 240 seconds");
- * - a probe's failureThreshold 1 to 10 (ContainerApps CommonDefinitions.json, ContainerAppProbe).
- */
-export const CONTAINER_APPS_LIMITS = { terminationGracePeriodSeconds: 600, requestTimeoutMs: 240_000, probeFailureThreshold: 10 } as const;
-
 /** The built-in workload profile of an environment with workload profiles: pay per use, up to 4 vCPUs. */
 export const CONSUMPTION_PROFILE = "Consumption";
 
 /** A Container App secret's name for a setting: BASIC_AUTH_PASSWORD -> basic-auth-password (lower-case, digits, '-'). */
-export function containerAppSecretName(setting: string): string {
+function containerAppSecretName(setting: string): string {
   return setting.toLowerCase().replace(/_/g, "-");
 }
 
@@ -64,7 +55,7 @@ export function webActivityTimeoutWarning(settings: Pick<Settings, "JOB_TIMEOUT_
 }
 
 /** The replicas and the scale rule: a fixed count unless the autoscaler is on. */
-export function containerAppScale(app: Pick<AppConfig, "replicas" | "hpa">): types.input.app.ScaleArgs {
+function containerAppScale(app: Pick<AppConfig, "replicas" | "hpa">): types.input.app.ScaleArgs {
   if (!app.hpa) {
     // min = max: Container Apps never removes a replica on its own (never scales to zero, never scales in).
     return { minReplicas: app.replicas, maxReplicas: app.replicas };
@@ -117,7 +108,7 @@ export class WebhookContainerApp extends pulumi.ComponentResource {
     const identity = new managedidentity.UserAssignedIdentity(`${name}-pull`, { resourceGroupName: args.resourceGroupName, location: environment.location }, parent);
     const acrPull = args.registry.grantAcrPull(`${name}-acr-pull`, identity.principalId, parent);
 
-    const secretNames = Object.keys(api.secretEnvironment).map((setting) => [setting, containerAppSecretName(setting)] as const);
+    const secrets = Object.entries(api.secretEnvironment).map(([setting, value]) => ({ setting, secretName: containerAppSecretName(setting), value }));
     const port = api.ports.http;
     const containerApp = new app.ContainerApp(
       `${name}-app`,
@@ -145,12 +136,9 @@ export class WebhookContainerApp extends pulumi.ComponentResource {
             })),
           },
           registries: [{ server: args.registry.server, identity: identity.id }],
-          // Each value a Pulumi secret: azure-native marks none itself, and one secret makes the whole
-          // configuration secret in the state.
-          secrets:
-            secretNames.length > 0
-              ? secretNames.map(([setting, secretName]) => ({ name: secretName, value: pulumi.secret(api.secretEnvironment[setting] as pulumi.Output<string>) }))
-              : undefined,
+          // Each value a Pulumi secret (apiProcess made it one): azure-native marks none itself, and one
+          // secret makes the whole configuration secret in the state.
+          secrets: secrets.length > 0 ? secrets.map(({ secretName, value }) => ({ name: secretName, value })) : undefined,
         },
         template: {
           // The API's drain and wrap-up, as on Kubernetes, without the preStop pause Container Apps cannot run.
@@ -162,7 +150,7 @@ export class WebhookContainerApp extends pulumi.ComponentResource {
               resources: args.resources,
               env: api.environment.apply((environment) => [
                 ...Object.entries(environment).map(([envName, value]) => ({ name: envName, value })),
-                ...secretNames.map(([setting, secretName]) => ({ name: setting, secretRef: secretName })),
+                ...secrets.map(({ setting, secretName }) => ({ name: setting, secretRef: secretName })),
               ]),
               probes: [
                 containerAppProbe(app.Type.Startup, PROBES.startup, port),

@@ -33,7 +33,7 @@ export const PRE_STOP_SECONDS = 5;
 export const TERMINATION_MARGIN_SECONDS = 5;
 
 /** The settings the API's stop depends on. */
-export type StopSettings = Pick<Settings, "DRAIN_TIMEOUT_MS" | "MAX_CONCURRENT_JOBS" | "MAX_QUEUED_JOBS" | "MAX_PENDING_CALLBACKS" | "CALLBACK_TIMEOUT_MS">;
+type StopSettings = Pick<Settings, "DRAIN_TIMEOUT_MS" | "MAX_CONCURRENT_JOBS" | "MAX_QUEUED_JOBS" | "MAX_PENDING_CALLBACKS" | "CALLBACK_TIMEOUT_MS">;
 
 /**
  * The API's own stop after SIGTERM: its drain + its wrap-up + a margin. The wrap-up (after DRAIN_TIMEOUT_MS:

@@ -27,7 +27,7 @@ export interface WebhookAppArgs {
 }
 
 /** What Prometheus-style pod scraping (Azure Monitor managed Prometheus included) reads. */
-export function scrapeAnnotations(metricsPort: number): Record<string, string> {
+function scrapeAnnotations(metricsPort: number): Record<string, string> {
   return { "prometheus.io/scrape": "true", "prometheus.io/port": String(metricsPort), "prometheus.io/path": METRICS_PATH };
 }
 
